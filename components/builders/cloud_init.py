@@ -1,0 +1,131 @@
+"""Guest cloud-init: the NVIDIA driver installer, merged with the user's own user data.
+
+PCI passthrough hands the VM a bare GPU; the driver must be installed in the guest.
+The installer uses Ubuntu's signed, prebuilt datacenter ("-server") driver modules
+(``ubuntu-drivers install --gpgpu``), then reboots once if the module cannot load
+without it (nouveau bound to the GPU at first boot).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from components.models.vm import NvidiaDriver
+
+INSTALLER_PATH = "/usr/local/sbin/hikube-gpu-install-nvidia-driver"
+REBOOT_FLAG = "/run/hikube-gpu-reboot-required"
+MIME_BOUNDARY = "==hikube-gpu-cloud-init=="
+
+# Keys whose lists we extend instead of replacing: ours run first.
+_LIST_KEYS = ("bootcmd", "packages", "write_files", "runcmd")
+
+_MIME_TYPES = {
+    "#!": "text/x-shellscript",
+    "#include": "text/x-include-url",
+    "#cloud-boothook": "text/cloud-boothook",
+    "#part-handler": "text/part-handler",
+    "#cloud-config-archive": "text/cloud-config-archive",
+    "#cloud-config": "text/cloud-config",
+}
+
+
+def installer_script(driver: NvidiaDriver) -> str:
+    """The shell script that installs the driver (idempotent; Ubuntu guests only)."""
+    variant = f"{driver.version}-server" + ("-open" if driver.kernel_modules == "open" else "")
+    return f"""#!/bin/sh
+# Installed by hikube-gpu: NVIDIA datacenter driver {variant}.
+set -eu
+if nvidia-smi >/dev/null 2>&1; then
+  echo "hikube-gpu: NVIDIA driver already working"; exit 0
+fi
+. /etc/os-release
+if [ "${{ID:-}}" != ubuntu ]; then
+  echo "hikube-gpu: no built-in NVIDIA driver installer for ${{ID:-this OS}}; install it yourself" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y ubuntu-drivers-common
+ubuntu-drivers install --gpgpu nvidia:{variant}
+apt-get install -y nvidia-utils-{driver.version}-server
+if ! modprobe nvidia || ! nvidia-smi; then
+  touch {REBOOT_FLAG}
+fi
+"""
+
+
+def driver_cloud_config(driver: NvidiaDriver) -> dict[str, Any]:
+    """The cloud-config that writes and runs the installer."""
+    return {
+        "write_files": [{"path": INSTALLER_PATH, "permissions": "0755", "content": installer_script(driver)}],
+        "runcmd": [[INSTALLER_PATH]],
+        "power_state": {
+            "mode": "reboot",
+            "message": "hikube-gpu: rebooting to load the NVIDIA driver",
+            "condition": f"test -f {REBOOT_FLAG}",
+        },
+    }
+
+
+def user_data_problem(user_data: str) -> str | None:
+    """Why ``user_data`` cannot be merged with the installer, or None. Never echoes content."""
+    if user_data.startswith("Content-Type:") or user_data.startswith("MIME-Version:"):
+        return "MIME multi-part user data cannot be merged; set nvidiaDriver.install: false"
+    if not user_data.startswith("#cloud-config\n") and user_data.strip() != "#cloud-config":
+        return None
+    try:
+        parsed = yaml.safe_load(user_data)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return f"#cloud-config is not valid YAML{where}"
+    if parsed is not None and not isinstance(parsed, dict):
+        return "#cloud-config must be a YAML mapping"
+    for key in _LIST_KEYS:
+        if isinstance(parsed, dict) and key in parsed and not isinstance(parsed[key], list):
+            return f"#cloud-config key {key!r} must be a list"
+    return None
+
+
+def merge_cloud_config(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """Extend our lists with theirs; for every other key the user's value wins."""
+    merged = dict(ours)
+    for key, value in theirs.items():
+        if key in _LIST_KEYS and key in merged:
+            merged[key] = [*merged[key], *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def render_cloud_config(config: dict[str, Any]) -> str:
+    return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=True, default_flow_style=False, width=4096)
+
+
+def build_user_data(driver: NvidiaDriver, user_data: str | None) -> str:
+    """The VM's final user data. Call ``user_data_problem`` first: this assumes it is None."""
+    if not driver.install:
+        return user_data or ""
+    ours = driver_cloud_config(driver)
+    if not user_data:
+        return render_cloud_config(ours)
+    if user_data.startswith("#cloud-config\n") or user_data.strip() == "#cloud-config":
+        theirs = yaml.safe_load(user_data) or {}
+        return render_cloud_config(merge_cloud_config(ours, theirs))
+    return _multipart([render_cloud_config(ours), user_data])
+
+
+def _multipart(parts: list[str]) -> str:
+    """A MIME multi-part archive with a fixed boundary, so output is byte-stable."""
+    lines = [
+        f'Content-Type: multipart/mixed; boundary="{MIME_BOUNDARY}"',
+        "MIME-Version: 1.0",
+        "",
+    ]
+    for part in parts:
+        mime = next((t for prefix, t in _MIME_TYPES.items() if part.startswith(prefix)), "text/plain")
+        lines += [f"--{MIME_BOUNDARY}", f'Content-Type: {mime}; charset="utf-8"', "", part.rstrip("\n")]
+    lines += [f"--{MIME_BOUNDARY}--", ""]
+    return "\n".join(lines)

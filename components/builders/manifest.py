@@ -1,0 +1,31 @@
+"""What a builder returns: one Kubernetes object as plain data, plus which parts are secret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+COZYSTACK_APPS = "apps.cozystack.io/v1alpha1"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "hikube-gpu"}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A Kubernetes object. ``secret_paths`` name the fields to register as Pulumi secrets."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    body: dict[str, Any]
+    """Everything besides apiVersion, kind and metadata (for a Cozystack app: ``{"spec": …}``)."""
+    secret_paths: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return {"name": self.name, "namespace": self.namespace, "labels": dict(self.labels)}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The full object, secrets in clear: for tests and schema checks, never for output."""
+        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": self.metadata, **self.body}

@@ -1,0 +1,77 @@
+"""``GpuVirtualMachine``: a Hikube VMInstance with PCI-passthrough GPUs, and its VMDisks."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.builders.names import data_disk_name, system_disk_name, vm_release_name
+from components.builders.vm_disk import build_vm_disk
+from components.builders.vm_instance import build_vm_instance, gpu_entries
+from components.models.vm import GpuVirtualMachineArgs
+from components.registration import register_custom_resource
+
+TYPE = "hikube-gpu:vm:GpuVirtualMachine"
+
+
+class GpuVirtualMachine(pulumi.ComponentResource):
+    """A GPU VM: ``<name>-disk-system`` (+ one ``<name>-disk-<disk>`` per data disk) and
+    ``<name>-instance``, all in ``namespace`` through ``provider``.
+
+    Data disks are protected (Pulumi ``protect``) unless their ``protect`` is false; the
+    VMInstance depends on its disks because the platform refuses to render a VM whose
+    disks do not exist yet.
+    """
+
+    instance: k8s.apiextensions.CustomResource
+    disks: dict[str, k8s.apiextensions.CustomResource]
+
+    def __init__(
+        self,
+        name: str,
+        args: GpuVirtualMachineArgs,
+        *,
+        namespace: str,
+        provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        self.disks = {}
+        system = build_vm_disk(system_disk_name(name), namespace, name, args.disk)
+        self.disks["system"] = register_custom_resource(
+            f"{name}-disk-system",
+            system,
+            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.disk.protect)),
+        )
+        for disk_name in sorted(args.data_disks):
+            disk = args.data_disks[disk_name]
+            manifest = build_vm_disk(data_disk_name(name, disk_name), namespace, name, disk)
+            self.disks[disk_name] = register_custom_resource(
+                f"{name}-disk-{disk_name}",
+                manifest,
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=disk.protect)),
+            )
+
+        instance = build_vm_instance(name, namespace, args)
+        self.instance = register_custom_resource(
+            f"{name}-instance",
+            instance,
+            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.disks.values()))),
+        )
+
+        self.vm_name = pulumi.Output.from_input(name)
+        self.namespace = pulumi.Output.from_input(namespace)
+        self.gpus = pulumi.Output.from_input([g["name"] for g in gpu_entries(args.gpus)])
+        self.instance_type = pulumi.Output.from_input(instance.body["spec"]["instanceType"])
+        self.service_name = pulumi.Output.from_input(vm_release_name(name))
+        self.register_outputs(
+            {
+                "vmName": self.vm_name,
+                "namespace": self.namespace,
+                "gpus": self.gpus,
+                "instanceType": self.instance_type,
+                "serviceName": self.service_name,
+            }
+        )

@@ -1,0 +1,37 @@
+"""Register a builder's ``Manifest`` with pulumi-kubernetes, its secret fields as Pulumi secrets."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.builders.manifest import Manifest
+
+
+def _with_secrets(body: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    marked = copy.deepcopy(body)
+    for path in paths:
+        parent = marked
+        for key in path[:-1]:
+            parent = parent[key]
+        if path[-1] in parent:
+            parent[path[-1]] = pulumi.Output.secret(parent[path[-1]])
+    return marked
+
+
+def register_custom_resource(
+    resource_name: str, manifest: Manifest, opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A ``CustomResource`` for ``manifest`` (Cozystack apps and other non-core kinds)."""
+    body = _with_secrets(manifest.body, manifest.secret_paths)
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=manifest.api_version,
+        kind=manifest.kind,
+        metadata=manifest.metadata,
+        opts=opts,
+        **body,
+    )

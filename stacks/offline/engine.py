@@ -1,0 +1,183 @@
+"""Run the real Pulumi program in-process under Pulumi's mock runtime and record everything.
+
+Each run happens in a fresh ``contextvars`` context, so runs are independent of each
+other. Secret values are replaced by ``[secret]`` while recording: nothing downstream of
+the engine (tree, rendered files, logs) ever sees them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from stacks.offline.stack_file import StackConfigFile
+
+SECRET_MASK = "[secret]"
+UNKNOWN_MASK = "[computed]"
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One resource as the engine saw it: identity, options, masked inputs."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    provider: str
+    inputs: dict[str, Any]
+
+
+@dataclass
+class OfflineRun:
+    stack: str
+    project: str
+    resources: list[Registered] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def custom_resources(self) -> list[Registered]:
+        return [r for r in self.resources if r.custom]
+
+
+def plain(value: Any) -> Any:
+    """A protobuf value as plain Python, secrets masked, unknowns marked."""
+    if isinstance(value, struct_pb2.Struct):
+        return _plain_struct(value)
+    if isinstance(value, struct_pb2.ListValue):
+        return [plain(item) for item in value.values]
+    if isinstance(value, struct_pb2.Value):
+        return _plain_value(value)
+    return value
+
+
+def _plain_struct(value: Any) -> Any:
+    sig = value.fields.get(rpc._special_sig_key)
+    if sig is None:
+        return {key: plain(item) for key, item in value.fields.items()}
+    kind = sig.string_value
+    if kind == rpc._special_secret_sig:
+        return SECRET_MASK
+    if kind == rpc._special_output_value_sig:
+        if "secret" in value.fields and value.fields["secret"].bool_value:
+            return SECRET_MASK
+        return plain(value.fields["value"]) if "value" in value.fields else UNKNOWN_MASK
+    if kind == rpc._special_resource_sig:
+        return plain(value.fields["urn"])
+    return {key: plain(item) for key, item in value.fields.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind in ("struct_value", "list_value"):
+        return plain(getattr(value, kind))
+    if kind == "string_value":
+        return UNKNOWN_MASK if value.string_value == rpc.UNKNOWN else value.string_value
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "bool_value":
+        return value.bool_value
+    return None
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, run: OfflineRun) -> None:
+        super().__init__(_EchoMocks())
+        self.run = run
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack" and any(r.urn == response.urn for r in self.run.resources):
+            return response
+        self.run.resources.append(
+            Registered(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=request.custom,
+                protect=bool(request.protect),
+                provider=request.provider,
+                inputs=plain(request.object),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn.endswith("::pulumi:pulumi:Stack::" + f"{self.run.project}-{self.run.stack}"):
+            self.run.outputs = plain(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+class _EchoMocks(mocks.Mocks):
+    """Every resource 'creates' with its inputs as outputs, like a preview."""
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-offline-id", dict(args.inputs)
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+class _Collector(logging.Handler):
+    def __init__(self, run: OfflineRun) -> None:
+        super().__init__(logging.DEBUG)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            self.run.errors.append(record.getMessage())
+        elif record.levelno >= logging.WARNING:
+            self.run.warnings.append(record.getMessage())
+
+
+def run_offline(config: StackConfigFile, program: Callable[[], None]) -> OfflineRun:
+    """Run ``program`` with ``config`` under mocks; exceptions from the program propagate."""
+    run = OfflineRun(stack=config.stack, project=config.project)
+    context = contextvars.copy_context()
+    context.run(_run, run, config, program)
+    run.resources.sort(key=lambda r: r.urn)  # registration order is asynchronous
+    return run
+
+
+def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) -> None:
+    logger = logging.getLogger(f"hikube-gpu.offline.{id(run)}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    handler = _Collector(run)
+    logger.addHandler(handler)
+    try:
+        settings.ROOT.set(None)
+        runtime_config.set_all_config(dict(config.config), list(config.secret_keys))
+        monitor = _RecordingMonitor(run)
+        features = set(monitor.GetDeploymentInfo(None).supportedFeatures)  # type: ignore[no-untyped-call]
+        settings.configure(
+            mocks.MockSettings(  # type: ignore[no-untyped-call]
+                monitor=monitor,
+                monitor_features=features,
+                engine=mocks.MockEngine(logger),
+                project=config.project,
+                stack=config.stack,
+                dry_run=True,
+                organization=None,
+                callbacks=None,
+            )
+        )
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        _sync_await(run_in_stack(program))
+    finally:
+        logger.removeHandler(handler)

@@ -1,0 +1,98 @@
+"""Read a stack's config the way the Pulumi CLI would hand it to the program, without the CLI.
+
+Project defaults from ``Pulumi.yaml``'s ``config:`` block are merged under the stack file's
+values. ``secure:`` values cannot be decrypted offline: they become ``[encrypted]`` and
+their keys are marked secret.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.models.vm import ENCRYPTED_PLACEHOLDER
+
+
+class StackFileError(Exception):
+    """The stack or project file is missing or is not valid YAML."""
+
+
+@dataclass(frozen=True)
+class StackConfigFile:
+    project: str
+    stack: str
+    config: dict[str, str]
+    """Full key (``hikube-gpu:vms``) → value as the CLI passes it (JSON text for objects)."""
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def _yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StackFileError(f"{path}: no such file") from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path}: not valid YAML: {error}") from None
+
+
+def _decrypt_offline(value: Any) -> tuple[Any, bool]:
+    """Replace every ``{secure: …}`` by the placeholder; report whether any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return ENCRYPTED_PLACEHOLDER, True
+        found = False
+        out = {}
+        for key, item in value.items():
+            out[key], secret = _decrypt_offline(item)
+            found |= secret
+        return out, found
+    if isinstance(value, list):
+        pairs = [_decrypt_offline(item) for item in value]
+        return [p[0] for p in pairs], any(p[1] for p in pairs)
+    return value, False
+
+
+def _as_cli_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _qualify(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _project_defaults(project_file: dict[str, Any], project: str) -> dict[str, Any]:
+    """``config:`` of Pulumi.yaml: ``key: {default|value: …}`` or ``ns:key: value``."""
+    defaults = {}
+    for key, spec in (project_file.get("config") or {}).items():
+        if isinstance(spec, dict) and ("default" in spec or "value" in spec):
+            defaults[_qualify(key, project)] = spec.get("value", spec.get("default"))
+        elif not isinstance(spec, dict) or "type" not in spec:
+            defaults[_qualify(key, project)] = spec
+    return defaults
+
+
+def load_stack_file(project_dir: Path, stack: str, config_file: Path | None = None) -> StackConfigFile:
+    """The config of ``stack`` (``Pulumi.<stack>.yaml`` unless ``config_file`` is given)."""
+    project_file = _yaml(project_dir / "Pulumi.yaml") or {}
+    project = str(project_file.get("name", "")) or project_dir.name
+    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+    document = _yaml(path) or {}
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise StackFileError(f"{path}: expected a mapping with a 'config:' mapping")
+    values = {**_project_defaults(project_file, project)}
+    for key, value in (document.get("config") or {}).items():
+        values[_qualify(str(key), project)] = value
+    config: dict[str, str] = {}
+    secret_keys = []
+    for key in sorted(values):
+        plain, secret = _decrypt_offline(values[key])
+        config[key] = _as_cli_value(plain)
+        if secret:
+            secret_keys.append(key)
+    return StackConfigFile(project, stack, config, secret_keys)

@@ -1,0 +1,215 @@
+"""Semantic rules over a structurally valid stack: platform limits, quota, sizing advice.
+
+Each rule yields ``Problem``s with the config path they concern; errors stop the stack,
+warnings are printed by ``pulumi preview`` / ``pulumi up`` and by the offline preview.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from components.builders.cloud_init import user_data_problem
+from components.builders.names import data_disk_name, system_disk_name
+from components.builders.sizing import resolve_size
+from components.catalog.gpus import GPU_MODELS
+from components.catalog.instance_types import (
+    MAX_VCPU_PER_GPU,
+    MIN_GPU_VM_MEMORY,
+    MIN_VCPU_PER_GPU,
+    SERIES,
+    instance_type,
+    recommended_for,
+)
+from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PROFILES
+from components.catalog.quantity import GIB, format_gib, parse_quantity
+from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
+from stacks.config import TenantStack
+from stacks.problems import Problem, config_path
+
+
+def check(stack: TenantStack) -> list[Problem]:
+    """Every semantic problem of the stack, errors and warnings."""
+    problems = list(_platform(stack))
+    for name, vm in stack.vms.items():
+        problems += _vm(stack, name, vm)
+    problems += _quota(stack)
+    return problems
+
+
+def _platform(stack: TenantStack) -> Iterator[Problem]:
+    if stack.platform.namespace is None:
+        yield Problem(
+            config_path("platform", "namespace"),
+            "required: the tenant namespace to deploy into (e.g. tenant-acme); "
+            "set hikube-gpu:platform.namespace or kubernetes:namespace",
+        )
+
+
+def _vm(stack: TenantStack, name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
+    limit = MAX_NAME_LENGTH["VMInstance"]
+    if len(name) > limit:
+        yield Problem(
+            config_path("vms", name),
+            f"name is {len(name)} characters; a VMInstance name has at most {limit}",
+        )
+    yield from _disks(name, vm)
+    yield from _sizing(name, vm)
+    profile = PROFILES[stack.platform.profile]
+    allowed = profile.instance_profiles
+    if allowed is not None and vm.instance_profile not in allowed:
+        yield Problem(
+            config_path("vms", name, "instanceProfile"),
+            f"{vm.instance_profile!r} is not an instance profile of the {profile.name} platform "
+            f"(e.g. ubuntu, rhel.9, windows.2k22)",
+        )
+    if vm.external and vm.external.method == "WholeIP" and vm.external.ports is not None:
+        yield Problem(
+            config_path("vms", name, "external", "ports"),
+            "ports are only used with method PortList; WholeIP exposes every port",
+        )
+    if len(vm.gpus) > 1:
+        models = ", ".join(str(m) for m in vm.gpus)
+        yield Problem(
+            config_path("vms", name, "gpus"),
+            f"mixes GPU models ({models}); the VM only starts on a host that carries all of them",
+            "warning",
+        )
+    driver_ok = vm.instance_profile == "ubuntu" and (
+        vm.disk.image is None or vm.disk.image.startswith("ubuntu-")
+    )
+    if vm.nvidia_driver.install and not driver_ok:
+        yield Problem(
+            config_path("vms", name, "nvidiaDriver", "install"),
+            "the built-in driver installer supports Ubuntu guests only; install the driver in "
+            "your cloudInit (or your image) and set nvidiaDriver.install: false",
+            "warning",
+        )
+    if vm.cloud_init is not None:
+        reason = user_data_problem(vm.cloud_init.get_secret_value())
+        if reason and (vm.nvidia_driver.install or not reason.startswith("MIME")):
+            yield Problem(config_path("vms", name, "cloudInit"), reason)
+    storage_classes = profile.storage_classes
+    for path, disk in _all_disks(name, vm):
+        if disk.storage_class not in storage_classes:
+            yield Problem(
+                config_path(*path, "storageClass"),
+                f"{disk.storage_class!r} is not a storage class of {profile.name} "
+                f"({', '.join(sorted(storage_classes))})",
+                "warning",
+            )
+
+
+def _all_disks(
+    name: str, vm: GpuVirtualMachineArgs
+) -> Iterator[tuple[tuple[str, ...], SystemDisk | DataDisk]]:
+    yield ("vms", name, "disk"), vm.disk
+    for disk_name, disk in vm.data_disks.items():
+        yield ("vms", name, "dataDisks", disk_name), disk
+
+
+def _disks(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
+    limit = MAX_NAME_LENGTH["VMDisk"]
+    names: dict[str, tuple[str, ...]] = {system_disk_name(name): ("vms", name, "disk")}
+    for disk_name in vm.data_disks:
+        full = data_disk_name(name, disk_name)
+        path: tuple[str, ...] = ("vms", name, "dataDisks", disk_name)
+        if full in names:
+            yield Problem(
+                config_path(*path), f"gives the VMDisk name {full!r}, already used by the system disk"
+            )
+        names[full] = path
+    for full, where in names.items():
+        if len(full) > limit:
+            yield Problem(
+                config_path(*where),
+                f"VMDisk name {full!r} is {len(full)} characters; at most {limit} are allowed "
+                "(shorten the VM or disk name)",
+            )
+    for path, disk in _all_disks(name, vm):
+        if disk.image is None:
+            continue
+        if disk.image not in GOLDEN_IMAGE_MIN_GIB:
+            yield Problem(
+                config_path(*path, "image"),
+                f"{disk.image!r} is not one of Hikube's golden images; it must exist as "
+                f"vm-image-{disk.image} in cozy-public",
+                "warning",
+            )
+            continue
+        minimum = GOLDEN_IMAGE_MIN_GIB[disk.image]
+        if minimum is not None and parse_quantity(disk.size) < minimum * GIB:
+            yield Problem(
+                config_path(*path, "size"),
+                f"{disk.size} is smaller than the {minimum}Gi that image {disk.image} needs",
+            )
+
+
+def _sizing(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
+    gpus = vm.gpu_count
+    if vm.instance_type is not None and vm.resources is not None:
+        yield Problem(
+            config_path("vms", name, "resources"),
+            "instanceType and resources are mutually exclusive (KubeVirt rejects a VM that sets both)",
+        )
+        return
+    if vm.instance_type is not None:
+        path = config_path("vms", name, "instanceType")
+        series = vm.instance_type.split(".", 1)[0]
+        if series in SERIES and not SERIES[series].gpu_allowed:
+            yield Problem(path, f"{vm.instance_type!r} cannot host GPUs: {SERIES[series].reason}")
+            return
+        if instance_type(vm.instance_type) is None:
+            hint = "; gn1 types embed their own GPU, use u1 plus gpus" if series == "gn1" else ""
+            yield Problem(
+                path,
+                f"unknown instance type {vm.instance_type!r}; choose a u1, s1, m1 or cx1 type "
+                f"(e.g. u1.2xlarge){hint}",
+            )
+            return
+    size = resolve_size(vm)
+    if size is None:
+        yield Problem(
+            config_path("vms", name, "instanceType"),
+            f"required for {gpus} GPUs: no u1 type has {MIN_VCPU_PER_GPU} vCPU per GPU "
+            "(the largest, u1.8xlarge, has 32); set instanceType or resources",
+        )
+        return
+    field = "resources" if vm.resources is not None else "instanceType"
+    path = config_path("vms", name, field)
+    if size.memory_bytes < MIN_GPU_VM_MEMORY:
+        yield Problem(
+            path,
+            f"{size.label} has {format_gib(size.memory_bytes)} of memory; the NVIDIA driver "
+            "needs at least 4Gi",
+        )
+    per_gpu = size.vcpu / gpus
+    if not MIN_VCPU_PER_GPU <= per_gpu <= MAX_VCPU_PER_GPU:
+        series = size.label.split(".", 1)[0] if vm.resources is None else "u1"
+        fit = recommended_for(gpus, series) or recommended_for(gpus, "u1")
+        advice = f"; {fit.name} would fit {gpus} GPU{'s' * (gpus != 1)}" if fit else ""
+        yield Problem(
+            path,
+            f"{size.label} gives {per_gpu:g} vCPU per GPU; Hikube recommends "
+            f"{MIN_VCPU_PER_GPU}-{MAX_VCPU_PER_GPU}{advice}",
+            "warning",
+        )
+
+
+def _quota(stack: TenantStack) -> Iterator[Problem]:
+    if stack.quota is None:
+        return
+    used: Counter[str] = Counter()
+    users: dict[str, list[str]] = {}
+    for name, vm in stack.vms.items():
+        for model, count in vm.gpus.items():
+            used[model.value] += count
+            users.setdefault(model.value, []).append(f"{name}: {count}")
+    for model in GPU_MODELS:
+        allowed = stack.quota.get(model, 0)
+        if used[model.value] > allowed:
+            yield Problem(
+                config_path("quota", model.value),
+                f"the stack asks for {used[model.value]} {model.value} GPUs "
+                f"({', '.join(users[model.value])}) but its quota is {allowed}",
+            )

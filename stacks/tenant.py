@@ -1,0 +1,45 @@
+"""The ``tenant`` blueprint: the tenant provider and one GpuVirtualMachine per VM."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.gpu_virtual_machine import GpuVirtualMachine
+from stacks.capacity import as_output, capacity
+from stacks.config import TenantStack
+
+PROVIDER_NAME = "tenant"
+
+
+def tenant_provider(stack: TenantStack) -> k8s.Provider:
+    """An explicit provider for the tenant namespace; nothing relies on ambient defaults."""
+    kubeconfig = pulumi.Output.secret(stack.kubeconfig.get_secret_value()) if stack.kubeconfig else None
+    return k8s.Provider(
+        PROVIDER_NAME,
+        kubeconfig=kubeconfig,
+        context=stack.platform.context,
+        namespace=stack.platform.namespace,
+    )
+
+
+def deploy(stack: TenantStack) -> dict[str, GpuVirtualMachine]:
+    """Register every resource of a validated tenant stack and export its outputs."""
+    namespace = stack.platform.namespace
+    if namespace is None:  # rules reject this before deploy runs
+        raise ValueError("tenant namespace missing")
+    provider = tenant_provider(stack)
+    vms = {
+        name: GpuVirtualMachine(name, stack.vms[name], namespace=namespace, provider=provider)
+        for name in sorted(stack.vms)
+    }
+    pulumi.export("namespace", namespace)
+    pulumi.export(
+        "vms",
+        {
+            name: {"gpus": vm.gpus, "instanceType": vm.instance_type, "service": vm.service_name}
+            for name, vm in vms.items()
+        },
+    )
+    pulumi.export("gpuCapacity", as_output(capacity(stack)))
+    return vms

@@ -1,0 +1,24 @@
+"""Validation front door: raw config in, a valid stack and its warnings out (or ConfigError)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacks.config import TenantStack, parse
+from stacks.problems import ConfigError, Problem
+from stacks.rules import check
+
+
+@dataclass(frozen=True)
+class ValidStack:
+    stack: TenantStack
+    warnings: list[Problem]
+
+
+def validate(raw: dict[str, object]) -> ValidStack:
+    """Structure first (pydantic), then the semantic rules; every problem at once per phase."""
+    stack = parse(raw)
+    problems = check(stack)
+    if any(p.severity == "error" for p in problems):
+        raise ConfigError(problems)
+    return ValidStack(stack, sorted(p for p in problems if p.severity == "warning"))
