@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from components.builders.cloud_init import user_data_problem
 from components.builders.names import data_disk_name, system_disk_name
 from components.builders.sizing import resolve_size
 from components.catalog.gpus import GPU_MODELS
@@ -23,6 +22,7 @@ from components.catalog.instance_types import (
 )
 from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PROFILES
 from components.catalog.quantity import GIB, format_gib, parse_quantity
+from components.models.user_data import is_mime
 from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
 from stacks.config import TenantStack
 from stacks.problems import Problem, config_path
@@ -69,7 +69,7 @@ def _vm(stack: TenantStack, name: str, vm: GpuVirtualMachineArgs) -> Iterator[Pr
             "ports are only used with method PortList; WholeIP exposes every port",
         )
     if len(vm.gpus) > 1:
-        models = ", ".join(str(m) for m in vm.gpus)
+        models = ", ".join(m.value for m in GPU_MODELS if m in vm.gpus)  # catalog order
         yield Problem(
             config_path("vms", name, "gpus"),
             f"mixes GPU models ({models}); the VM only starts on a host that carries all of them",
@@ -85,10 +85,12 @@ def _vm(stack: TenantStack, name: str, vm: GpuVirtualMachineArgs) -> Iterator[Pr
             "your cloudInit (or your image) and set nvidiaDriver.install: false",
             "warning",
         )
-    if vm.cloud_init is not None:
-        reason = user_data_problem(vm.cloud_init.get_secret_value())
-        if reason and (vm.nvidia_driver.install or not reason.startswith("MIME")):
-            yield Problem(config_path("vms", name, "cloudInit"), reason)
+    if vm.cloud_init is not None and vm.nvidia_driver.install and is_mime(vm.cloud_init.get_secret_value()):
+        yield Problem(
+            config_path("vms", name, "cloudInit"),
+            "MIME multi-part user data cannot be merged with the driver installer; "
+            "set nvidiaDriver.install: false",
+        )
     storage_classes = profile.storage_classes
     for path, disk in _all_disks(name, vm):
         if disk.storage_class not in storage_classes:

@@ -12,14 +12,13 @@ from typing import Any
 
 import yaml
 
+from components.models.user_data import LIST_KEYS, is_cloud_config
 from components.models.vm import NvidiaDriver
 
 INSTALLER_PATH = "/usr/local/sbin/hikube-gpu-install-nvidia-driver"
 REBOOT_FLAG = "/run/hikube-gpu-reboot-required"
 MIME_BOUNDARY = "==hikube-gpu-cloud-init=="
 
-# Keys whose lists we extend instead of replacing: ours run first.
-_LIST_KEYS = ("bootcmd", "packages", "write_files", "runcmd")
 
 _MIME_TYPES = {
     "#!": "text/x-shellscript",
@@ -69,31 +68,11 @@ def driver_cloud_config(driver: NvidiaDriver) -> dict[str, Any]:
     }
 
 
-def user_data_problem(user_data: str) -> str | None:
-    """Why ``user_data`` cannot be merged with the installer, or None. Never echoes content."""
-    if user_data.startswith("Content-Type:") or user_data.startswith("MIME-Version:"):
-        return "MIME multi-part user data cannot be merged; set nvidiaDriver.install: false"
-    if not user_data.startswith("#cloud-config\n") and user_data.strip() != "#cloud-config":
-        return None
-    try:
-        parsed = yaml.safe_load(user_data)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        return f"#cloud-config is not valid YAML{where}"
-    if parsed is not None and not isinstance(parsed, dict):
-        return "#cloud-config must be a YAML mapping"
-    for key in _LIST_KEYS:
-        if isinstance(parsed, dict) and key in parsed and not isinstance(parsed[key], list):
-            return f"#cloud-config key {key!r} must be a list"
-    return None
-
-
 def merge_cloud_config(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     """Extend our lists with theirs; for every other key the user's value wins."""
     merged = dict(ours)
     for key, value in theirs.items():
-        if key in _LIST_KEYS and key in merged:
+        if key in LIST_KEYS and key in merged:
             merged[key] = [*merged[key], *value]
         else:
             merged[key] = value
@@ -105,13 +84,13 @@ def render_cloud_config(config: dict[str, Any]) -> str:
 
 
 def build_user_data(driver: NvidiaDriver, user_data: str | None) -> str:
-    """The VM's final user data. Call ``user_data_problem`` first: this assumes it is None."""
+    """The VM's final user data (the VM's args must have passed validation)."""
     if not driver.install:
         return user_data or ""
     ours = driver_cloud_config(driver)
     if not user_data:
         return render_cloud_config(ours)
-    if user_data.startswith("#cloud-config\n") or user_data.strip() == "#cloud-config":
+    if is_cloud_config(user_data):
         theirs = yaml.safe_load(user_data) or {}
         return render_cloud_config(merge_cloud_config(ours, theirs))
     return _multipart([render_cloud_config(ours), user_data])

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, PositiveInt, SecretStr, model_valida
 
 from components.catalog.gpus import GpuModelName
 from components.models.base import Name, Port, Quantity, StrictModel
+from components.models.user_data import cloud_config_problem
 
 ENCRYPTED_PLACEHOLDER = "[encrypted]"
 """Stands for a ``secure:`` config value that only the Pulumi CLI can decrypt."""
@@ -43,6 +44,16 @@ def _ssh_key(value: SecretStr) -> SecretStr:
 
 
 SshKey = Annotated[SecretStr, AfterValidator(_ssh_key)]
+
+
+def _user_data(value: SecretStr) -> SecretStr:
+    problem = cloud_config_problem(value.get_secret_value())
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+UserData = Annotated[SecretStr, AfterValidator(_user_data)]
 
 
 class DiskSource(StrictModel):
@@ -144,7 +155,7 @@ class GpuVirtualMachineArgs(StrictModel):
     """Extra disks by name. Default: none."""
     ssh_keys: list[SshKey] = Field(default_factory=list)
     """OpenSSH public keys (Pulumi secrets). Default: none."""
-    cloud_init: SecretStr | None = None
+    cloud_init: UserData | None = None
     """Your cloud-init user data, merged with the driver installer (a Pulumi secret). Default: none."""
     cloud_init_seed: str = ""
     """Changing it re-runs cloud-init (new SMBIOS UUID). Default ``""``."""

@@ -17,7 +17,6 @@ from stacks.offline.engine import OfflineRun, run_offline
 from stacks.offline.render import RenderDirError, render
 from stacks.offline.report import preview_text
 from stacks.offline.stack_file import StackFileError, load_stack_file
-from stacks.problems import ConfigError
 from stacks.program import main as program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -45,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) -> OfflineRun:
-    """Load a stack's config and run the program offline (raises ConfigError, StackFileError)."""
+    """Load a stack's config and run the program offline (raises StackFileError)."""
     return run_offline(load_stack_file(project_dir, stack, config_file), program)
 
 
@@ -53,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         run = run_stack(args.project_dir, args.stack, args.config_file)
-    except (ConfigError, StackFileError) as error:
+    except StackFileError as error:
         print(f"error: stack {args.stack!r}: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if run.failure is not None:
+        print(f"error: stack {args.stack!r}: {run.failure}", file=sys.stderr)
         return EXIT_INVALID
     if args.command == "preview":
         sys.stdout.write(preview_text(run))

@@ -7,17 +7,18 @@ the engine (tree, rendered files, logs) ever sees them.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from stacks.offline.stack_file import StackConfigFile
 
@@ -36,6 +37,7 @@ class Registered:
     custom: bool
     protect: bool
     provider: str
+    dependencies: tuple[str, ...]
     inputs: dict[str, Any]
 
 
@@ -47,6 +49,8 @@ class OfflineRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failure: pulumi.RunError | None = None
+    """The program's clean failure (e.g. an invalid config), if it stopped with one."""
 
     def custom_resources(self) -> list[Registered]:
         return [r for r in self.resources if r.custom]
@@ -111,6 +115,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 custom=request.custom,
                 protect=bool(request.protect),
                 provider=request.provider,
+                dependencies=tuple(sorted(request.dependencies)),
                 inputs=plain(request.object),
             )
         )
@@ -145,7 +150,11 @@ class _Collector(logging.Handler):
 
 
 def run_offline(config: StackConfigFile, program: Callable[[], None]) -> OfflineRun:
-    """Run ``program`` with ``config`` under mocks; exceptions from the program propagate."""
+    """Run ``program`` with ``config`` under mocks.
+
+    A ``pulumi.RunError`` (a clean failure such as an invalid config) is kept in
+    ``run.failure`` with what was registered before it; any other exception propagates.
+    """
     run = OfflineRun(stack=config.stack, project=config.project)
     context = contextvars.copy_context()
     context.run(_run, run, config, program)
@@ -178,6 +187,23 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) 
         )
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
-        _sync_await(run_in_stack(program))
+        _run_in_new_loop(run_in_stack(program))
+    except pulumi.RunError as failure:
+        run.failure = failure
     finally:
         logger.removeHandler(handler)
+
+
+def _run_in_new_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run the program on an event loop of its own, closed afterwards (no leaks across runs)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(main)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()

@@ -1,0 +1,36 @@
+"""Checks on user-supplied cloud-init user data. Messages never echo the content (a secret)."""
+
+from __future__ import annotations
+
+import yaml
+
+# cloud-config keys whose lists the driver installer extends.
+LIST_KEYS = ("bootcmd", "packages", "write_files", "runcmd")
+
+
+def is_cloud_config(user_data: str) -> bool:
+    return user_data.startswith("#cloud-config\n") or user_data.strip() == "#cloud-config"
+
+
+def is_mime(user_data: str) -> bool:
+    return user_data.startswith(("Content-Type:", "MIME-Version:"))
+
+
+def cloud_config_problem(user_data: str) -> str | None:
+    """Why a ``#cloud-config`` document is unusable, or None (other formats are opaque)."""
+    if not is_cloud_config(user_data):
+        return None
+    try:
+        parsed = yaml.safe_load(user_data)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return f"#cloud-config is not valid YAML{where}"
+    if parsed is None:
+        return None
+    if not isinstance(parsed, dict):
+        return "#cloud-config must be a YAML mapping"
+    for key in LIST_KEYS:
+        if key in parsed and not isinstance(parsed[key], list):
+            return f"#cloud-config key {key!r} must be a list"
+    return None
