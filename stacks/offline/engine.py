@@ -102,6 +102,13 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(_EchoMocks())
         self.run = run
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the Pulumi engine forms them: ancestor types joined by ``$``, root stack left out."""
+        parent_type = parent.split("::")[2] if parent else ""
+        if parent_type and parent_type != "pulumi:pulumi:Stack":
+            type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{self.run.stack}::{self.run.project}::{type_}::{name}"
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack" and any(r.urn == response.urn for r in self.run.resources):

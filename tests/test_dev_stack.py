@@ -1,0 +1,111 @@
+"""The dev stack end to end: registered resources, rendered manifests (snapshot), secrets, stability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from components.builders.vm_disk import build_vm_disk
+from components.builders.vm_instance import build_vm_instance
+from stacks.offline.cli import PROJECT_DIR, run_stack
+from stacks.offline.engine import OfflineRun
+from stacks.offline.render import render
+from stacks.offline.report import preview_text
+from stacks.offline.stack_file import load_stack_file
+from stacks.validate import validate
+from tests.conftest import objects
+
+
+@pytest.fixture(scope="module")
+def dev() -> OfflineRun:
+    run = run_stack(PROJECT_DIR, "dev")
+    assert run.failure is None
+    return run
+
+
+def rendered_files(run: OfflineRun, out: Path) -> dict[str, str]:
+    return {str(p.relative_to(out)): p.read_text() for p in render(run, out)}
+
+
+def test_dev_stack_registers_one_component_per_vm(dev: OfflineRun) -> None:
+    tree = {(r.type, r.name, r.parent.rsplit("::", 1)[-1]) for r in dev.resources}
+    assert tree == {
+        ("pulumi:pulumi:Stack", "hikube-gpu-dev", ""),
+        ("pulumi:providers:kubernetes", "tenant", "hikube-gpu-dev"),
+        ("hikube-gpu:vm:GpuVirtualMachine", "ws-1", "hikube-gpu-dev"),
+        ("hikube-gpu:vm:GpuVirtualMachine", "trainer", "hikube-gpu-dev"),
+        ("kubernetes:apps.cozystack.io/v1alpha1:VMDisk", "ws-1-disk-system", "ws-1"),
+        ("kubernetes:apps.cozystack.io/v1alpha1:VMInstance", "ws-1-instance", "ws-1"),
+        ("kubernetes:apps.cozystack.io/v1alpha1:VMDisk", "trainer-disk-system", "trainer"),
+        ("kubernetes:apps.cozystack.io/v1alpha1:VMDisk", "trainer-disk-data", "trainer"),
+        ("kubernetes:apps.cozystack.io/v1alpha1:VMInstance", "trainer-instance", "trainer"),
+    }
+
+
+def test_children_use_the_tenant_provider_and_instances_wait_for_disks(dev: OfflineRun) -> None:
+    by_name = {r.name: r for r in dev.resources}
+    provider = by_name["tenant"]
+    for resource in dev.custom_resources():
+        if resource.type.startswith("kubernetes:"):
+            assert resource.provider.startswith(provider.urn + "::")
+    assert set(by_name["trainer-instance"].dependencies) == {
+        by_name["trainer-disk-system"].urn,
+        by_name["trainer-disk-data"].urn,
+    }
+
+
+def test_only_data_disks_are_protected(dev: OfflineRun) -> None:
+    assert {r.name for r in dev.resources if r.protect} == {"trainer-disk-data"}
+
+
+def test_multi_gpu_vm_gets_one_entry_per_gpu(dev: OfflineRun) -> None:
+    spec = objects(dev)["VMInstance/trainer"]["spec"]
+    assert spec["gpus"] == [{"name": "nvidia.com/GA100_A100_PCIE_80GB"}] * 2
+    assert objects(dev)["VMInstance/ws-1"]["spec"]["gpus"] == [{"name": "nvidia.com/AD102GL_L40S"}]
+
+
+def test_components_register_exactly_what_builders_return(dev: OfflineRun) -> None:
+    config = load_stack_file(PROJECT_DIR, "dev")
+    raw = {key.split(":", 1)[1]: value for key, value in config.config.items()}
+    import json
+
+    stack = validate({k: json.loads(v) if v[:1] in "{[" else v for k, v in raw.items()}).stack
+    namespace = stack.platform.namespace or ""
+    registered = objects(dev)
+    for name, args in stack.vms.items():
+        expected = build_vm_instance(name, namespace, args).as_dict()
+        expected["spec"]["sshKeys"] = "[secret]"
+        expected["spec"]["cloudInit"] = "[secret]"
+        assert registered[f"VMInstance/{name}"] == expected
+        disk = build_vm_disk(f"{name}-system", namespace, name, args.disk).as_dict()
+        assert registered[f"VMDisk/{name}-system"] == disk
+
+
+def test_rendered_manifests_snapshot(dev: OfflineRun, tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    assert rendered_files(dev, tmp_path) == snapshot
+
+
+def test_preview_report(dev: OfflineRun, snapshot: SnapshotAssertion) -> None:
+    text = preview_text(dev)
+    assert "    + 9 to create" in text
+    assert "  A100       2      160 GB        624      2" in text
+    assert text == snapshot
+
+
+def test_second_render_is_byte_identical(dev: OfflineRun, tmp_path: Path) -> None:
+    again = run_stack(PROJECT_DIR, "dev")
+    assert rendered_files(dev, tmp_path / "a") == rendered_files(again, tmp_path / "b")
+    assert preview_text(dev) == preview_text(again)
+
+
+def test_secrets_never_reach_rendered_output(dev: OfflineRun, tmp_path: Path) -> None:
+    stack_file = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    ssh_key_body = "AAAAC3NzaC1lZDI1NTE5AAAAIHikubeGpuDevOnlyExampleKeyDoNotUse"
+    assert ssh_key_body in stack_file
+    output = "\n".join([*rendered_files(dev, tmp_path).values(), preview_text(dev), *dev.warnings])
+    assert ssh_key_body not in output
+    assert "python3-venv" not in output  # from the user's cloud-init
+    assert "ubuntu-drivers" not in output  # from the generated cloud-init
+    assert output.count("sshKeys: '[secret]'") == 2
