@@ -40,6 +40,7 @@ def with_vm(**vm: Any) -> dict[str, Any]:
 
 
 def write_stack(tmp_path: Path, config: dict[str, Any], stack: str = "test") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / f"Pulumi.{stack}.yaml"
     document = {"config": {f"hikube-gpu:{key}": value for key, value in config.items()}}
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

@@ -42,7 +42,9 @@ def test_sandbox_plugin_naming_rule() -> None:
 
 
 def test_upstream_names_differ_from_hikube_only_for_h100() -> None:
-    differ = {m.model.value for m in GPU_MODELS.values() if m.upstream_resource_name != m.hikube_resource_name}
+    differ = {
+        m.model.value for m in GPU_MODELS.values() if m.upstream_resource_name != m.hikube_resource_name
+    }
     assert differ == {"H100"}
     assert gpu("H100").upstream_resource_name == "nvidia.com/GH100_H100L_94GB"
 
@@ -73,7 +75,9 @@ def test_mig_profiles_match_the_mig_managers_defaults(model: GpuModelName) -> No
         if item.get("mig-enabled") and device in item.get("device-filter", [device])
     }
     if not entry.mig_capable:
-        assert not any(device in item.get("device-filter", []) for items in configs.values() for item in items)
+        assert not any(
+            device in item.get("device-filter", []) for items in configs.values() for item in items
+        )
         return
     for profile in entry.mig_profiles:
         name = f"all-{profile.name}"
@@ -85,30 +89,38 @@ def test_mig_profiles_match_the_mig_managers_defaults(model: GpuModelName) -> No
 def test_l40s_has_no_mig_and_no_kubevirt_vgpu() -> None:
     assert not gpu("L40S").mig_capable
     assert not gpu("L40S").kubevirt_vgpu
-    assert gpu("A100").kubevirt_vgpu and gpu("H100").kubevirt_vgpu
+    assert gpu("A100").kubevirt_vgpu
+    assert gpu("H100").kubevirt_vgpu
 
 
 def test_instance_types_match_upstream_common_instancetypes() -> None:
     path = reference("cozystack", "v1.1.2", "system", "kubevirt-instancetypes", "instancetypes.yaml")
     upstream = {
-        doc["metadata"]["name"]: (doc["spec"]["cpu"]["guest"], int(parse_quantity(doc["spec"]["memory"]["guest"])))
+        doc["metadata"]["name"]: (
+            doc["spec"]["cpu"]["guest"],
+            int(parse_quantity(doc["spec"]["memory"]["guest"])),
+        )
         for doc in yaml.safe_load_all(path.read_text())
         if doc and doc["metadata"]["name"].split(".")[0] in ("u1", "o1", "m1", "cx1")
     }
     ours = {
-        name: (t.vcpu, t.memory_bytes) for name, t in INSTANCE_TYPES.items() if t.series in ("u1", "o1", "m1", "cx1")
+        name: (t.vcpu, t.memory_bytes)
+        for name, t in INSTANCE_TYPES.items()
+        if t.series in ("u1", "o1", "m1", "cx1")
     }
     assert ours == upstream
 
 
 def test_hikube_s1_series() -> None:
     s1 = {name: (t.vcpu, t.memory_gib) for name, t in INSTANCE_TYPES.items() if t.series == "s1"}
-    assert s1["s1.3large"] == (12, 24) and s1["s1.8xlarge"] == (64, 128)
+    assert s1["s1.3large"] == (12, 24)
+    assert s1["s1.8xlarge"] == (64, 128)
     assert len(s1) == 9
 
 
 @pytest.mark.parametrize(
-    ("gpus", "expected"), [(1, "u1.2xlarge"), (2, "u1.4xlarge"), (3, "u1.8xlarge"), (4, "u1.8xlarge"), (5, None)]
+    ("gpus", "expected"),
+    [(1, "u1.2xlarge"), (2, "u1.4xlarge"), (3, "u1.8xlarge"), (4, "u1.8xlarge"), (5, None)],
 )
 def test_default_instance_type_has_at_least_8_vcpu_per_gpu(gpus: int, expected: str | None) -> None:
     chosen = default_for(gpus)
@@ -123,7 +135,14 @@ def test_recommendation_stays_in_the_series_when_it_can() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("100Gi", 100 * 1024**3), ("512Mi", 512 * 1024**2), ("1Ti", 1024**4), ("8", 8), ("1.5G", 1_500_000_000), (4, 4)],
+    [
+        ("100Gi", 100 * 1024**3),
+        ("512Mi", 512 * 1024**2),
+        ("1Ti", 1024**4),
+        ("8", 8),
+        ("1.5G", 1_500_000_000),
+        (4, 4),
+    ],
 )
 def test_quantities(text: str | int, value: int) -> None:
     assert parse_quantity(text) == value

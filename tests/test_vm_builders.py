@@ -50,7 +50,8 @@ def test_instance_defaults_are_explicit() -> None:
     assert spec["external"] is False
     assert spec["disks"] == [{"name": "ws-system"}]
     assert spec["subnets"] == []
-    assert "running" not in spec and "systemDisk" not in spec
+    assert "running" not in spec
+    assert "systemDisk" not in spec
 
 
 def test_external_ports_and_method() -> None:

@@ -1,0 +1,72 @@
+"""Reading ``hikube-gpu:*`` and the ambient ``kubernetes:*`` config the way Pulumi passes it."""
+
+from __future__ import annotations
+
+import contextvars
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.runtime import config as runtime_config
+
+from stacks.offline.cli import PROJECT_DIR, run_stack
+from stacks.pulumi_config import read_ambient_kubernetes, read_stack_config, with_ambient_defaults
+
+
+def _read(config: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    def inner() -> tuple[dict[str, Any], dict[str, str]]:
+        runtime_config.set_all_config(config, [])
+        return read_stack_config(), read_ambient_kubernetes()
+
+    return contextvars.copy_context().run(inner)
+
+
+def test_structured_values_arrive_as_json_text() -> None:
+    raw, ambient = _read(
+        {
+            "hikube-gpu:kind": "tenant",
+            "hikube-gpu:vms": '{"ws": {"gpus": {"L40S": 1}}}',
+            "hikube-gpu:kubeconfig": '{"apiVersion": "v1"}',
+            "hikube-gpu:typo": "x",
+            "other:key": "ignored",
+            "kubernetes:namespace": "tenant-a",
+        }
+    )
+    assert raw == {
+        "kind": "tenant",
+        "vms": {"ws": {"gpus": {"L40S": 1}}},
+        "kubeconfig": '{"apiVersion": "v1"}',  # a kubeconfig stays text even when it is JSON
+        "typo": "x",  # kept, so validation can reject it
+    }
+    assert ambient == {"namespace": "tenant-a"}
+
+
+def test_ambient_kubernetes_config_fills_only_what_is_missing() -> None:
+    ambient = {"namespace": "tenant-amb", "context": "ctx", "kubeconfig": "kc"}
+    assert with_ambient_defaults({}, ambient) == {
+        "platform": {"namespace": "tenant-amb", "context": "ctx"},
+        "kubeconfig": "kc",
+    }
+    own = {"platform": {"namespace": "mine"}, "kubeconfig": "own"}
+    assert with_ambient_defaults(own, ambient) == {
+        "platform": {"namespace": "mine", "context": "ctx"},
+        "kubeconfig": "own",
+    }
+
+
+def test_program_uses_kubernetes_namespace_when_platform_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.amb.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "kubernetes:namespace": "tenant-amb",
+                    "hikube-gpu:vms": {"ws": {"gpus": {"A100": 1}}},
+                }
+            }
+        )
+    )
+    run = run_stack(PROJECT_DIR, "amb", path)
+    assert run.failure is None
+    namespaces = {r.inputs["metadata"]["namespace"] for r in run.custom_resources() if "metadata" in r.inputs}
+    assert namespaces == {"tenant-amb"}
