@@ -26,7 +26,6 @@ KEY_HINTS: dict[str, str] = {
         "'systemDisk' belonged to the legacy VirtualMachine app (removed in Cozystack v1.0); "
         "use disk: {image, size}"
     ),
-    "plugins": "the GPU Operator switch is addons.gpuOperator.enabled, not plugins.gpu-operator",
 }
 
 
@@ -109,7 +108,11 @@ def _choices(expected: str) -> str:
 
 
 def from_validation_error(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
-    """Turn pydantic's errors into problems; input values are never echoed (they may be secrets)."""
+    """Turn pydantic's errors into problems.
+
+    Only names, enum values and keys are quoted back; free-form values (SSH keys,
+    cloud-init, kubeconfig) never are, since they may be secrets.
+    """
     known = _known_keys(model)
     problems = []
     for item in error.errors():

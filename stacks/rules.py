@@ -129,6 +129,13 @@ def _disks(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
                 "(shorten the VM or disk name)",
             )
     for path, disk in _all_disks(name, vm):
+        if parse_quantity(disk.size) < GIB:
+            yield Problem(
+                config_path(*path, "size"),
+                f"{disk.size} is less than 1Gi "
+                f"(a size without a unit is in bytes; did you mean {disk.size}Gi?)",
+            )
+            continue
         if disk.image is None:
             continue
         if disk.image not in GOLDEN_IMAGE_MIN_GIB:

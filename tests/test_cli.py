@@ -49,7 +49,7 @@ def test_invalid_config_has_no_traceback_as_a_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: stack 'dev': invalid stack configuration (1 problem):")
+    assert result.stderr.startswith(f"error: {config_file}: invalid stack configuration (1 problem):")
 
 
 def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,6 +202,12 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "'debian' is not an instance profile of the hikube platform",
     ),
     (
+        "disk size without a unit",
+        with_vm(dataDisks={"data": {"size": 100}}),
+        "hikube-gpu:vms.gpu-1.dataDisks.data.size",
+        "100 is less than 1Gi (a size without a unit is in bytes; did you mean 100Gi?)",
+    ),
+    (
         "driver version that is not a branch",
         with_vm(nvidiaDriver={"version": "latest"}),
         "hikube-gpu:vms.gpu-1.nvidiaDriver.version",

@@ -121,6 +121,17 @@ def test_driver_version_and_proprietary_modules() -> None:
     assert "-open" not in script
 
 
+def test_driver_version_may_be_a_number() -> None:
+    assert NvidiaDriver.model_validate({"version": 570}).version == "570"
+
+
+def test_cloud_config_header_with_crlf_is_merged() -> None:
+    config = _cloud_config(
+        build_user_data(NvidiaDriver(), "#cloud-config\r\nhostname: gpu\r\n").replace("\r", "")
+    )
+    assert config["hostname"] == "gpu"
+
+
 def test_opt_out_keeps_the_users_data_verbatim() -> None:
     assert build_user_data(NvidiaDriver(install=False), "#!/bin/sh\necho hi\n") == "#!/bin/sh\necho hi\n"
     assert build_user_data(NvidiaDriver(install=False), None) == ""

@@ -9,7 +9,8 @@ LIST_KEYS = ("bootcmd", "packages", "write_files", "runcmd")
 
 
 def is_cloud_config(user_data: str) -> bool:
-    return user_data.startswith("#cloud-config\n") or user_data.strip() == "#cloud-config"
+    """True when the first line is ``#cloud-config`` (trailing spaces and CRLF tolerated)."""
+    return user_data.split("\n", 1)[0].strip() == "#cloud-config"
 
 
 def is_mime(user_data: str) -> bool:

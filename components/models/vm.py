@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PositiveInt, SecretStr, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PositiveInt, SecretStr, model_validator
 
 from components.catalog.gpus import GpuModelName
 from components.models.base import Name, Port, Quantity, StrictModel
@@ -54,6 +54,11 @@ def _user_data(value: SecretStr) -> SecretStr:
 
 
 UserData = Annotated[SecretStr, AfterValidator(_user_data)]
+
+
+def _branch(value: object) -> object:
+    """``pulumi config set --path … 580`` stores a number; a branch is text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class DiskSource(StrictModel):
@@ -130,7 +135,7 @@ class NvidiaDriver(StrictModel):
 
     install: bool = True
     """Install the driver at first boot. Default ``true``; set ``false`` for images that have one."""
-    version: str = Field(default="580", pattern=r"^[0-9]{3}$")
+    version: Annotated[str, BeforeValidator(_branch)] = Field(default="580", pattern=r"^[0-9]{3}$")
     """Driver branch (Ubuntu ``nvidia-driver-<version>-server``). Default ``580`` (LTS branch)."""
     kernel_modules: Literal["open", "proprietary"] = "open"
     """``open`` (NVIDIA's recommendation from Turing on) or ``proprietary``. Default ``open``."""

@@ -50,13 +50,14 @@ def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) ->
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    label = f"stack {args.stack!r}" if args.config_file is None else str(args.config_file)
     try:
         run = run_stack(args.project_dir, args.stack, args.config_file)
     except StackFileError as error:
-        print(f"error: stack {args.stack!r}: {error}", file=sys.stderr)
+        print(f"error: {label}: {error}", file=sys.stderr)
         return EXIT_INVALID
     if run.failure is not None:
-        print(f"error: stack {args.stack!r}: {run.failure}", file=sys.stderr)
+        print(f"error: {label}: {run.failure}", file=sys.stderr)
         return EXIT_INVALID
     if args.command == "preview":
         sys.stdout.write(preview_text(run))
