@@ -126,9 +126,7 @@ def test_driver_version_may_be_a_number() -> None:
 
 
 def test_cloud_config_header_with_crlf_is_merged() -> None:
-    config = _cloud_config(
-        build_user_data(NvidiaDriver(), "#cloud-config\r\nhostname: gpu\r\n").replace("\r", "")
-    )
+    config = _cloud_config(build_user_data(NvidiaDriver(), "#cloud-config\r\nhostname: gpu\r\n"))
     assert config["hostname"] == "gpu"
 
 
