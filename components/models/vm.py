@@ -62,12 +62,22 @@ def _branch(value: object) -> object:
 
 
 class DiskSource(StrictModel):
-    """Where a disk's content comes from: a golden image or an HTTP URL (not both)."""
+    """What every VMDisk has: a source (golden image or HTTP URL, not both), class and bus."""
 
     image: str | None = None
     """Hikube golden image name (``ubuntu-2404``, ``rocky-9``…). Default: none."""
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     """HTTP(S) URL of a qcow2/raw image imported by CDI. Default: none."""
+    storage_class: Name = "replicated"
+    """``replicated`` (survives a node loss) or ``local``. Default ``replicated``."""
+    bus: Literal["virtio", "sata", "scsi"] | None = None
+    """Disk bus. Default: the instance profile's choice (virtio)."""
+
+    @model_validator(mode="after")
+    def _at_most_one_source(self) -> DiskSource:
+        if self.image is not None and self.url is not None:
+            raise ValueError("set either image or url, not both")
+        return self
 
 
 class SystemDisk(DiskSource):
@@ -75,17 +85,11 @@ class SystemDisk(DiskSource):
 
     size: Quantity = "50Gi"
     """Disk size; it can grow later but never shrink. Default ``50Gi``."""
-    storage_class: Name = "replicated"
-    """``replicated`` (survives a node loss) or ``local``. Default ``replicated``."""
-    bus: Literal["virtio", "sata", "scsi"] | None = None
-    """Disk bus. Default: the instance profile's choice (virtio)."""
     protect: bool = False
     """Refuse to delete the disk (Pulumi ``protect``). Default ``false`` for the boot disk."""
 
     @model_validator(mode="after")
-    def _one_source(self) -> SystemDisk:
-        if self.image is not None and self.url is not None:
-            raise ValueError("set either image or url, not both")
+    def _has_source(self) -> SystemDisk:
         if self.image is None and self.url is None:
             raise ValueError("a system disk needs a source: set image (e.g. ubuntu-2404) or url")
         return self
@@ -96,18 +100,8 @@ class DataDisk(DiskSource):
 
     size: Quantity
     """Disk size (required)."""
-    storage_class: Name = "replicated"
-    """``replicated`` or ``local``. Default ``replicated``."""
-    bus: Literal["virtio", "sata", "scsi"] | None = None
-    """Disk bus. Default: virtio."""
     protect: bool = True
     """Refuse to delete the disk (Pulumi ``protect``). Default ``true``: data survives mistakes."""
-
-    @model_validator(mode="after")
-    def _at_most_one_source(self) -> DataDisk:
-        if self.image is not None and self.url is not None:
-            raise ValueError("set either image or url, not both")
-        return self
 
 
 class Resources(StrictModel):
