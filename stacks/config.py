@@ -1,8 +1,8 @@
 """The stack configuration: every ``hikube-gpu:*`` key, validated as a whole.
 
-``load(raw)`` takes the plain dict of config keys (without the ``hikube-gpu:`` prefix)
-and returns a ``TenantStack`` plus warnings, or raises ``ConfigError`` listing every
-problem with its config path.
+``parse(raw)`` takes the plain dict of config keys (without the ``hikube-gpu:`` prefix)
+and returns a ``TenantStack``, or raises ``ConfigError`` listing every structural
+problem with its config path. ``stacks.validate`` adds the semantic rules.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def _all_keys() -> set[str]:
     return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
 
 
-def _decode(key: str, value: Any) -> Any:
+def decode(key: str, value: Any) -> Any:
     """Pulumi hands structured config to programs as JSON text."""
     if key in TEXT_KEYS or not isinstance(value, str):
         return value
@@ -36,7 +36,7 @@ def read_stack_config() -> dict[str, Any]:
     for full_key in sorted(_all_keys()):
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE and key:
-            raw[key] = _decode(key, runtime_config.get_config(full_key))
+            raw[key] = decode(key, runtime_config.get_config(full_key))
     return raw
 
 

@@ -12,7 +12,9 @@ import yaml
 
 from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun
+from stacks.offline.stack_file import load_stack_file
 from stacks.problems import ConfigError, Problem
+from stacks.pulumi_config import decode
 
 SHARED = PROJECT_DIR.parent / "shared"
 REFERENCE = SHARED / "reference"
@@ -72,6 +74,13 @@ def objects(run: OfflineRun) -> dict[str, dict[str, Any]]:
         for r in run.resources
         if r.custom and r.type.startswith("kubernetes:")
     }
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """A stack file's ``hikube-gpu:*`` keys as the program reads them (prefix removed)."""
+    config = load_stack_file(PROJECT_DIR, stack).config
+    raw = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("hikube-gpu:")}
+    return {key: decode(key, value) for key, value in raw.items()}
 
 
 def reference(*parts: str) -> Path:

@@ -13,9 +13,8 @@ from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun
 from stacks.offline.render import render
 from stacks.offline.report import preview_text
-from stacks.offline.stack_file import load_stack_file
 from stacks.validate import validate
-from tests.conftest import objects
+from tests.conftest import objects, stack_config
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +66,7 @@ def test_multi_gpu_vm_gets_one_entry_per_gpu(dev: OfflineRun) -> None:
 
 
 def test_components_register_exactly_what_builders_return(dev: OfflineRun) -> None:
-    config = load_stack_file(PROJECT_DIR, "dev")
-    raw = {key.split(":", 1)[1]: value for key, value in config.config.items()}
-    import json
-
-    stack = validate({k: json.loads(v) if v[:1] in "{[" else v for k, v in raw.items()}).stack
+    stack = validate(stack_config("dev")).stack
     namespace = stack.platform.namespace or ""
     registered = objects(dev)
     for name, args in stack.vms.items():

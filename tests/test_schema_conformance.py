@@ -14,11 +14,8 @@ import pytest
 from components.builders.names import data_disk_name, system_disk_name
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.stack_file import load_stack_file
-from stacks.pulumi_config import _decode
 from stacks.validate import validate
-from tests.conftest import SSH_KEY, base_config, reference_json
+from tests.conftest import SSH_KEY, base_config, reference_json, stack_config
 
 SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}
 
@@ -44,13 +41,8 @@ VARIED_VMS: dict[str, Any] = {
 }
 
 
-def _dev_config() -> dict[str, Any]:
-    config = load_stack_file(PROJECT_DIR, "dev").config
-    return {key.split(":", 1)[1]: _decode(key.split(":", 1)[1], value) for key, value in config.items()}
-
-
 STACKS = {
-    "dev": _dev_config(),
+    "dev": stack_config("dev"),
     "varied-hikube": base_config(vms=VARIED_VMS),
     "varied-cozystack-1.4": base_config(
         platform={"namespace": "tenant-x", "profile": "cozystack-1.4"}, vms=VARIED_VMS
