@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,7 +203,11 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) 
 
 
 def _run_in_new_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run the program on an event loop of its own, closed afterwards (no leaks across runs)."""
+    """Run the program on an event loop of its own, closed afterwards (no leaks across runs).
+
+    The caller's current event loop (a host program or test may have one) is restored.
+    """
+    previous = _current_event_loop()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -212,5 +217,14 @@ def _run_in_new_loop(main: Coroutine[Any, Any, None]) -> None:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.run_until_complete(loop.shutdown_default_executor())
         finally:
-            asyncio.set_event_loop(None)
+            asyncio.set_event_loop(previous)
             loop.close()
+
+
+def _current_event_loop() -> asyncio.AbstractEventLoop | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            return None
