@@ -57,9 +57,13 @@ class ConfigError(pulumi.RunError):
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = sorted(p for p in problems if p.severity == "error")
+        self.warnings = sorted(p for p in problems if p.severity == "warning")
         count = len(self.problems)
         lines = [f"invalid stack configuration ({count} problem{'s' * (count != 1)}):"]
         lines += [f"  {p}" for p in self.problems]
+        if self.warnings:
+            lines.append("and warnings:")
+            lines += [f"  {p}" for p in self.warnings]
         super().__init__("\n".join(lines))
 
 

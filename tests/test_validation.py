@@ -345,3 +345,20 @@ def test_a_clean_stack_has_no_warnings(tmp_path: Path) -> None:
 def test_quota_absent_means_no_limit(tmp_path: Path) -> None:
     run = run_config(tmp_path, base_config(vms={"big": {"gpus": {"H100": 4}, "sshKeys": [SSH_KEY]}}))
     assert run.failure is None
+
+
+def test_warnings_are_shown_next_to_errors(tmp_path: Path) -> None:
+    config = base_config(
+        vms={
+            "a": {"gpus": {"L40S": 1}, "instanceType": "u1.xlarge"},
+            "b": {"gpus": {"L40S": 1}, "instanceType": "o1.2xlarge"},
+        }
+    )
+    run = run_config(tmp_path, config)
+    assert run.failure is not None
+    message = str(run.failure)
+    assert (
+        "invalid stack configuration (1 problem):\n  hikube-gpu:vms.b.instanceType: 'o1.2xlarge' cannot host GPUs"
+        in message
+    )
+    assert "\nand warnings:\n  hikube-gpu:vms.a.instanceType: u1.xlarge gives 4 vCPU per GPU" in message
