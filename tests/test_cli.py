@@ -52,6 +52,19 @@ def test_invalid_config_has_no_traceback_as_a_process(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"error: {config_file}: invalid stack configuration (1 problem):")
 
 
+def test_successful_preview_process_writes_nothing_to_stderr() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks", "preview"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "Resources:\n    + 9 to create" in result.stdout
+
+
 def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--stack", "no-such-stack"]) == 2
     assert "Pulumi.no-such-stack.yaml: no such file" in capsys.readouterr().err
