@@ -111,8 +111,6 @@ class _RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type == "pulumi:pulumi:Stack" and any(r.urn == response.urn for r in self.run.resources):
-            return response
         self.run.resources.append(
             Registered(
                 urn=response.urn,
