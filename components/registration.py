@@ -35,3 +35,26 @@ def register_custom_resource(
         opts=opts,
         **body,
     )
+
+
+_TYPED: dict[tuple[str, str], Any] = {
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "ResourceQuota"): k8s.core.v1.ResourceQuota,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+}
+
+
+def register_manifest(
+    resource_name: str, manifest: Manifest, opts: pulumi.ResourceOptions
+) -> pulumi.CustomResource:
+    """The typed pulumi-kubernetes resource for a core kind (so Pulumi awaits it the
+    Kubernetes way: rollouts, endpoints), a ``CustomResource`` for anything else."""
+    cls = _TYPED.get((manifest.api_version, manifest.kind))
+    if cls is None:
+        return register_custom_resource(resource_name, manifest, opts)
+    body = _with_secrets(manifest.body, manifest.secret_paths)
+    resource: pulumi.CustomResource = cls(resource_name, metadata=manifest.metadata, opts=opts, **body)
+    return resource

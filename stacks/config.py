@@ -13,6 +13,7 @@ from pydantic import Field, NonNegativeInt, SecretStr, ValidationError
 
 from components.catalog.gpus import GpuModelName
 from components.models.base import Name, StrictModel
+from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.vm import GpuVirtualMachineArgs
 from stacks.problems import ConfigError, Problem, config_path, from_validation_error
 
@@ -31,7 +32,7 @@ class Platform(StrictModel):
 
 
 class TenantStack(StrictModel):
-    """A ``tenant`` stack: GPU VMs in a customer's tenant namespace."""
+    """A ``tenant`` stack: GPU VMs and GPU Kubernetes clusters in a customer's tenant namespace."""
 
     kind: Literal["tenant"] = "tenant"
     """Stack kind. Only ``tenant`` is implemented so far. Default ``tenant``."""
@@ -43,6 +44,8 @@ class TenantStack(StrictModel):
     """GPUs this stack may claim, per model; unlisted models get 0. Default: no limit."""
     vms: dict[Name, GpuVirtualMachineArgs] = Field(default_factory=dict)
     """GPU virtual machines by name. Default: none."""
+    clusters: dict[Name, GpuKubernetesClusterArgs] = Field(default_factory=dict)
+    """GPU Kubernetes clusters (with their node groups and workloads) by name. Default: none."""
 
 
 def parse(raw: dict[str, object]) -> TenantStack:

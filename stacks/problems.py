@@ -22,6 +22,11 @@ KEY_HINTS: dict[str, str] = {
     "running": (
         "VMInstance has no 'running' field (the platform ignores it); use runStrategy: Halted or Always"
     ),
+    "diskSize": ("node groups take ephemeralStorage (rendered as diskSize on the cozystack-1.4 profile)"),
+    "plugins": (
+        "Hikube's concepts page shows plugins.gpu-operator, which the platform ignores; "
+        "the GPU Operator is addons.gpuOperator (on by default when a node group has GPUs)"
+    ),
     "systemDisk": (
         "'systemDisk' belonged to the legacy VirtualMachine app (removed in Cozystack v1.0); "
         "use disk: {image, size}"

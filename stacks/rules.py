@@ -24,6 +24,7 @@ from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, P
 from components.catalog.quantity import GIB, format_gib, parse_quantity
 from components.models.user_data import is_mime
 from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
+from stacks.cluster_rules import check_cluster
 from stacks.config import TenantStack
 from stacks.problems import Problem, config_path
 
@@ -33,6 +34,9 @@ def check(stack: TenantStack) -> list[Problem]:
     problems = list(_platform(stack))
     for name, vm in stack.vms.items():
         problems += _vm(stack, name, vm)
+    profile = PROFILES[stack.platform.profile]
+    for name, cluster in stack.clusters.items():
+        problems += check_cluster(profile, name, cluster)
     problems += _quota(stack)
     return problems
 
@@ -206,6 +210,7 @@ def _sizing(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
 
 
 def _quota(stack: TenantStack) -> Iterator[Problem]:
+    """VM GPUs plus node-group GPUs at maxReplicas, per model, against the quota."""
     if stack.quota is None:
         return
     used: Counter[str] = Counter()
@@ -214,6 +219,13 @@ def _quota(stack: TenantStack) -> Iterator[Problem]:
         for model, count in vm.gpus.items():
             used[model.value] += count
             users.setdefault(model.value, []).append(f"{name}: {count}")
+    for cluster_name, cluster in stack.clusters.items():
+        for group_name, group in cluster.node_groups.items():
+            for model, count in group.gpus.items():
+                used[model.value] += count * group.max_replicas
+                users.setdefault(model.value, []).append(
+                    f"{cluster_name}/{group_name}: {group.max_replicas}×{count}"
+                )
     for model in GPU_MODELS:
         allowed = stack.quota.get(model, 0)
         if used[model.value] > allowed:

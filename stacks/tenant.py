@@ -1,10 +1,14 @@
-"""The ``tenant`` blueprint: the tenant provider and one GpuVirtualMachine per VM."""
+"""The ``tenant`` blueprint: the tenant provider, one GpuVirtualMachine per VM and one
+GpuKubernetesCluster per cluster."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.builders.placement import resource_name
+from components.catalog.platform import PROFILES
+from components.gpu_kubernetes_cluster import GpuKubernetesCluster
 from components.gpu_virtual_machine import GpuVirtualMachine
 from stacks.capacity import as_output, capacity
 from stacks.config import TenantStack
@@ -23,7 +27,7 @@ def tenant_provider(stack: TenantStack) -> k8s.Provider:
     )
 
 
-def deploy(stack: TenantStack) -> dict[str, GpuVirtualMachine]:
+def deploy(stack: TenantStack) -> None:
     """Register every resource of a validated tenant stack and export its outputs."""
     namespace = stack.platform.namespace
     if namespace is None:  # rules reject this before deploy runs
@@ -41,5 +45,28 @@ def deploy(stack: TenantStack) -> dict[str, GpuVirtualMachine]:
             for name, vm in vms.items()
         },
     )
+    app = PROFILES[stack.platform.profile].kubernetes
+    clusters = {
+        name: GpuKubernetesCluster(
+            name, stack.clusters[name], namespace=namespace, provider=provider, app=app
+        )
+        for name in sorted(stack.clusters)
+    }
+    pulumi.export(
+        "clusters",
+        {
+            name: {
+                "kubeconfigSecret": cluster.kubeconfig_secret,
+                "nodeGroups": sorted(cluster.node_groups),
+                "workloads": {
+                    workload: {
+                        "namespace": spec.namespace,
+                        "gpuResource": resource_name(stack.clusters[name], spec),
+                    }
+                    for workload, spec in sorted(stack.clusters[name].workloads.items())
+                },
+            }
+            for name, cluster in clusters.items()
+        },
+    )
     pulumi.export("gpuCapacity", as_output(capacity(stack)))
-    return vms

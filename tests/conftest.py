@@ -72,7 +72,7 @@ def objects(run: OfflineRun) -> dict[str, dict[str, Any]]:
     return {
         f"{r.inputs['kind']}/{r.inputs['metadata']['name']}": r.inputs
         for r in run.resources
-        if r.custom and r.type.startswith("kubernetes:")
+        if r.custom and not r.read and r.type.startswith("kubernetes:")
     }
 
 

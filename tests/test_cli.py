@@ -21,7 +21,7 @@ def test_preview_prints_tree_capacity_and_warnings(
     out = capsys.readouterr().out
     assert "hikube-gpu:vm:GpuVirtualMachine" in out
     assert "GPU capacity:" in out
-    assert "  L40S       1       48 GB        362      -" in out
+    assert "  L40S      1            0     1       48 GB        362      -" in out
     assert (
         "Warnings (1):\n  warning: hikube-gpu:vms.gpu-1.instanceType: u1.xlarge gives 4 vCPU per GPU" in out
     )
@@ -62,7 +62,7 @@ def test_successful_preview_process_writes_nothing_to_stderr() -> None:
     )
     assert result.returncode == 0
     assert result.stderr == ""
-    assert "Resources:\n    + 9 to create" in result.stdout
+    assert "Resources:\n    + 19 to create\n    > 1 to read" in result.stdout
 
 
 def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from components.builders.kubernetes_cluster import build_kubernetes
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
+from components.builders.workload import build_workload
+from components.catalog.platform import PROFILES
 from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun
 from stacks.offline.render import render
@@ -28,7 +31,7 @@ def rendered_files(run: OfflineRun, out: Path) -> dict[str, str]:
     return {str(p.relative_to(out)): p.read_text() for p in render(run, out)}
 
 
-def test_dev_stack_registers_one_component_per_vm(dev: OfflineRun) -> None:
+def test_dev_stack_registers_one_component_per_vm_and_cluster(dev: OfflineRun) -> None:
     tree = {(r.type, r.name, r.parent.rsplit("::", 1)[-1]) for r in dev.resources}
     assert tree == {
         ("pulumi:pulumi:Stack", "hikube-gpu-dev", ""),
@@ -40,19 +43,42 @@ def test_dev_stack_registers_one_component_per_vm(dev: OfflineRun) -> None:
         ("kubernetes:apps.cozystack.io/v1alpha1:VMDisk", "trainer-disk-system", "trainer"),
         ("kubernetes:apps.cozystack.io/v1alpha1:VMDisk", "trainer-disk-data", "trainer"),
         ("kubernetes:apps.cozystack.io/v1alpha1:VMInstance", "trainer-instance", "trainer"),
+        ("hikube-gpu:k8s:GpuKubernetesCluster", "ml", "hikube-gpu-dev"),
+        ("kubernetes:apps.cozystack.io/v1alpha1:Kubernetes", "ml-cluster", "ml"),
+        ("hikube-gpu:k8s:GpuNodeGroup", "ml-md0", "ml"),
+        ("hikube-gpu:k8s:GpuNodeGroup", "ml-l40s", "ml"),
+        ("kubernetes:core/v1:Secret", "ml-kubeconfig", "ml"),
+        ("pulumi:providers:kubernetes", "ml-provider", "ml"),
+        ("kubernetes:core/v1:Namespace", "ml-ns-gpu-workloads", "ml"),
+        ("kubernetes:core/v1:ResourceQuota", "ml-ns-gpu-workloads-quota", "ml"),
+        ("hikube-gpu:k8s:GpuWorkload", "ml-vllm", "ml"),
+        ("kubernetes:apps/v1:Deployment", "ml-vllm-deployment", "ml-vllm"),
+        ("kubernetes:core/v1:Service", "ml-vllm-service", "ml-vllm"),
     }
+    assert [r.name for r in dev.resources if r.read] == ["ml-kubeconfig"]
 
 
-def test_children_use_the_tenant_provider_and_instances_wait_for_disks(dev: OfflineRun) -> None:
+def test_platform_objects_use_the_tenant_provider_and_workloads_the_cluster_provider(dev: OfflineRun) -> None:
     by_name = {r.name: r for r in dev.resources}
-    provider = by_name["tenant"]
+    tenant, cluster = by_name["tenant"], by_name["ml-provider"]
+    inside = {"ml-ns-gpu-workloads", "ml-ns-gpu-workloads-quota", "ml-vllm-deployment", "ml-vllm-service"}
     for resource in dev.custom_resources():
         if resource.type.startswith("kubernetes:"):
-            assert resource.provider.startswith(provider.urn + "::")
+            expected = cluster if resource.name in inside else tenant
+            assert resource.provider.startswith(expected.urn + "::"), resource.name
     assert set(by_name["trainer-instance"].dependencies) == {
         by_name["trainer-disk-system"].urn,
         by_name["trainer-disk-data"].urn,
     }
+
+
+def test_kubeconfig_is_read_after_the_cluster_and_workloads_wait_for_their_namespace(dev: OfflineRun) -> None:
+    by_name = {r.name: r for r in dev.resources}
+    assert by_name["ml-kubeconfig"].dependencies == (by_name["ml-cluster"].urn,)
+    assert by_name["ml-kubeconfig"].inputs == {"id": "tenant-dev/kubernetes-ml-admin-kubeconfig"}
+    guards = {by_name["ml-ns-gpu-workloads"].urn, by_name["ml-ns-gpu-workloads-quota"].urn}
+    assert set(by_name["ml-vllm-deployment"].dependencies) == guards
+    assert set(by_name["ml-vllm-service"].dependencies) == guards
 
 
 def test_only_data_disks_are_protected(dev: OfflineRun) -> None:
@@ -76,6 +102,12 @@ def test_components_register_exactly_what_builders_return(dev: OfflineRun) -> No
         assert registered[f"VMInstance/{name}"] == expected
         disk = build_vm_disk(f"{name}-system", namespace, name, args.disk).as_dict()
         assert registered[f"VMDisk/{name}-system"] == disk
+    app = PROFILES[stack.platform.profile].kubernetes
+    for name, cluster in stack.clusters.items():
+        assert registered[f"Kubernetes/{name}"] == build_kubernetes(name, namespace, cluster, app).as_dict()
+        for workload in cluster.workloads:
+            for manifest in build_workload(workload, cluster, cluster.workloads[workload]):
+                assert registered[f"{manifest.kind}/{workload}"] == manifest.as_dict()
 
 
 def test_rendered_manifests_snapshot(dev: OfflineRun, tmp_path: Path, snapshot: SnapshotAssertion) -> None:
@@ -84,8 +116,8 @@ def test_rendered_manifests_snapshot(dev: OfflineRun, tmp_path: Path, snapshot: 
 
 def test_preview_report(dev: OfflineRun, snapshot: SnapshotAssertion) -> None:
     text = preview_text(dev)
-    assert "    + 9 to create" in text
-    assert "  A100       2      160 GB        624      2" in text
+    assert "    + 19 to create\n    > 1 to read" in text
+    assert "  L40S      1          0-2     3      144 GB       1086      3" in text
     assert text == snapshot
 
 

@@ -11,7 +11,8 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "hikube-gpu"}
 
 @dataclass(frozen=True)
 class Manifest:
-    """A Kubernetes object. ``secret_paths`` name the fields to register as Pulumi secrets."""
+    """A Kubernetes object. ``secret_paths`` name the fields to register as Pulumi secrets;
+    an empty ``namespace`` means a cluster-scoped object."""
 
     api_version: str
     kind: str
@@ -21,10 +22,18 @@ class Manifest:
     body: dict[str, Any]
     """Everything besides apiVersion, kind and metadata (for a Cozystack app: ``{"spec": …}``)."""
     secret_paths: tuple[tuple[str, ...], ...] = field(default=())
+    annotations: dict[str, str] = field(default_factory=dict)
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return {"name": self.name, "namespace": self.namespace, "labels": dict(self.labels)}
+        """Name, namespace (left out for cluster-scoped objects), labels, annotations if any."""
+        metadata: dict[str, Any] = {"name": self.name}
+        if self.namespace:
+            metadata["namespace"] = self.namespace
+        metadata["labels"] = dict(self.labels)
+        if self.annotations:
+            metadata["annotations"] = dict(self.annotations)
+        return metadata
 
     def as_dict(self) -> dict[str, Any]:
         """The full object, secrets in clear: for tests and schema checks, never for output."""

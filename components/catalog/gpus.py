@@ -21,12 +21,25 @@ class GpuModelName(StrEnum):
     H100 = "H100"
 
 
+MIG_COMPUTE_SLICES = 7
+MIG_MEMORY_SLICES = 8
+
+
 @dataclass(frozen=True)
 class MigProfile:
-    """A MIG slice: ``name`` as in ``nvidia.com/mig-<name>``, ``per_gpu`` = max slices."""
+    """A MIG instance type: ``name`` as in ``nvidia.com/mig-<name>``, ``per_gpu`` = most per GPU.
+
+    ``memory_slices`` counts eighths of the GPU's memory; the compute slices (sevenths)
+    are the number before ``g``.
+    """
 
     name: str
     per_gpu: int
+    memory_slices: int
+
+    @property
+    def compute_slices(self) -> int:
+        return int(self.name.split("g.", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,14 @@ class GpuModel:
     @property
     def mig_capable(self) -> bool:
         return bool(self.mig_profiles)
+
+    def mig_profile(self, name: str) -> MigProfile | None:
+        return next((p for p in self.mig_profiles if p.name == name), None)
+
+    @property
+    def nfd_pci_device(self) -> tuple[str, str]:
+        """(vendor, device) as node-feature-discovery reports them: ``("10de", "26b9")``."""
+        return NVIDIA_PCI_VENDOR.lower(), self.pci_device_id.lower()
 
 
 def sandbox_plugin_resource_name(pci_ids_name: str) -> str:
@@ -101,12 +122,12 @@ GPU_MODELS: dict[GpuModelName, GpuModel] = {
         hikube_resource_name="nvidia.com/GA100_A100_PCIE_80GB",
         gfd_product="NVIDIA-A100-80GB-PCIe",
         mig_profiles=(
-            MigProfile("1g.10gb", 7),
-            MigProfile("1g.20gb", 4),
-            MigProfile("2g.20gb", 3),
-            MigProfile("3g.40gb", 2),
-            MigProfile("4g.40gb", 1),
-            MigProfile("7g.80gb", 1),
+            MigProfile("1g.10gb", 7, 1),
+            MigProfile("1g.20gb", 4, 2),
+            MigProfile("2g.20gb", 3, 2),
+            MigProfile("3g.40gb", 2, 4),
+            MigProfile("4g.40gb", 1, 4),
+            MigProfile("7g.80gb", 1, 8),
         ),
         kubevirt_vgpu=True,
     ),
@@ -124,12 +145,12 @@ GPU_MODELS: dict[GpuModelName, GpuModel] = {
         hikube_resource_name="nvidia.com/H100_94GB",
         gfd_product="NVIDIA-H100-NVL",
         mig_profiles=(
-            MigProfile("1g.12gb", 7),
-            MigProfile("1g.24gb", 4),
-            MigProfile("2g.24gb", 3),
-            MigProfile("3g.47gb", 2),
-            MigProfile("4g.47gb", 1),
-            MigProfile("7g.94gb", 1),
+            MigProfile("1g.12gb", 7, 1),
+            MigProfile("1g.24gb", 4, 2),
+            MigProfile("2g.24gb", 3, 2),
+            MigProfile("3g.47gb", 2, 4),
+            MigProfile("4g.47gb", 1, 4),
+            MigProfile("7g.94gb", 1, 8),
         ),
         kubevirt_vgpu=True,
         note=(

@@ -39,6 +39,8 @@ class Registered:
     provider: str
     dependencies: tuple[str, ...]
     inputs: dict[str, Any]
+    read: bool = False
+    """An existing object the program reads (``Resource.get``), not one it manages."""
 
 
 @dataclass
@@ -126,6 +128,24 @@ class _RecordingMonitor(mocks.MockMonitor):
         )
         return response
 
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self.run.resources.append(
+            Registered(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=True,
+                protect=False,
+                provider=request.provider,
+                dependencies=tuple(sorted(request.dependencies)),
+                inputs={"id": request.id},
+                read=True,
+            )
+        )
+        return response
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.endswith("::pulumi:pulumi:Stack::" + f"{self.run.project}-{self.run.stack}"):
             self.run.outputs = plain(request.outputs)
@@ -133,9 +153,12 @@ class _RecordingMonitor(mocks.MockMonitor):
 
 
 class _EchoMocks(mocks.Mocks):
-    """Every resource 'creates' with its inputs as outputs, like a preview."""
+    """Every resource 'creates' with its inputs as outputs, like a preview; a read of an
+    existing object returns nothing, like a preview before the object exists."""
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id:
+            return args.resource_id, {}
         return f"{args.name}-offline-id", dict(args.inputs)
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:

@@ -1,7 +1,9 @@
 """Write every Kubernetes object of an offline run as YAML, one object per file.
 
-Paths are ``<namespace>/<kind>-<name>.yaml`` (``_cluster`` for cluster-scoped objects),
-keys are sorted, secrets are already masked by the engine: same config, same bytes.
+Paths are ``<namespace>/<kind>-<name>.yaml`` (``_cluster`` for cluster-scoped objects);
+objects deployed inside a tenant Kubernetes cluster (through its provider) go under
+``clusters/<cluster>/``. Keys are sorted, secrets are already masked by the engine:
+same config, same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ class RenderDirError(Exception):
 
 
 def is_kubernetes_object(resource: Registered) -> bool:
-    return resource.custom and resource.type.startswith("kubernetes:")
+    """An object the stack manages (reads of existing objects are not rendered)."""
+    return resource.custom and not resource.read and resource.type.startswith("kubernetes:")
 
 
 def manifest_of(resource: Registered) -> dict[str, Any]:
@@ -30,10 +33,22 @@ def manifest_of(resource: Registered) -> dict[str, Any]:
     return {key: value for key, value in resource.inputs.items() if key != "__defaults"}
 
 
-def relative_path(manifest: dict[str, Any]) -> Path:
+CLUSTER_PROVIDER = "hikube-gpu:k8s:GpuKubernetesCluster$pulumi:providers:kubernetes"
+
+
+def target_cluster(resource: Registered) -> str | None:
+    """The tenant cluster an object is deployed into, or None for the stack's own target."""
+    parts = resource.provider.split("::")  # <urn: 4 parts>::<id>
+    if len(parts) < 4 or parts[2] != CLUSTER_PROVIDER:
+        return None
+    return parts[3].removesuffix("-provider")
+
+
+def relative_path(manifest: dict[str, Any], cluster: str | None = None) -> Path:
     metadata = manifest.get("metadata", {})
     namespace = metadata.get("namespace") or "_cluster"
-    return Path(namespace) / f"{manifest['kind'].lower()}-{metadata['name']}.yaml"
+    base = Path("clusters", cluster) if cluster else Path()
+    return base / namespace / f"{manifest['kind'].lower()}-{metadata['name']}.yaml"
 
 
 def to_yaml(resource: Registered) -> str:
@@ -52,7 +67,7 @@ def render(run: OfflineRun, out: Path) -> list[Path]:
     for resource in run.resources:
         if not is_kubernetes_object(resource):
             continue
-        path = out / relative_path(manifest_of(resource))
+        path = out / relative_path(manifest_of(resource), target_cluster(resource))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_yaml(resource), encoding="utf-8")
         written.append(path)

@@ -21,15 +21,16 @@ def _children(run: OfflineRun) -> dict[str, list[Registered]]:
     return children
 
 
-def tree_rows(run: OfflineRun) -> list[tuple[str, str, str]]:
-    """(indented type, name, info) rows, parents before children, siblings by name."""
+def tree_rows(run: OfflineRun) -> list[tuple[str, str, str, str]]:
+    """(indented type, name, plan, info) rows, parents before children, siblings by name."""
     children = _children(run)
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = []
 
     def walk(resource: Registered, prefix: str, last: bool, depth: int) -> None:
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
         info = "protected" if resource.protect else ""
-        rows.append((prefix + branch + resource.type, resource.name, info))
+        plan = "read" if resource.read else "create"
+        rows.append((prefix + branch + resource.type, resource.name, plan, info))
         kids = children.get(resource.urn, [])
         extension = "" if depth == 0 else ("   " if last else "│  ")
         for index, kid in enumerate(kids):
@@ -45,8 +46,9 @@ def tree(run: OfflineRun) -> str:
     type_width = max([TYPE_WIDTH_MIN, *(len(r[0]) for r in rows)])
     name_width = max([4, *(len(r[1]) for r in rows)])
     lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Plan    Info"]
-    for type_text, name, info in rows:
-        lines.append(f" +   {type_text:<{type_width}}  {name:<{name_width}}  create  {info}".rstrip())
+    for type_text, name, plan, info in rows:
+        sign = ">" if plan == "read" else "+"
+        lines.append(f" {sign}   {type_text:<{type_width}}  {name:<{name_width}}  {plan:<6}  {info}".rstrip())
     return "\n".join(lines)
 
 
@@ -54,21 +56,35 @@ def _catalog_order(model: str) -> tuple[int, str]:
     return (OFFERED_MODELS.index(model) if model in OFFERED_MODELS else len(OFFERED_MODELS), model)
 
 
-def capacity_table(capacity: dict[str, dict[str, int]]) -> str:
-    """The ``gpuCapacity`` stack output as a table, with totals."""
-    header = f"  {'Model':<6} {'GPUs':>5} {'GPU memory':>11} {'INT8 TOPS':>10} {'Quota':>6}"
+def capacity_table(capacity: dict[str, dict[str, Any]]) -> str:
+    """The ``gpuCapacity`` stack output as a table, with totals (memory and TOPS at the most GPUs)."""
+    header = (
+        f"  {'Model':<6} {'VMs':>4} {'Node groups':>12} {'Most':>5} "
+        f"{'GPU memory':>11} {'INT8 TOPS':>10} {'Quota':>6}"
+    )
     lines = [header]
-    totals = {"gpus": 0, "memoryGB": 0, "int8Tops": 0}
+    totals = {"vmGpus": 0, "min": 0, "max": 0, "gpus": 0, "memoryGB": 0, "int8Tops": 0}
     for model in sorted(capacity, key=_catalog_order):
         row = capacity[model]
+        nodes = row["nodeGroupGpus"]
         quota = str(row["quota"]) if "quota" in row else "-"
         lines.append(
-            f"  {model:<6} {row['gpus']:>5} {row['memoryGB']:>8} GB {row['int8Tops']:>10} {quota:>6}"
+            f"  {model:<6} {row['vmGpus']:>4} {_span(nodes['min'], nodes['max']):>12} {row['gpus']:>5} "
+            f"{row['memoryGB']:>8} GB {row['int8Tops']:>10} {quota:>6}"
         )
-        for key in totals:
+        for key in ("vmGpus", "gpus", "memoryGB", "int8Tops"):
             totals[key] += row[key]
-    lines.append(f"  {'Total':<6} {totals['gpus']:>5} {totals['memoryGB']:>8} GB {totals['int8Tops']:>10}")
+        totals["min"] += nodes["min"]
+        totals["max"] += nodes["max"]
+    lines.append(
+        f"  {'Total':<6} {totals['vmGpus']:>4} {_span(totals['min'], totals['max']):>12} {totals['gpus']:>5} "
+        f"{totals['memoryGB']:>8} GB {totals['int8Tops']:>10}"
+    )
     return "\n".join(lines)
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
 
 
 def _outputs(outputs: dict[str, Any]) -> str:
@@ -80,7 +96,8 @@ def _outputs(outputs: dict[str, Any]) -> str:
 
 def preview_text(run: OfflineRun) -> str:
     """The full preview report for a successful run."""
-    count = len(run.resources)
+    count = len([r for r in run.resources if not r.read])
+    reads = len(run.resources) - count
     parts = [
         f"Previewing stack {run.stack!r} offline (Pulumi mock runtime; nothing is deployed)",
         "",
@@ -90,7 +107,7 @@ def preview_text(run: OfflineRun) -> str:
         _outputs({k: v for k, v in run.outputs.items() if k != "gpuCapacity"}),
         "",
         "Resources:",
-        f"    + {count} to create",
+        f"    + {count} to create" + (f"\n    > {reads} to read" if reads else ""),
     ]
     capacity = run.outputs.get("gpuCapacity")
     if isinstance(capacity, dict):

@@ -1,0 +1,55 @@
+"""The tenant cluster's GPU Operator add-on: ``valuesOverride`` from typed settings.
+
+The platform wraps NVIDIA's chart (``cozy-gpu-operator``), so upstream keys are nested
+under ``gpu-operator``. Only plain data goes in: no nulls, Outputs or secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.builders.gpu_sharing import DEFAULT_CONFIG, MIG_DISABLED, SharingPlan
+from components.models.cluster import GpuOperatorAddon
+
+WRAPPER_KEY = "gpu-operator"
+
+
+def operator_values(addon: GpuOperatorAddon, plan: SharingPlan) -> dict[str, Any]:
+    """Upstream chart values (without the wrapper key), in the chart's own key names."""
+    driver: dict[str, Any] = {"enabled": addon.driver.enabled}
+    if addon.driver.version is not None:
+        driver["version"] = addon.driver.version
+    values: dict[str, Any] = {
+        "driver": driver,
+        "dcgmExporter": {
+            "enabled": addon.dcgm_exporter.enabled,
+            "serviceMonitor": {"enabled": addon.dcgm_exporter.service_monitor},
+        },
+    }
+    if not plan.models:
+        return values
+    values["devicePlugin"] = {
+        "config": {
+            "create": True,
+            "name": plan.device_plugin_config_name,
+            "default": DEFAULT_CONFIG,
+            "data": dict(plan.device_plugin_data),
+        }
+    }
+    if plan.uses_mig:
+        values["mig"] = {"strategy": "mixed"}
+        values["migManager"] = {
+            "config": {
+                "create": True,
+                "name": plan.mig_config_map_name,
+                "default": MIG_DISABLED,
+                "data": dict(plan.mig_data),
+            }
+        }
+    values["node-feature-discovery"] = {"worker": {"config": {"sources": {"custom": plan.nfd_rules}}}}
+    return values
+
+
+def values_override(addon: GpuOperatorAddon, plan: SharingPlan) -> dict[str, Any]:
+    """``addons.gpuOperator.valuesOverride``."""
+    return {WRAPPER_KEY: operator_values(addon, plan)}

@@ -1,0 +1,138 @@
+"""Compile the node groups' GPU sharing into GPU Operator configuration for one cluster.
+
+The operator picks a device-plugin config and a MIG layout per node from the labels
+``nvidia.com/device-plugin.config`` and ``nvidia.com/mig.config``. Cozystack node groups
+cannot carry arbitrary labels, so node-feature-discovery (deployed by the operator) sets
+them: one rule per GPU model, matching the GPU's PCI device ID. That is why sharing is
+chosen per model within a cluster (``stacks.cluster_rules`` enforces it).
+
+The operator does not watch its ConfigMaps, so their names carry a hash of their
+content: a change renames them, the ClusterPolicy changes and the plugins roll out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from components.catalog.gpus import GPU_MODELS, GpuModelName, gpu
+from components.models.cluster import GpuKubernetesClusterArgs
+from components.models.sharing import Mig, Sharing
+
+DEVICE_PLUGIN_LABEL = "nvidia.com/device-plugin.config"
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+DEFAULT_CONFIG = "default"
+MIG_DISABLED = "all-disabled"
+GENERIC_RESOURCE = "nvidia.com/gpu"
+
+
+def model_key(model: GpuModelName) -> str:
+    """Config and label value for a model: ``a100``."""
+    return model.value.lower()
+
+
+def mig_config_name(model: GpuModelName) -> str:
+    return f"hikube-gpu-{model_key(model)}"
+
+
+def mig_layout(model: GpuModelName, mig: Mig) -> dict[str, int]:
+    """MIG instances per GPU: the layout, or as many of ``profile`` as fit."""
+    if mig.layout is not None:
+        return dict(sorted(mig.layout.items()))
+    profile = gpu(model).mig_profile(mig.profile or "")
+    if profile is None:  # rules reject unknown profiles before any builder runs
+        raise ValueError(f"{mig.profile!r} is not a MIG profile of {model.value}")
+    return {profile.name: profile.per_gpu}
+
+
+def model_sharing(cluster: GpuKubernetesClusterArgs) -> dict[GpuModelName, Sharing]:
+    """The sharing of each model that some node group shares (catalog order)."""
+    found: dict[GpuModelName, Sharing] = {}
+    for group in cluster.node_groups.values():
+        if group.sharing.kind != "none" and len(group.gpus) == 1:
+            found.setdefault(next(iter(group.gpus)), group.sharing)
+    return {model: found[model] for model in GPU_MODELS if model in found}
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=4096)
+
+
+def _plugin_config(sharing: Sharing) -> dict[str, Any]:
+    if sharing.kind == "mig":
+        return {"version": "v1", "flags": {"migStrategy": "mixed"}}
+    mode = "timeSlicing" if sharing.kind == "timeSlicing" else "mps"
+    return {
+        "version": "v1",
+        "flags": {"migStrategy": "none"},
+        "sharing": {mode: {"resources": [{"name": GENERIC_RESOURCE, "replicas": sharing.replicas}]}},
+    }
+
+
+@dataclass(frozen=True)
+class SharingPlan:
+    """Everything the operator needs for a cluster's GPU sharing; empty when nothing is shared."""
+
+    models: dict[GpuModelName, Sharing]
+    device_plugin_data: dict[str, str] = field(default_factory=dict)
+    mig_data: dict[str, str] = field(default_factory=dict)
+    nfd_rules: list[dict[str, Any]] = field(default_factory=list)
+    config_hash: str = ""
+
+    @property
+    def uses_mig(self) -> bool:
+        return bool(self.mig_data)
+
+    @property
+    def device_plugin_config_name(self) -> str:
+        return f"hikube-gpu-sharing-{self.config_hash}"
+
+    @property
+    def mig_config_map_name(self) -> str:
+        return f"hikube-gpu-mig-{self.config_hash}"
+
+
+def plan_sharing(cluster: GpuKubernetesClusterArgs) -> SharingPlan:
+    """The sharing plan of a validated cluster."""
+    models = model_sharing(cluster)
+    if not models:
+        return SharingPlan(models={})
+    plugin = {DEFAULT_CONFIG: _dump({"version": "v1", "flags": {"migStrategy": "none"}})}
+    mig_configs: dict[str, Any] = {}
+    rules = []
+    for model, sharing in models.items():
+        plugin[model_key(model)] = _dump(_plugin_config(sharing))
+        labels = {DEVICE_PLUGIN_LABEL: model_key(model)}
+        if sharing.mig is not None:
+            name = mig_config_name(model)
+            mig_configs[name] = [
+                {"devices": "all", "mig-enabled": True, "mig-devices": mig_layout(model, sharing.mig)}
+            ]
+            labels[MIG_CONFIG_LABEL] = name
+        vendor, device = gpu(model).nfd_pci_device
+        rules.append(
+            {
+                "name": f"hikube-gpu sharing {model_key(model)}",
+                "labels": labels,
+                "matchFeatures": [
+                    {
+                        "feature": "pci.device",
+                        "matchExpressions": {
+                            "vendor": {"op": "In", "value": [vendor]},
+                            "device": {"op": "In", "value": [device]},
+                        },
+                    }
+                ],
+            }
+        )
+    mig_data: dict[str, str] = {}
+    if mig_configs:
+        mig_configs[MIG_DISABLED] = [{"devices": "all", "mig-enabled": False}]
+        mig_data = {"config.yaml": _dump({"version": "v1", "mig-configs": mig_configs})}
+    content = json.dumps({"plugin": plugin, "mig": mig_data, "rules": rules}, sort_keys=True)
+    digest = hashlib.sha256(content.encode()).hexdigest()[:8]
+    return SharingPlan(models, plugin, mig_data, rules, digest)

@@ -1,0 +1,113 @@
+"""``GpuKubernetesCluster``: a managed Kubernetes cluster with GPU node groups, the GPU
+Operator add-on, and a provider for the workloads that run inside it."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.builders.kubernetes_cluster import build_kubernetes
+from components.builders.names import KUBECONFIG_KEY, kubeconfig_secret_name
+from components.builders.node_group import effective_node_groups
+from components.builders.workload_namespace import build_namespace, workload_namespaces
+from components.catalog.platform import KubernetesApp
+from components.gpu_node_group import GpuNodeGroup
+from components.gpu_workload import GpuWorkload
+from components.models.cluster import GpuKubernetesClusterArgs
+from components.registration import register_custom_resource, register_manifest
+
+TYPE = "hikube-gpu:k8s:GpuKubernetesCluster"
+
+
+def _kubeconfig(data: Mapping[str, str] | None, secret: str) -> str:
+    encoded = (data or {}).get(KUBECONFIG_KEY)
+    if not encoded:
+        # Never fall back to an empty kubeconfig: the provider would use the ambient one.
+        raise ValueError(f"Secret {secret} has no {KUBECONFIG_KEY!r} key")
+    return base64.b64decode(encoded).decode()
+
+
+class GpuKubernetesCluster(pulumi.ComponentResource):
+    """Cluster ``name`` in ``namespace`` (through ``provider``, the tenant's).
+
+    Children: one ``GpuNodeGroup`` per node group (``<name>-<group>``), the ``Kubernetes``
+    app (``<name>-cluster``, awaited until Ready), its admin kubeconfig Secret read as a
+    Pulumi secret (``<name>-kubeconfig``), a provider for the cluster (``<name>-provider``),
+    then per workload namespace a Namespace and ResourceQuota (``<name>-ns-<ns>``,
+    ``<name>-ns-<ns>-quota``) and one ``GpuWorkload`` per workload (``<name>-<workload>``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: GpuKubernetesClusterArgs,
+        *,
+        namespace: str,
+        provider: k8s.Provider,
+        app: KubernetesApp,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        self.node_groups = {
+            group: GpuNodeGroup(
+                f"{name}-{group}", group, group_args, app=app, opts=pulumi.ResourceOptions(parent=self)
+            )
+            for group, group_args in effective_node_groups(args, app).items()
+        }
+        self.cluster = register_custom_resource(
+            f"{name}-cluster", build_kubernetes(name, namespace, args, app), child
+        )
+
+        secret_name = kubeconfig_secret_name(name)
+        # The id derives from the cluster's id: unknown while the cluster is still to be
+        # created, so a preview does not read a Secret that does not exist yet (on `up` it
+        # resolves once the cluster is Ready). metadata would not do: it is known in preview.
+        secret_id = self.cluster.id.apply(lambda _: f"{namespace}/{secret_name}")
+        secret = k8s.core.v1.Secret.get(
+            f"{name}-kubeconfig",
+            secret_id,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.cluster]),
+        )
+        decoded: pulumi.Output[str] = secret.data.apply(lambda data: _kubeconfig(data, secret_name))
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(decoded)
+        self.provider = k8s.Provider(
+            f"{name}-provider", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+        inside = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        guards: dict[str, list[pulumi.Resource]] = {}
+        for ns in workload_namespaces(args):
+            namespace_manifest, quota_manifest = build_namespace(args, ns)
+            created = register_manifest(f"{name}-ns-{ns}", namespace_manifest, inside)
+            quota = register_manifest(
+                f"{name}-ns-{ns}-quota",
+                quota_manifest,
+                pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[created])),
+            )
+            guards[ns] = [created, quota]
+        self.workloads = {
+            workload: GpuWorkload(
+                f"{name}-{workload}",
+                workload,
+                args,
+                provider=self.provider,
+                depends_on=guards[args.workloads[workload].namespace],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for workload in sorted(args.workloads)
+        }
+
+        self.cluster_name = pulumi.Output.from_input(name)
+        self.kubeconfig_secret = pulumi.Output.from_input(secret_name)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "kubeconfigSecret": self.kubeconfig_secret,
+                "kubeconfig": self.kubeconfig,
+            }
+        )

@@ -1,0 +1,83 @@
+"""Arguments of a GPU workload in a tenant cluster (``…workloads.<name>``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+
+from components.catalog.gpus import GpuModelName
+from components.models.base import Name, Port, Quantity, StrictModel
+
+WorkloadKind = Literal["Deployment", "Job", "StatefulSet"]
+
+DEFAULT_NAMESPACE = "gpu-workloads"
+DEFAULT_USER = 1000
+
+
+class Volume(StrictModel):
+    """A persistent volume per StatefulSet pod."""
+
+    size: Quantity
+    """Requested size, e.g. ``100Gi``. Required."""
+    mount_path: str = Field(default="/data", pattern=r"^/\S*$")
+    """Where the container sees it. Default ``/data``."""
+    storage_class: str | None = None
+    """Storage class in the tenant cluster. Default: the cluster's default (``replicated``)."""
+
+
+class GpuWorkloadArgs(StrictModel):
+    """A Deployment, Job or StatefulSet whose pods request GPUs through ``resources.limits``."""
+
+    kind: WorkloadKind = "Deployment"
+    """``Deployment`` (serving), ``Job`` (batch, training) or ``StatefulSet``. Default ``Deployment``."""
+    image: str = Field(min_length=1, pattern=r"^\S+$")
+    """Container image, pinned by tag or digest. Required."""
+    gpus: dict[GpuModelName, PositiveInt] = Field(min_length=1, max_length=1)
+    """GPUs per pod, one model: ``{A100: 1}`` (MIG groups: instances of ``migProfile``). Required."""
+    mig_profile: str | None = None
+    """MIG instance to request on MIG groups, e.g. ``1g.10gb``. Default: the group's profile
+    when it has only one."""
+    node_group: Name | None = None
+    """Pin the pods to one node group. Default: any group that carries the model."""
+    namespace: Name = DEFAULT_NAMESPACE
+    """Namespace in the tenant cluster, created with a GPU ResourceQuota. Default ``gpu-workloads``."""
+    replicas: PositiveInt = 1
+    """Pods (Deployment, StatefulSet) or parallel pods (Job). Default 1."""
+    completions: PositiveInt | None = None
+    """Job only: successful pods needed. Default: ``replicas``."""
+    backoff_limit: NonNegativeInt = 2
+    """Job only: retries before the Job fails. Default 2."""
+    command: list[str] = Field(default_factory=list)
+    """Container entrypoint. Default: the image's."""
+    args: list[str] = Field(default_factory=list)
+    """Container arguments. Default: the image's."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Plain environment variables (no secrets here). Default: none."""
+    ports: list[Port] = Field(default_factory=list)
+    """TCP ports; a ClusterIP Service exposes them. Default: none."""
+    cpu: Quantity | None = None
+    """CPU per pod (request = limit). Default: none (BestEffort CPU, with a warning)."""
+    memory: Quantity | None = None
+    """Memory per pod (request = limit). Default: none (with a warning)."""
+    run_as_root: bool = False
+    """Run as root for images that need it. Default false: user 1000, non-root enforced."""
+    volume: Volume | None = None
+    """StatefulSet only: a persistent volume per pod. Default: none."""
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> GpuWorkloadArgs:
+        only = {"completions": "Job", "backoff_limit": "Job", "volume": "StatefulSet"}
+        for field, kind in only.items():
+            if field in self.model_fields_set and self.kind != kind:
+                key = type(self).model_fields[field].alias or field
+                raise ValueError(f"{key} is only for kind {kind}")
+        return self
+
+    @property
+    def model(self) -> GpuModelName:
+        return next(iter(self.gpus))
+
+    @property
+    def gpus_per_pod(self) -> int:
+        return next(iter(self.gpus.values()))

@@ -1,0 +1,329 @@
+"""Semantic rules for GPU Kubernetes clusters, their node groups and workloads.
+
+Each problem names its config path (``hikube-gpu:clusters.ml.nodeGroups.a100.sharing.mig``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from components.builders.gpu_sharing import mig_layout
+from components.builders.node_group import node_instance_type
+from components.builders.placement import eligible_groups, mig_profile, per_node, sharing_of
+from components.builders.workload_namespace import RESERVED_NAMESPACES, RESERVED_PREFIXES
+from components.catalog.gpus import GPU_MODELS, MIG_COMPUTE_SLICES, MIG_MEMORY_SLICES, gpu
+from components.catalog.instance_types import (
+    MAX_VCPU_PER_GPU,
+    MIN_GPU_VM_MEMORY,
+    MIN_VCPU_PER_GPU,
+    SERIES,
+    instance_type,
+    recommended_for,
+)
+from components.catalog.platform import MAX_NAME_LENGTH, PlatformProfile
+from components.catalog.quantity import GIB, format_gib, parse_quantity
+from components.models.cluster import GpuKubernetesClusterArgs
+from components.models.node_group import NodeGroupArgs
+from components.models.sharing import Mig
+from components.models.workload import GpuWorkloadArgs
+from stacks.problems import Problem, config_path
+
+
+def check_cluster(
+    profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs
+) -> Iterator[Problem]:
+    """Every problem of one cluster (its node groups and workloads included)."""
+    yield from _cluster(profile, name, cluster)
+    for group_name, group in cluster.node_groups.items():
+        yield from _node_group(name, group_name, group)
+    yield from _sharing_consistency(name, cluster)
+    for workload_name, workload in cluster.workloads.items():
+        yield from _workload(name, cluster, workload_name, workload)
+
+
+def _cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Problem]:
+    app = profile.kubernetes
+    limit = MAX_NAME_LENGTH["Kubernetes"]
+    if len(name) > limit:
+        yield Problem(
+            config_path("clusters", name),
+            f"name is {len(name)} characters; a Kubernetes name has at most {limit}",
+        )
+    if cluster.version is not None and cluster.version not in app.versions:
+        yield Problem(
+            config_path("clusters", name, "version"),
+            f"{cluster.version!r} is not a Kubernetes version of the {profile.name} platform; "
+            f"choose {', '.join(app.versions)}",
+        )
+    presets = {
+        "apiServer": cluster.control_plane.api_server,
+        "controllerManager": cluster.control_plane.controller_manager,
+        "scheduler": cluster.control_plane.scheduler,
+        "konnectivity": cluster.control_plane.konnectivity,
+    }
+    for key, preset in presets.items():
+        if preset is not None and preset not in app.presets:
+            yield Problem(
+                config_path("clusters", name, "controlPlane", key),
+                f"{preset!r} is not a resources preset of the {profile.name} platform "
+                f"(e.g. {app.default_presets[key]})",
+            )
+    if cluster.addons.fluxcd is not None and "fluxcd" not in app.addons:
+        yield Problem(
+            config_path("clusters", name, "addons", "fluxcd"),
+            f"the {profile.name} platform has no fluxcd add-on (removed after Cozystack v1.1)",
+        )
+    operator = cluster.addons.gpu_operator.enabled
+    if operator is False and cluster.has_gpus:
+        sharing = [g for g, spec in cluster.node_groups.items() if spec.sharing.kind != "none"]
+        yield Problem(
+            config_path("clusters", name, "addons", "gpuOperator", "enabled"),
+            "GPU sharing needs the GPU Operator (node groups " + ", ".join(sorted(sharing)) + ")"
+            if sharing
+            else "node groups have GPUs but the GPU Operator is off: pods cannot request them",
+            "error" if sharing else "warning",
+        )
+    if cluster.resource_naming == "per-model" and cluster.workloads:
+        yield Problem(
+            config_path("clusters", name, "resourceNaming"),
+            "per-model resource names (nvidia.com/AD102GL_L40S…) are published on passthrough hosts; "
+            "the GPU Operator inside a tenant cluster publishes nvidia.com/gpu, so pods stay Pending "
+            "unless your cluster publishes the per-model names",
+            "warning",
+        )
+
+
+def _node_group(cluster: str, name: str, group: NodeGroupArgs) -> Iterator[Problem]:
+    path = ("clusters", cluster, "nodeGroups", name)
+    if group.min_replicas > group.max_replicas:
+        yield Problem(
+            config_path(*path, "minReplicas"),
+            f"{group.min_replicas} is more than maxReplicas ({group.max_replicas})",
+        )
+    if parse_quantity(group.ephemeral_storage) < GIB:
+        yield Problem(
+            config_path(*path, "ephemeralStorage"),
+            f"{group.ephemeral_storage} is less than 1Gi (a size without a unit is in bytes)",
+        )
+    yield from _node_size(path, group)
+    yield from _group_sharing(path, group)
+
+
+def _node_size(path: tuple[str, ...], group: NodeGroupArgs) -> Iterator[Problem]:
+    gpus = group.gpu_count
+    type_path = config_path(*path, "instanceType")
+    if group.instance_type is not None:
+        series = group.instance_type.split(".", 1)[0]
+        if gpus and series in SERIES and not SERIES[series].gpu_allowed:
+            yield Problem(type_path, f"{group.instance_type!r} cannot host GPUs: {SERIES[series].reason}")
+            return
+        if instance_type(group.instance_type) is None:
+            yield Problem(
+                type_path, f"unknown instance type {group.instance_type!r}; choose a u1, s1, m1 or cx1 type"
+            )
+            return
+    chosen_name = node_instance_type(group)
+    if chosen_name is None:
+        yield Problem(
+            type_path,
+            f"required for {gpus} GPUs per node: no u1 type has {MIN_VCPU_PER_GPU} vCPU per GPU; "
+            "set instanceType",
+        )
+        return
+    chosen = instance_type(chosen_name)
+    if not gpus or chosen is None:
+        return
+    if chosen.memory_bytes < MIN_GPU_VM_MEMORY:
+        yield Problem(
+            type_path,
+            f"{chosen.name} has {format_gib(chosen.memory_bytes)} of memory; "
+            "the NVIDIA driver needs at least 4Gi",
+        )
+    per_gpu = chosen.vcpu / gpus
+    if not MIN_VCPU_PER_GPU <= per_gpu <= MAX_VCPU_PER_GPU:
+        fit = recommended_for(gpus, chosen.series) or recommended_for(gpus, "u1")
+        advice = f"; {fit.name} would fit {gpus} GPU{'s' * (gpus != 1)}" if fit else ""
+        yield Problem(
+            type_path,
+            f"{chosen.name} gives {per_gpu:g} vCPU per GPU; "
+            f"Hikube recommends {MIN_VCPU_PER_GPU}-{MAX_VCPU_PER_GPU}{advice}",
+            "warning",
+        )
+
+
+def _group_sharing(path: tuple[str, ...], group: NodeGroupArgs) -> Iterator[Problem]:
+    sharing = group.sharing
+    if sharing.kind == "none":
+        return
+    where = config_path(*path, "sharing")
+    if not group.gpus:
+        yield Problem(where, "the group has no GPUs to share")
+        return
+    if len(group.gpus) > 1:
+        yield Problem(
+            where, "sharing needs a group with one GPU model (it is selected per model on each node)"
+        )
+        return
+    if sharing.mig is not None:
+        yield from _mig(config_path(*path, "sharing", "mig"), next(iter(group.gpus)).value, sharing.mig)
+
+
+def _mig(path: str, model_name: str, mig: Mig) -> Iterator[Problem]:
+    model = gpu(model_name)
+    capable = ", ".join(m.value for m, spec in GPU_MODELS.items() if spec.mig_capable)
+    if not model.mig_capable:
+        yield Problem(path, f"{model_name} does not support MIG (only {capable} do); use timeSlicing or mps")
+        return
+    names = ", ".join(p.name for p in model.mig_profiles)
+    if mig.profile is not None:
+        if model.mig_profile(mig.profile) is None:
+            yield Problem(
+                f"{path}.profile", f"{mig.profile!r} is not a MIG profile of {model_name}; choose {names}"
+            )
+        return
+    layout = mig.layout or {}
+    compute = memory = 0
+    for profile_name, count in layout.items():
+        profile = model.mig_profile(profile_name)
+        if profile is None:
+            yield Problem(
+                f"{path}.layout.{profile_name}", f"not a MIG profile of {model_name}; choose {names}"
+            )
+            return
+        if count > profile.per_gpu:
+            yield Problem(
+                f"{path}.layout.{profile_name}",
+                f"{count} instances; a {model_name} holds at most {profile.per_gpu}",
+            )
+            return
+        compute += profile.compute_slices * count
+        memory += profile.memory_slices * count
+    if compute > MIG_COMPUTE_SLICES or memory > MIG_MEMORY_SLICES:
+        yield Problem(
+            f"{path}.layout",
+            f"needs {compute}/{MIG_COMPUTE_SLICES} compute and {memory}/{MIG_MEMORY_SLICES} memory slices "
+            f"of one {model_name}; it does not fit",
+        )
+
+
+def _sharing_consistency(name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Problem]:
+    """Sharing is selected per GPU model on each node, so every group of a model must agree."""
+    first: dict[str, tuple[str, object]] = {}
+    for group_name in sorted(cluster.node_groups):
+        group = cluster.node_groups[group_name]
+        for model in group.gpus:
+            seen = first.setdefault(model.value, (group_name, group.sharing))
+            if seen[1] != group.sharing:
+                yield Problem(
+                    config_path("clusters", name, "nodeGroups", group_name, "sharing"),
+                    f"differs from node group {seen[0]}, which also carries {model.value}; in one cluster "
+                    f"every node group of a GPU model shares it the same way",
+                )
+
+
+def _workload(
+    cluster_name: str, cluster: GpuKubernetesClusterArgs, name: str, workload: GpuWorkloadArgs
+) -> Iterator[Problem]:
+    path = ("clusters", cluster_name, "workloads", name)
+    model = workload.model.value
+    namespace = workload.namespace
+    if namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_PREFIXES):
+        yield Problem(
+            config_path(*path, "namespace"),
+            f"{namespace!r} belongs to the cluster itself; "
+            "use a namespace of your own (default gpu-workloads)",
+        )
+    if workload.node_group is not None:
+        group = cluster.node_groups.get(workload.node_group)
+        if group is None:
+            known = ", ".join(sorted(cluster.node_groups)) or "none"
+            yield Problem(
+                config_path(*path, "nodeGroup"), f"no node group {workload.node_group!r} (groups: {known})"
+            )
+            return
+        if workload.model not in group.gpus:
+            yield Problem(
+                config_path(*path, "nodeGroup"), f"node group {workload.node_group} carries no {model} GPUs"
+            )
+            return
+    groups = eligible_groups(cluster, workload)
+    if not groups:
+        carried = sorted({m.value for g in cluster.node_groups.values() for m in g.gpus})
+        yield Problem(
+            config_path(*path, "gpus", model),
+            f"no node group of cluster {cluster_name} has {model} GPUs"
+            + (f" (it has {', '.join(carried)})" if carried else " (it has no GPU node groups)"),
+        )
+        return
+    yield from _workload_mig(path, cluster, workload)
+    if cluster.resource_naming == "per-model" and sharing_of(cluster, workload).kind != "none":
+        yield Problem(
+            config_path(*path, "gpus", model),
+            f"{model} GPUs are shared ({sharing_of(cluster, workload).kind}) and shared GPUs are published "
+            "under generic names; set resourceNaming: generic",
+        )
+        return
+    if sharing_of(cluster, workload).mig is not None and mig_profile(cluster, workload) is None:
+        return
+    yield from _workload_capacity(path, cluster, workload, groups)
+
+
+def _workload_mig(
+    path: tuple[str, ...], cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs
+) -> Iterator[Problem]:
+    sharing = sharing_of(cluster, workload)
+    model = workload.model.value
+    if sharing.mig is None:
+        if workload.mig_profile is not None:
+            yield Problem(
+                config_path(*path, "migProfile"), f"the {model} node groups of this cluster do not use MIG"
+            )
+        return
+    offered = list(mig_layout(workload.model, sharing.mig))
+    if workload.mig_profile is None and len(offered) > 1:
+        yield Problem(
+            config_path(*path, "migProfile"), f"required: the {model} groups offer {', '.join(offered)}"
+        )
+    elif workload.mig_profile is not None and workload.mig_profile not in offered:
+        yield Problem(
+            config_path(*path, "migProfile"),
+            f"{workload.mig_profile!r} is not offered by the {model} groups ({', '.join(offered)})",
+        )
+
+
+def _workload_capacity(
+    path: tuple[str, ...], cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs, groups: list[str]
+) -> Iterator[Problem]:
+    model = workload.model.value
+    unit = "MIG instances" if sharing_of(cluster, workload).mig is not None else f"{model} GPUs"
+    largest = max(per_node(cluster, g, workload) for g in groups)
+    if workload.gpus_per_pod > largest:
+        yield Problem(
+            config_path(*path, "gpus", model),
+            f"asks for {workload.gpus_per_pod} per pod but a node of {', '.join(groups)} offers at most "
+            f"{largest} {unit}",
+        )
+        return
+    capacity = sum(per_node(cluster, g, workload) * cluster.node_groups[g].max_replicas for g in groups)
+    wanted = workload.gpus_per_pod * workload.replicas
+    if wanted > capacity:
+        yield Problem(
+            config_path(*path, "replicas"),
+            f"{workload.replicas} pods × {workload.gpus_per_pod} need {wanted} {unit}; "
+            f"{', '.join(groups)} offer{'s' * (len(groups) == 1)} {capacity} at maxReplicas",
+        )
+    types = [instance_type(node_instance_type(cluster.node_groups[g]) or "") for g in groups]
+    biggest = max((t for t in types if t is not None), key=lambda t: (t.vcpu, t.memory_bytes), default=None)
+    if biggest is None:
+        return
+    if workload.cpu is not None and parse_quantity(workload.cpu) > biggest.vcpu:
+        yield Problem(
+            config_path(*path, "cpu"),
+            f"{workload.cpu} per pod is more than a {biggest.name} node has ({biggest.vcpu} vCPU)",
+        )
+    if workload.memory is not None and parse_quantity(workload.memory) > biggest.memory_bytes:
+        yield Problem(
+            config_path(*path, "memory"),
+            f"{workload.memory} per pod is more than a {biggest.name} node has "
+            f"({format_gib(biggest.memory_bytes)})",
+        )
