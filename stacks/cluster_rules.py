@@ -34,9 +34,11 @@ def check_cluster(
 ) -> Iterator[Problem]:
     """Every problem of one cluster (its node groups and workloads included)."""
     yield from _cluster(profile, name, cluster)
-    for group_name, group in cluster.node_groups.items():
-        yield from _node_group(name, group_name, group)
-    yield from _sharing_consistency(name, cluster)
+    group_problems = [p for g, spec in cluster.node_groups.items() for p in _node_group(name, g, spec)]
+    group_problems += _sharing_consistency(name, cluster)
+    yield from group_problems
+    if any(p.severity == "error" for p in group_problems):
+        return  # workloads are checked against valid node groups only
     for workload_name, workload in cluster.workloads.items():
         yield from _workload(name, cluster, workload_name, workload)
 
@@ -248,7 +250,7 @@ def _workload(
             return
     groups = eligible_groups(cluster, workload)
     if not groups:
-        carried = sorted({m.value for g in cluster.node_groups.values() for m in g.gpus})
+        carried = [m.value for m in GPU_MODELS if any(m in g.gpus for g in cluster.node_groups.values())]
         yield Problem(
             config_path(*path, "gpus", model),
             f"no node group of cluster {cluster_name} has {model} GPUs"

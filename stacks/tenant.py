@@ -6,11 +6,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.builders.placement import resource_name
 from components.catalog.platform import PROFILES
 from components.gpu_kubernetes_cluster import GpuKubernetesCluster
 from components.gpu_virtual_machine import GpuVirtualMachine
 from stacks.capacity import as_output, capacity
+from stacks.cluster_summary import summarize
 from stacks.config import TenantStack
 
 PROVIDER_NAME = "tenant"
@@ -46,27 +46,7 @@ def deploy(stack: TenantStack) -> None:
         },
     )
     app = PROFILES[stack.platform.profile].kubernetes
-    clusters = {
-        name: GpuKubernetesCluster(
-            name, stack.clusters[name], namespace=namespace, provider=provider, app=app
-        )
-        for name in sorted(stack.clusters)
-    }
-    pulumi.export(
-        "clusters",
-        {
-            name: {
-                "kubeconfigSecret": cluster.kubeconfig_secret,
-                "nodeGroups": sorted(cluster.node_groups),
-                "workloads": {
-                    workload: {
-                        "namespace": spec.namespace,
-                        "gpuResource": resource_name(stack.clusters[name], spec),
-                    }
-                    for workload, spec in sorted(stack.clusters[name].workloads.items())
-                },
-            }
-            for name, cluster in clusters.items()
-        },
-    )
+    for name in sorted(stack.clusters):
+        GpuKubernetesCluster(name, stack.clusters[name], namespace=namespace, provider=provider, app=app)
+    pulumi.export("clusters", {name: summarize(c, name, app) for name, c in sorted(stack.clusters.items())})
     pulumi.export("gpuCapacity", as_output(capacity(stack)))

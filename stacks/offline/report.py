@@ -87,6 +87,57 @@ def _span(low: int, high: int) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+
+
+def clusters_table(clusters: dict[str, Any]) -> str:
+    """The ``clusters`` stack output: node groups (nodes, GPUs min-max, sharing), then workloads."""
+    groups = [["Cluster", "Node group", "Instance type", "GPUs per node", "Nodes", "GPUs", "Sharing"]]
+    workloads = [
+        ["Cluster", "Workload", "Kind", "Namespace", "GPU resource", "Pods x per pod", "Node groups"]
+    ]
+    for name in sorted(clusters):
+        cluster = clusters[name]
+        for group_name, group in sorted(cluster["nodeGroups"].items()):
+            per_node = group["gpusPerNode"]
+            count = sum(per_node.values())
+            low, high = group["minReplicas"], group["maxReplicas"]
+            gpus = ", ".join(
+                f"{n} {m}" for m, n in sorted(per_node.items(), key=lambda i: _catalog_order(i[0]))
+            )
+            groups.append(
+                [
+                    name,
+                    group_name,
+                    group["instanceType"],
+                    gpus or "-",
+                    _span(low, high),
+                    _span(low * count, high * count) if count else "-",
+                    group["sharing"] if count else "-",
+                ]
+            )
+        for workload_name, workload in sorted(cluster["workloads"].items()):
+            workloads.append(
+                [
+                    name,
+                    workload_name,
+                    workload["kind"],
+                    workload["namespace"],
+                    workload["gpuResource"],
+                    f"{workload['pods']} x {workload['perPod']}",
+                    ", ".join(workload["nodeGroups"]),
+                ]
+            )
+    lines = _table(groups)
+    if len(workloads) > 1:
+        lines += ["", *_table(workloads)]
+    return "\n".join(lines)
+
+
 def _outputs(outputs: dict[str, Any]) -> str:
     if not outputs:
         return ""
@@ -104,11 +155,14 @@ def preview_text(run: OfflineRun) -> str:
         tree(run),
         "",
         "Outputs:",
-        _outputs({k: v for k, v in run.outputs.items() if k != "gpuCapacity"}),
+        _outputs({k: v for k, v in run.outputs.items() if k not in ("gpuCapacity", "clusters")}),
         "",
         "Resources:",
         f"    + {count} to create" + (f"\n    > {reads} to read" if reads else ""),
     ]
+    clusters = run.outputs.get("clusters")
+    if isinstance(clusters, dict) and clusters:
+        parts += ["", "GPU clusters:", clusters_table(clusters)]
     capacity = run.outputs.get("gpuCapacity")
     if isinstance(capacity, dict):
         parts += ["", "GPU capacity:", capacity_table(capacity)]
