@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from stacks.offline.cli import PROJECT_DIR, main
+from stacks.offline.engine import OfflineRun
 from tests.conftest import SSH_KEY, base_config, run_config, with_vm, write_stack
 
 
@@ -158,3 +159,14 @@ def test_map_order_in_the_config_does_not_change_the_output(tmp_path: Path) -> N
     first = run_config(tmp_path / "1", base_config(vms=vms))
     second = run_config(tmp_path / "2", base_config(vms=reordered))
     assert [(r.urn, r.inputs) for r in first.resources] == [(r.urn, r.inputs) for r in second.resources]
+
+
+def test_logged_errors_fail_the_preview_like_pulumi(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = OfflineRun(stack="dev", project="hikube-gpu", errors=["provider exploded"])
+    monkeypatch.setattr("stacks.offline.cli.run_stack", lambda *_args: failed)
+    assert main(["preview"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "error: stack 'dev': provider exploded\n"

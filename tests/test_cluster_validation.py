@@ -332,6 +332,12 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "volume is only for kind StatefulSet",
     ),
     (
+        "workload name longer than a Kubernetes name",
+        stack(train(workloads={"w" * 64: {"image": "x:1", "gpus": {"L40S": 1}}})),
+        f"{C}.workloads.{'w' * 64}",
+        "name is 64 characters; a Kubernetes name has at most 63",
+    ),
+    (
         "workload without an image",
         stack(workload(gpus={"L40S": 1})),
         f"{C}.workloads.w.image",

@@ -19,6 +19,7 @@ from components.builders.gpu_sharing import plan_sharing
 from components.builders.kubernetes_cluster import build_kubernetes
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.platform import PROFILES
+from components.gpu_kubernetes_cluster import _kubeconfig
 from stacks.offline.engine import OfflineRun
 from stacks.offline.render import render, target_cluster
 from stacks.offline.report import preview_text
@@ -376,3 +377,10 @@ def test_same_config_renders_the_same_bytes(tmp_path: Path) -> None:
 def test_train_and_edge_fixtures_are_valid_alone() -> None:
     for cluster in (TRAIN, EDGE):
         assert validate(cluster_stack(c=cluster)).stack.clusters["c"]
+
+
+def test_a_kubeconfig_secret_without_its_key_fails_instead_of_falling_back() -> None:
+    """An empty kubeconfig would make the provider use the ambient cluster: never allow it."""
+    with pytest.raises(ValueError, match=r"has no 'super-admin\.conf' key"):
+        _kubeconfig({"super-admin.svc": "eA=="}, "kubernetes-x-admin-kubeconfig")
+    assert _kubeconfig({"super-admin.conf": "a2luZDogQ29uZmln"}, "s") == "kind: Config"

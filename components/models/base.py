@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from components.catalog.quantity import parse_quantity
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
 
 
 class StrictModel(BaseModel):
@@ -26,6 +27,8 @@ class StrictModel(BaseModel):
 
 
 def _dns1035(value: str) -> str:
+    if len(value) > DNS_LABEL_MAX:
+        raise ValueError(f"name is {len(value)} characters; a Kubernetes name has at most {DNS_LABEL_MAX}")
     if not DNS1035_LABEL.match(value):
         raise ValueError(
             f"{value!r} is not a valid name: use lower-case letters, digits and '-', "

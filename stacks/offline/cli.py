@@ -3,8 +3,8 @@
     python -m stacks preview [--stack dev] [--config-file PATH]
     python -m stacks render  [--stack dev] [--config-file PATH] --out DIR
 
-Exit codes: 0 success, 2 invalid configuration or unreadable stack file (stderr says
-why, no traceback).
+Exit codes: 0 success, 1 the program logged errors (as ``pulumi preview`` would fail),
+2 invalid configuration or unreadable stack file (stderr says why, no traceback).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.program import main as program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+EXIT_FAILED = 1
 EXIT_INVALID = 2
 
 
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     if run.failure is not None:
         print(f"error: {label}: {run.failure}", file=sys.stderr)
         return EXIT_INVALID
+    if run.errors:
+        for error_line in run.errors:
+            print(f"error: {label}: {error_line}", file=sys.stderr)
+        return EXIT_FAILED
     if args.command == "preview":
         sys.stdout.write(preview_text(run))
         return 0
