@@ -13,12 +13,9 @@ from components.builders.placement import eligible_groups, mig_profile, per_node
 from components.builders.workload_namespace import RESERVED_NAMESPACES, RESERVED_PREFIXES
 from components.catalog.gpus import GPU_MODELS, MIG_COMPUTE_SLICES, MIG_MEMORY_SLICES, gpu
 from components.catalog.instance_types import (
-    MAX_VCPU_PER_GPU,
-    MIN_GPU_VM_MEMORY,
     MIN_VCPU_PER_GPU,
     SERIES,
     instance_type,
-    recommended_for,
 )
 from components.catalog.platform import MAX_NAME_LENGTH, PlatformProfile
 from components.catalog.quantity import GIB, format_gib, parse_quantity
@@ -26,6 +23,7 @@ from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.node_group import NodeGroupArgs
 from components.models.sharing import Mig
 from components.models.workload import GpuWorkloadArgs
+from stacks.gpu_sizing import gpu_size_problems
 from stacks.problems import Problem, config_path
 
 
@@ -135,22 +133,14 @@ def _node_size(path: tuple[str, ...], group: NodeGroupArgs) -> Iterator[Problem]
     chosen = instance_type(chosen_name)
     if not gpus or chosen is None:
         return
-    if chosen.memory_bytes < MIN_GPU_VM_MEMORY:
-        yield Problem(
-            type_path,
-            f"{chosen.name} has {format_gib(chosen.memory_bytes)} of memory; "
-            "the NVIDIA driver needs at least 4Gi",
-        )
-    per_gpu = chosen.vcpu / gpus
-    if not MIN_VCPU_PER_GPU <= per_gpu <= MAX_VCPU_PER_GPU:
-        fit = recommended_for(gpus, chosen.series) or recommended_for(gpus, "u1")
-        advice = f"; {fit.name} would fit {gpus} GPU{'s' * (gpus != 1)}" if fit else ""
-        yield Problem(
-            type_path,
-            f"{chosen.name} gives {per_gpu:g} vCPU per GPU; "
-            f"Hikube recommends {MIN_VCPU_PER_GPU}-{MAX_VCPU_PER_GPU}{advice}",
-            "warning",
-        )
+    yield from gpu_size_problems(
+        type_path,
+        label=chosen.name,
+        vcpu=chosen.vcpu,
+        memory_bytes=chosen.memory_bytes,
+        gpus=gpus,
+        series=chosen.series,
+    )
 
 
 def _group_sharing(path: tuple[str, ...], group: NodeGroupArgs) -> Iterator[Problem]:

@@ -13,19 +13,17 @@ from components.builders.names import data_disk_name, system_disk_name
 from components.builders.sizing import resolve_size
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.instance_types import (
-    MAX_VCPU_PER_GPU,
-    MIN_GPU_VM_MEMORY,
     MIN_VCPU_PER_GPU,
     SERIES,
     instance_type,
-    recommended_for,
 )
 from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PROFILES
-from components.catalog.quantity import GIB, format_gib, parse_quantity
+from components.catalog.quantity import GIB, parse_quantity
 from components.models.user_data import is_mime
 from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
 from stacks.cluster_rules import check_cluster
 from stacks.config import TenantStack
+from stacks.gpu_sizing import gpu_size_problems
 from stacks.problems import Problem, config_path
 
 
@@ -189,24 +187,15 @@ def _sizing(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
         )
         return
     field = "resources" if vm.resources is not None else "instanceType"
-    path = config_path("vms", name, field)
-    if size.memory_bytes < MIN_GPU_VM_MEMORY:
-        yield Problem(
-            path,
-            f"{size.label} has {format_gib(size.memory_bytes)} of memory; the NVIDIA driver "
-            "needs at least 4Gi",
-        )
-    per_gpu = size.vcpu / gpus
-    if not MIN_VCPU_PER_GPU <= per_gpu <= MAX_VCPU_PER_GPU:
-        series = size.label.split(".", 1)[0] if vm.resources is None else "u1"
-        fit = recommended_for(gpus, series) or recommended_for(gpus, "u1")
-        advice = f"; {fit.name} would fit {gpus} GPU{'s' * (gpus != 1)}" if fit else ""
-        yield Problem(
-            path,
-            f"{size.label} gives {per_gpu:g} vCPU per GPU; Hikube recommends "
-            f"{MIN_VCPU_PER_GPU}-{MAX_VCPU_PER_GPU}{advice}",
-            "warning",
-        )
+    series = size.label.split(".", 1)[0] if vm.resources is None else "u1"
+    yield from gpu_size_problems(
+        config_path("vms", name, field),
+        label=size.label,
+        vcpu=size.vcpu,
+        memory_bytes=size.memory_bytes,
+        gpus=gpus,
+        series=series,
+    )
 
 
 def _quota(stack: TenantStack) -> Iterator[Problem]:

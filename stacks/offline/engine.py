@@ -111,39 +111,33 @@ class _RecordingMonitor(mocks.MockMonitor):
             type_ = f"{parent_type}${type_}"
         return f"urn:pulumi:{self.run.stack}::{self.run.project}::{type_}::{name}"
 
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+    def _record(self, request: Any, urn: str, **fields: Any) -> None:
         self.run.resources.append(
             Registered(
-                urn=response.urn,
+                urn=urn,
                 type=request.type,
                 name=request.name,
                 parent=request.parent,
-                custom=request.custom,
-                protect=bool(request.protect),
                 provider=request.provider,
                 dependencies=tuple(sorted(request.dependencies)),
-                inputs=plain(request.object),
+                **fields,
             )
+        )
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        self._record(
+            request,
+            response.urn,
+            custom=request.custom,
+            protect=bool(request.protect),
+            inputs=plain(request.object),
         )
         return response
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self.run.resources.append(
-            Registered(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=True,
-                protect=False,
-                provider=request.provider,
-                dependencies=tuple(sorted(request.dependencies)),
-                inputs={"id": request.id},
-                read=True,
-            )
-        )
+        self._record(request, response.urn, custom=True, protect=False, inputs={"id": request.id}, read=True)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
