@@ -45,6 +45,8 @@ TRAIN: dict[str, Any] = {
             "namespace": "training",
             "command": ["python", "train.py"],
             "runAsRoot": True,
+            "shmSize": "8Gi",
+            "envFromSecrets": ["wandb"],
         },
         "embeddings": {
             "kind": "StatefulSet",

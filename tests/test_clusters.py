@@ -384,3 +384,11 @@ def test_a_kubeconfig_secret_without_its_key_fails_instead_of_falling_back() -> 
     with pytest.raises(ValueError, match=r"has no 'super-admin\.conf' key"):
         _kubeconfig({"super-admin.svc": "eA=="}, "kubernetes-x-admin-kubeconfig")
     assert _kubeconfig({"super-admin.conf": "a2luZDogQ29uZmln"}, "s") == "kind: Config"
+
+
+def test_shared_memory_and_secret_env_are_references_only(clusters: OfflineRun) -> None:
+    pod = in_cluster(clusters, "train")["Job/finetune"]["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}]
+    container = pod["containers"][0]
+    assert container["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
+    assert container["envFrom"] == [{"secretRef": {"name": "wandb"}}]

@@ -53,8 +53,15 @@ def _container(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorklo
         container["ports"] = [
             {"name": f"tcp-{port}", "containerPort": port, "protocol": "TCP"} for port in workload.ports
         ]
+    if workload.env_from_secrets:
+        container["envFrom"] = [{"secretRef": {"name": secret}} for secret in workload.env_from_secrets]
+    mounts = []
     if workload.volume is not None:
-        container["volumeMounts"] = [{"name": "data", "mountPath": workload.volume.mount_path}]
+        mounts.append({"name": "data", "mountPath": workload.volume.mount_path})
+    if workload.shm_size is not None:
+        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    if mounts:
+        container["volumeMounts"] = mounts
     return container
 
 
@@ -71,6 +78,8 @@ def pod_template(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWork
         "tolerations": [dict(GPU_TOLERATION)],
         "containers": [_container(name, cluster, workload)],
     }
+    if workload.shm_size is not None:
+        spec["volumes"] = [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": workload.shm_size}}]
     if workload.kind == "Job":
         spec["restartPolicy"] = "Never"
     return {"metadata": {"labels": _labels(name)}, "spec": spec}

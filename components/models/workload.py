@@ -54,6 +54,12 @@ class GpuWorkloadArgs(StrictModel):
     """Container arguments. Default: the image's."""
     env: dict[str, str] = Field(default_factory=dict)
     """Plain environment variables (no secrets here). Default: none."""
+    env_from_secrets: list[Name] = Field(default_factory=list)
+    """Secrets in the workload's namespace whose keys become environment variables
+    (e.g. an ``HF_TOKEN``); created outside this stack. Default: none."""
+    shm_size: Quantity | None = None
+    """Size of ``/dev/shm`` (a memory-backed volume; counts against ``memory``), for PyTorch
+    data loaders and NCCL. Default: the runtime's 64Mi."""
     ports: list[Port] = Field(default_factory=list)
     """TCP ports; a ClusterIP Service exposes them. Default: none."""
     cpu: Quantity | None = None
