@@ -63,9 +63,9 @@ class GpuWorkloadArgs(StrictModel):
     ports: list[Port] = Field(default_factory=list)
     """TCP ports; a ClusterIP Service exposes them. Default: none."""
     cpu: Quantity | None = None
-    """CPU per pod (request = limit). Default: none (BestEffort CPU, with a warning)."""
+    """CPU per pod (request = limit). Default: none (no CPU request or limit)."""
     memory: Quantity | None = None
-    """Memory per pod (request = limit). Default: none (with a warning)."""
+    """Memory per pod (request = limit). Default: none (no memory request or limit)."""
     run_as_root: bool = False
     """Run as root for images that need it. Default false: user 1000, non-root enforced."""
     volume: Volume | None = None
