@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pulumi
@@ -41,6 +42,7 @@ _TYPED: dict[tuple[str, str], Any] = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "ResourceQuota"): k8s.core.v1.ResourceQuota,
     ("v1", "Service"): k8s.core.v1.Service,
+    ("v1", "Secret"): k8s.core.v1.Secret,
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
     ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
@@ -56,5 +58,7 @@ def register_manifest(
     if cls is None:
         return register_custom_resource(resource_name, manifest, opts)
     body = _with_secrets(manifest.body, manifest.secret_paths)
-    resource: pulumi.CustomResource = cls(resource_name, metadata=manifest.metadata, opts=opts, **body)
+    # Typed classes take top-level fields as snake_case arguments (stringData → string_data).
+    arguments = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in body.items()}
+    resource: pulumi.CustomResource = cls(resource_name, metadata=manifest.metadata, opts=opts, **arguments)
     return resource

@@ -162,37 +162,48 @@ def _group_sharing(path: tuple[str, ...], group: NodeGroupArgs) -> Iterator[Prob
 
 def _mig(path: str, model_name: str, mig: Mig) -> Iterator[Problem]:
     model = gpu(model_name)
-    capable = ", ".join(m.value for m, spec in GPU_MODELS.items() if spec.mig_capable)
     if not model.mig_capable:
-        yield Problem(path, f"{model_name} does not support MIG (only {capable} do); use timeSlicing or mps")
+        yield Problem(
+            path, f"{model_name} does not support MIG (only {_mig_models()} do); use timeSlicing or mps"
+        )
         return
-    names = ", ".join(p.name for p in model.mig_profiles)
     if mig.profile is not None:
         if model.mig_profile(mig.profile) is None:
+            names = ", ".join(p.name for p in model.mig_profiles)
             yield Problem(
                 f"{path}.profile", f"{mig.profile!r} is not a MIG profile of {model_name}; choose {names}"
             )
         return
-    layout = mig.layout or {}
+    yield from mig_layout_problems(f"{path}.layout", model_name, mig.layout or {})
+
+
+def _mig_models() -> str:
+    return ", ".join(m.value for m, spec in GPU_MODELS.items() if spec.mig_capable)
+
+
+def mig_layout_problems(path: str, model_name: str, layout: dict[str, int]) -> Iterator[Problem]:
+    """Problems of a MIG layout (instances per GPU by profile) for ``model_name``, at ``path``."""
+    model = gpu(model_name)
+    if not model.mig_capable:
+        yield Problem(path, f"{model_name} does not support MIG (only {_mig_models()} do)")
+        return
+    names = ", ".join(p.name for p in model.mig_profiles)
     compute = memory = 0
     for profile_name, count in layout.items():
         profile = model.mig_profile(profile_name)
         if profile is None:
-            yield Problem(
-                f"{path}.layout.{profile_name}", f"not a MIG profile of {model_name}; choose {names}"
-            )
+            yield Problem(f"{path}.{profile_name}", f"not a MIG profile of {model_name}; choose {names}")
             return
         if count > profile.per_gpu:
             yield Problem(
-                f"{path}.layout.{profile_name}",
-                f"{count} instances; a {model_name} holds at most {profile.per_gpu}",
+                f"{path}.{profile_name}", f"{count} instances; a {model_name} holds at most {profile.per_gpu}"
             )
             return
         compute += profile.compute_slices * count
         memory += profile.memory_slices * count
     if compute > MIG_COMPUTE_SLICES or memory > MIG_MEMORY_SLICES:
         yield Problem(
-            f"{path}.layout",
+            path,
             f"needs {compute}/{MIG_COMPUTE_SLICES} compute and {memory}/{MIG_MEMORY_SLICES} memory slices "
             f"of one {model_name}; it does not fit",
         )

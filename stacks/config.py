@@ -14,6 +14,8 @@ from pydantic import Field, NonNegativeInt, SecretStr, ValidationError
 from components.catalog.gpus import GpuModelName
 from components.models.base import Name, StrictModel
 from components.models.cluster import GpuKubernetesClusterArgs
+from components.models.gpu_operator import GpuOperatorArgs, Node, NodeName
+from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
 from components.models.vm import GpuVirtualMachineArgs
 from stacks.problems import ConfigError, Problem, config_path, from_validation_error
 
@@ -26,7 +28,8 @@ class Platform(StrictModel):
     profile: Profile = "hikube"
     """Platform API profile: ``hikube`` (Cozystack v1.1) or ``cozystack-1.4``. Default ``hikube``."""
     namespace: Name | None = None
-    """Tenant namespace, e.g. ``tenant-acme``. Default: ``kubernetes:namespace`` (required in one of them)."""
+    """Tenant namespace, e.g. ``tenant-acme`` (platform stacks: the raw VMs' namespace).
+    Default: ``kubernetes:namespace`` (tenant stacks require one of them)."""
     context: str | None = None
     """kubeconfig context. Default: the kubeconfig's current context."""
 
@@ -35,7 +38,7 @@ class TenantStack(StrictModel):
     """A ``tenant`` stack: GPU VMs and GPU Kubernetes clusters in a customer's tenant namespace."""
 
     kind: Literal["tenant"] = "tenant"
-    """Stack kind. Only ``tenant`` is implemented so far. Default ``tenant``."""
+    """Stack kind: ``tenant`` or ``platform``. Default ``tenant``."""
     platform: Platform = Platform()
     """Target platform and namespace."""
     kubeconfig: SecretStr | None = None
@@ -48,13 +51,43 @@ class TenantStack(StrictModel):
     """GPU Kubernetes clusters (with their node groups and workloads) by name. Default: none."""
 
 
-def parse(raw: dict[str, object]) -> TenantStack:
-    """Structural validation (types, unknown keys, enums); raises ``ConfigError``."""
-    if raw.get("kind") == "platform":
+class PlatformStack(StrictModel):
+    """A ``platform`` stack: how a GPU host cluster exposes its GPUs (operator, KubeVirt, nodes)."""
+
+    kind: Literal["platform"]
+    """Stack kind (``platform``). Required for platform stacks."""
+    platform: Platform = Platform()
+    """Host cluster access (``context``) and the raw VMs' default namespace."""
+    kubeconfig: SecretStr | None = None
+    """Host cluster kubeconfig (set it with ``--secret``).
+    Default: ``kubernetes:kubeconfig``, then KUBECONFIG."""
+    gpu_operator: GpuOperatorArgs = GpuOperatorArgs()
+    """The NVIDIA GPU Operator release. Default: chart v26.7.0, container workloads."""
+    kubevirt: KubeVirtArgs | None = None
+    """GPUs KubeVirt may pass through to VMs. Default: KubeVirt is left alone."""
+    nodes: dict[NodeName, Node] = Field(default_factory=dict)
+    """GPU nodes by name: their workload mode and, for container nodes, sharing and MIG layout.
+    Default: none (every node runs ``gpuOperator.defaultWorkload``)."""
+    vms: dict[Name, KubeVirtGpuVmArgs] = Field(default_factory=dict)
+    """Raw KubeVirt GPU VMs by name (clusters without Cozystack apps). Default: none."""
+
+
+Stack = TenantStack | PlatformStack
+
+
+def parse(raw: dict[str, object]) -> Stack:
+    """Structural validation (types, unknown keys, enums) for the stack's kind; raises ``ConfigError``."""
+    kind = raw.get("kind", "tenant")
+    model: type[TenantStack] | type[PlatformStack]
+    if kind == "platform":
+        model = PlatformStack
+    elif kind == "tenant":
+        model = TenantStack
+    else:
         raise ConfigError(
-            [Problem(config_path("kind"), "'platform' stacks are not implemented yet; use 'tenant'")]
+            [Problem(config_path("kind"), f"{kind!r} is not a stack kind; choose tenant, platform")]
         )
     try:
-        return TenantStack.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(from_validation_error(error, TenantStack)) from None
+        raise ConfigError(from_validation_error(error, model)) from None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from stacks import tenant
+from stacks import platform, tenant
+from stacks.config import TenantStack
 from stacks.pulumi_config import read_ambient_kubernetes, read_stack_config, with_ambient_defaults
 from stacks.validate import validate
 
@@ -15,4 +16,7 @@ def main() -> None:
     valid = validate(raw)  # raises ConfigError (a clean RunError) listing every problem
     for warning in valid.warnings:
         pulumi.log.warn(str(warning))
-    tenant.deploy(valid.stack)
+    if isinstance(valid.stack, TenantStack):
+        tenant.deploy(valid.stack)
+    else:
+        platform.deploy(valid.stack)

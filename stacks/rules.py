@@ -27,8 +27,8 @@ from stacks.gpu_sizing import gpu_size_problems
 from stacks.problems import Problem, config_path
 
 
-def check(stack: TenantStack) -> list[Problem]:
-    """Every semantic problem of the stack, errors and warnings."""
+def check_tenant(stack: TenantStack) -> list[Problem]:
+    """Every semantic problem of a tenant stack, errors and warnings."""
     problems = list(_platform(stack))
     for name, vm in stack.vms.items():
         problems += _vm(stack, name, vm)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.config import TenantStack, parse
+from stacks.config import Stack, TenantStack, parse
+from stacks.platform_rules import check_platform
 from stacks.problems import ConfigError, Problem
-from stacks.rules import check
+from stacks.rules import check_tenant
 
 
 @dataclass(frozen=True)
 class ValidStack:
-    stack: TenantStack
+    stack: Stack
     warnings: list[Problem]
 
 
 def validate(raw: dict[str, object]) -> ValidStack:
     """Structure first (pydantic), then the semantic rules; every problem at once per phase."""
     stack = parse(raw)
-    problems = check(stack)
+    problems = check_tenant(stack) if isinstance(stack, TenantStack) else check_platform(stack)
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     return ValidStack(stack, sorted(p for p in problems if p.severity == "warning"))

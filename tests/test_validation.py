@@ -259,9 +259,15 @@ def test_semantic_problems_are_reported_together(tmp_path: Path) -> None:
     }
 
 
-def test_platform_kind_is_refused_until_implemented(tmp_path: Path) -> None:
-    problems = by_path(problems_of(tmp_path, base_config(kind="platform")))
-    assert problems == {"hikube-gpu:kind": "'platform' stacks are not implemented yet; use 'tenant'"}
+def test_unknown_stack_kind_is_refused(tmp_path: Path) -> None:
+    problems = by_path(problems_of(tmp_path, base_config(kind="host")))
+    assert problems == {"hikube-gpu:kind": "'host' is not a stack kind; choose tenant, platform"}
+
+
+def test_tenant_keys_in_a_platform_stack_are_unknown(tmp_path: Path) -> None:
+    """Each kind has its own keys: a platform stack has no clusters (nor quota)."""
+    problems = by_path(problems_of(tmp_path, {"kind": "platform", "quota": {"L40S": 1}}))
+    assert problems == {"hikube-gpu:quota": "unknown key"}
 
 
 def test_error_messages_never_echo_secrets(tmp_path: Path) -> None:

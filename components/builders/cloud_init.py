@@ -83,11 +83,16 @@ def render_cloud_config(config: dict[str, Any]) -> str:
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=True, default_flow_style=False, width=4096)
 
 
-def build_user_data(driver: NvidiaDriver, user_data: str | None) -> str:
-    """The VM's final user data (the VM's args must have passed validation)."""
-    if not driver.install:
+def build_user_data(driver: NvidiaDriver, user_data: str | None, ssh_keys: tuple[str, ...] = ()) -> str:
+    """The VM's final user data (the VM's args must have passed validation).
+
+    ``ssh_keys`` become ``ssh_authorized_keys`` (for VMs without an SSH-key Secret of their own).
+    """
+    ours = driver_cloud_config(driver) if driver.install else {}
+    if ssh_keys:
+        ours["ssh_authorized_keys"] = list(ssh_keys)
+    if not ours:
         return user_data or ""
-    ours = driver_cloud_config(driver)
     if not user_data:
         return render_cloud_config(ours)
     if is_cloud_config(user_data):

@@ -58,19 +58,40 @@ def model_sharing(cluster: GpuKubernetesClusterArgs) -> dict[GpuModelName, Shari
     return {model: found[model] for model in GPU_MODELS if model in found}
 
 
-def _dump(data: dict[str, Any]) -> str:
+def dump(data: dict[str, Any]) -> str:
+    """Deterministic YAML for ConfigMap data."""
     return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=4096)
 
 
-def _plugin_config(sharing: Sharing) -> dict[str, Any]:
+def content_hash(data: object) -> str:
+    """Eight hex digits of the SHA-256 of ``data`` as canonical JSON."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def device_plugin_config(sharing: Sharing, mig_strategy: str = "none") -> dict[str, Any]:
+    """One config of the device plugin's ConfigMap (``version: v1``)."""
     if sharing.kind == "mig":
         return {"version": "v1", "flags": {"migStrategy": "mixed"}}
-    mode = "timeSlicing" if sharing.kind == "timeSlicing" else "mps"
-    return {
-        "version": "v1",
-        "flags": {"migStrategy": "none"},
-        "sharing": {mode: {"resources": [{"name": GENERIC_RESOURCE, "replicas": sharing.replicas}]}},
+    config: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": mig_strategy}}
+    if sharing.kind in ("timeSlicing", "mps"):
+        resources = [{"name": GENERIC_RESOURCE, "replicas": sharing.replicas}]
+        config["sharing"] = {sharing.kind: {"resources": resources}}
+    return config
+
+
+def mig_enabled(layout: dict[str, int], device_filter: str | None = None) -> dict[str, Any]:
+    """One mig-parted entry: every GPU (of ``device_filter``, e.g. ``0x20B510DE``) split as ``layout``."""
+    entry: dict[str, Any] = {
+        "devices": "all",
+        "mig-enabled": True,
+        "mig-devices": dict(sorted(layout.items())),
     }
+    if device_filter is not None:
+        entry = {"device-filter": [device_filter], **entry}
+    return entry
+
+
+MIG_DISABLED_ENTRY = {"devices": "all", "mig-enabled": False}
 
 
 @dataclass(frozen=True)
@@ -101,17 +122,15 @@ def plan_sharing(cluster: GpuKubernetesClusterArgs) -> SharingPlan:
     models = model_sharing(cluster)
     if not models:
         return SharingPlan(models={})
-    plugin = {DEFAULT_CONFIG: _dump({"version": "v1", "flags": {"migStrategy": "none"}})}
+    plugin = {DEFAULT_CONFIG: dump(device_plugin_config(Sharing()))}
     mig_configs: dict[str, Any] = {}
     rules = []
     for model, sharing in models.items():
-        plugin[model_key(model)] = _dump(_plugin_config(sharing))
+        plugin[model_key(model)] = dump(device_plugin_config(sharing))
         labels = {DEVICE_PLUGIN_LABEL: model_key(model)}
         if sharing.mig is not None:
             name = mig_config_name(model)
-            mig_configs[name] = [
-                {"devices": "all", "mig-enabled": True, "mig-devices": mig_layout(model, sharing.mig)}
-            ]
+            mig_configs[name] = [mig_enabled(mig_layout(model, sharing.mig))]
             labels[MIG_CONFIG_LABEL] = name
         vendor, device = gpu(model).nfd_pci_device
         rules.append(
@@ -131,8 +150,7 @@ def plan_sharing(cluster: GpuKubernetesClusterArgs) -> SharingPlan:
         )
     mig_data: dict[str, str] = {}
     if mig_configs:
-        mig_configs[MIG_DISABLED] = [{"devices": "all", "mig-enabled": False}]
-        mig_data = {"config.yaml": _dump({"version": "v1", "mig-configs": mig_configs})}
-    content = json.dumps({"plugin": plugin, "mig": mig_data, "rules": rules}, sort_keys=True)
-    digest = hashlib.sha256(content.encode()).hexdigest()[:8]
+        mig_configs[MIG_DISABLED] = [dict(MIG_DISABLED_ENTRY)]
+        mig_data = {"config.yaml": dump({"version": "v1", "mig-configs": mig_configs})}
+    digest = content_hash({"plugin": plugin, "mig": mig_data, "rules": rules})
     return SharingPlan(models, plugin, mig_data, rules, digest)

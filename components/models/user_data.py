@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-# cloud-config keys whose lists the driver installer extends.
-LIST_KEYS = ("bootcmd", "packages", "write_files", "runcmd")
+# cloud-config keys whose lists the generated user data extends.
+LIST_KEYS = ("bootcmd", "packages", "write_files", "runcmd", "ssh_authorized_keys")
 
 
 def is_cloud_config(user_data: str) -> bool:

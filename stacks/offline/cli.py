@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except RenderDirError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
-    print(f"wrote {len(written)} objects of stack {args.stack!r} to {args.out}")
+    print(f"wrote {len(written)} files of stack {args.stack!r} to {args.out}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -2,8 +2,10 @@
 
 Paths are ``<namespace>/<kind>-<name>.yaml`` (``_cluster`` for cluster-scoped objects);
 objects deployed inside a tenant Kubernetes cluster (through its provider) go under
-``clusters/<cluster>/``. Keys are sorted, secrets are already masked by the engine:
-same config, same bytes.
+``clusters/<cluster>/``. A Helm release becomes a Flux ``HelmRepository`` and
+``HelmRelease`` (readable, and usable with GitOps); a patch of an existing object is
+``<kind>-<name>.patch.yaml`` with only the fields it sets. Keys are sorted, secrets are
+already masked by the engine: same config, same bytes.
 """
 
 from __future__ import annotations
@@ -44,20 +46,79 @@ def target_cluster(resource: Registered) -> str | None:
     return parts[3].removesuffix("-provider")
 
 
-def relative_path(manifest: dict[str, Any], cluster: str | None = None) -> Path:
+def relative_path(manifest: dict[str, Any], cluster: str | None = None, suffix: str = ".yaml") -> Path:
     metadata = manifest.get("metadata", {})
     namespace = metadata.get("namespace") or "_cluster"
     base = Path("clusters", cluster) if cluster else Path()
-    return base / namespace / f"{manifest['kind'].lower()}-{metadata['name']}.yaml"
+    return base / namespace / f"{manifest['kind'].lower()}-{metadata['name']}{suffix}"
+
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+FLUX_INTERVAL = "10m"
+
+
+def flux_objects(release: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ``helm.v3.Release``'s inputs as the Flux objects that would install the same chart."""
+    namespace = release["namespace"]
+    repository = release["repositoryOpts"]["repo"]
+    source = repository.rstrip("/").rsplit("/", 1)[-1]
+    return [
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "HelmRepository",
+            "metadata": {"name": source, "namespace": namespace},
+            "spec": {"url": repository, "interval": "1h"},
+        },
+        {
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "metadata": {"name": release["name"], "namespace": namespace},
+            "spec": {
+                "interval": FLUX_INTERVAL,
+                "releaseName": release["name"],
+                "chart": {
+                    "spec": {
+                        "chart": release["chart"],
+                        "version": release["version"],
+                        "sourceRef": {"kind": "HelmRepository", "name": source},
+                    }
+                },
+                "install": {"createNamespace": bool(release.get("createNamespace", False))},
+                "timeout": f"{int(release.get('timeout', 300))}s",
+                "values": release.get("values", {}),
+            },
+        },
+    ]
+
+
+def _dump(header: list[str], document: dict[str, Any]) -> str:
+    body = yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=4096)
+    return "\n".join(header) + "\n" + body
+
+
+def documents(resource: Registered) -> list[tuple[Path, str]]:
+    """The files one resource renders to: (relative path, deterministic YAML)."""
+    header = [f"# urn: {resource.urn}"]
+    if resource.protect:
+        header.append("# protect: true (pulumi refuses to delete it)")
+    cluster = target_cluster(resource)
+    if resource.type == HELM_RELEASE:
+        header.append("# a pulumi helm.v3.Release, shown as the Flux objects that install the same chart")
+        return [(relative_path(doc, cluster), _dump(header, doc)) for doc in flux_objects(resource.inputs)]
+    manifest = manifest_of(resource)
+    if resource.type.endswith("Patch"):
+        metadata = manifest.get("metadata", {})
+        target = "/".join(filter(None, [metadata.get("namespace"), metadata.get("name")]))
+        header.append(
+            f"# patch of the existing {manifest['kind']} {target} (server-side apply: only these fields)"
+        )
+        return [(relative_path(manifest, cluster, ".patch.yaml"), _dump(header, manifest))]
+    return [(relative_path(manifest, cluster), _dump(header, manifest))]
 
 
 def to_yaml(resource: Registered) -> str:
     """Deterministic YAML of one object, headed by its Pulumi identity."""
-    header = [f"# urn: {resource.urn}"]
-    if resource.protect:
-        header.append("# protect: true (pulumi refuses to delete it)")
-    body = yaml.safe_dump(manifest_of(resource), sort_keys=True, default_flow_style=False, width=4096)
-    return "\n".join(header) + "\n" + body
+    return documents(resource)[0][1]
 
 
 def render(run: OfflineRun, out: Path) -> list[Path]:
@@ -67,10 +128,11 @@ def render(run: OfflineRun, out: Path) -> list[Path]:
     for resource in run.resources:
         if not is_kubernetes_object(resource):
             continue
-        path = out / relative_path(manifest_of(resource), target_cluster(resource))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_yaml(resource), encoding="utf-8")
-        written.append(path)
+        for relative, text in documents(resource):
+            path = out / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
     return sorted(written)
 
 

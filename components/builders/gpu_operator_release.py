@@ -1,0 +1,183 @@
+"""The NVIDIA GPU Operator on a host cluster: its namespace, Helm chart values and node labels.
+
+Values are plain data built from typed settings (no nulls, Outputs or secrets) and only
+use keys of the pinned chart version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.builders.gpu_sharing import (
+    DEFAULT_CONFIG,
+    DEVICE_PLUGIN_LABEL,
+    MIG_CONFIG_LABEL,
+    MIG_DISABLED,
+    MIG_DISABLED_ENTRY,
+    content_hash,
+    device_plugin_config,
+    dump,
+    mig_enabled,
+)
+from components.builders.manifest import MANAGED_BY, Manifest
+from components.catalog.gpu_operator import CHART, CHART_VERSIONS, REPOSITORY, VM_WORKLOADS, WORKLOAD_LABEL
+from components.catalog.gpus import GPU_MODELS, NVIDIA_PCI_VENDOR
+from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
+from components.models.sharing import Sharing
+
+RELEASE_NAME = "gpu-operator"
+
+
+def workloads_in_use(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> set[str]:
+    return {args.default_workload, *(node.workload for node in nodes.values())}
+
+
+def sandbox_enabled(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> bool:
+    """``sandboxWorkloads.enabled``: as set, else on when any node runs VMs."""
+    if args.sandbox_workloads is not None:
+        return args.sandbox_workloads
+    return bool(workloads_in_use(args, nodes) & set(VM_WORKLOADS))
+
+
+def uses_vgpu(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> bool:
+    return "vm-vgpu" in workloads_in_use(args, nodes)
+
+
+@dataclass(frozen=True)
+class OperatorConfigMaps:
+    """Device-plugin and MIG ConfigMaps the chart creates; names carry a content hash."""
+
+    plugin_data: dict[str, str]
+    mig_data: dict[str, str]
+    digest: str
+
+    @property
+    def plugin_name(self) -> str:
+        return f"hikube-gpu-sharing-{self.digest}"
+
+    @property
+    def mig_name(self) -> str:
+        return f"hikube-gpu-mig-{self.digest}"
+
+
+def config_maps(args: GpuOperatorArgs) -> OperatorConfigMaps:
+    plugin: dict[str, str] = {}
+    if args.sharing_configs:
+        plugin[DEFAULT_CONFIG] = dump(device_plugin_config(Sharing(), args.mig_strategy))
+        for name in sorted(args.sharing_configs):
+            sharing = args.sharing_configs[name].as_sharing()
+            plugin[name] = dump(device_plugin_config(sharing, args.mig_strategy))
+    mig: dict[str, str] = {}
+    if args.mig_configs:
+        configs: dict[str, Any] = {MIG_DISABLED: [dict(MIG_DISABLED_ENTRY)]}
+        for name in sorted(args.mig_configs):
+            per_model = args.mig_configs[name]
+            configs[name] = [
+                mig_enabled(per_model[model], f"0x{spec.pci_device_id}{NVIDIA_PCI_VENDOR}")
+                for model, spec in GPU_MODELS.items()
+                if model in per_model
+            ]
+        mig = {"config.yaml": dump({"version": "v1", "mig-configs": configs})}
+    return OperatorConfigMaps(plugin, mig, content_hash({"plugin": plugin, "mig": mig}))
+
+
+def operator_values(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> dict[str, Any]:
+    """The chart's values, every operand section explicit."""
+    chart = CHART_VERSIONS[args.version]
+    vgpu = uses_vgpu(args, nodes)
+    maps = config_maps(args)
+    sandbox: dict[str, Any] = {
+        "enabled": sandbox_enabled(args, nodes),
+        "defaultWorkload": args.default_workload,
+    }
+    if chart.sandbox_mode:
+        sandbox["mode"] = "kubevirt"
+    driver: dict[str, Any] = {
+        "enabled": args.driver.enabled,
+        "usePrecompiled": args.driver.use_precompiled,
+        "kernelModuleType": args.driver.kernel_module_type,
+    }
+    if args.driver.version is not None:
+        driver["version"] = args.driver.version
+    device_plugin: dict[str, Any] = {"enabled": args.device_plugin}
+    if maps.plugin_data:
+        device_plugin["config"] = {
+            "create": True,
+            "name": maps.plugin_name,
+            "default": DEFAULT_CONFIG,
+            "data": maps.plugin_data,
+        }
+    mig_manager: dict[str, Any] = {"enabled": args.mig_manager}
+    if maps.mig_data:
+        mig_manager["config"] = {
+            "create": True,
+            "name": maps.mig_name,
+            "default": MIG_DISABLED,
+            "data": maps.mig_data,
+        }
+    vgpu_manager: dict[str, Any] = {"enabled": args.vgpu_manager.enabled or vgpu}
+    if vgpu_manager["enabled"]:
+        vgpu_manager.update(
+            repository=args.vgpu_manager.repository,
+            image=args.vgpu_manager.image,
+            version=args.vgpu_manager.version,
+        )
+    device_manager = args.vgpu_device_manager if args.vgpu_device_manager is not None else vgpu
+    return {
+        "sandboxWorkloads": sandbox,
+        "driver": driver,
+        "toolkit": {"enabled": args.toolkit},
+        "devicePlugin": device_plugin,
+        "mig": {"strategy": args.mig_strategy},
+        "migManager": mig_manager,
+        "dcgmExporter": {
+            "enabled": args.dcgm_exporter.enabled,
+            "serviceMonitor": {"enabled": args.dcgm_exporter.service_monitor},
+        },
+        "nfd": {"enabled": args.nfd},
+        "vfioManager": {"enabled": args.vfio_manager},
+        "sandboxDevicePlugin": {"enabled": args.sandbox_device_plugin},
+        "vgpuManager": vgpu_manager,
+        "vgpuDeviceManager": {"enabled": device_manager},
+        "cdi": {"enabled": args.cdi},
+    }
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """A pinned Helm release, as plain data (registered as ``helm.v3.Release``)."""
+
+    name: str
+    namespace: str
+    chart: str
+    version: str
+    repository: str
+    values: dict[str, Any]
+
+
+def build_operator_release(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> HelmChart:
+    return HelmChart(
+        RELEASE_NAME, args.namespace, CHART, args.version, REPOSITORY, operator_values(args, nodes)
+    )
+
+
+def build_operator_namespace(args: GpuOperatorArgs) -> Manifest:
+    """The operator's namespace: its operands are privileged DaemonSets."""
+    labels = {**MANAGED_BY, "pod-security.kubernetes.io/enforce": "privileged"}
+    return Manifest("v1", "Namespace", args.namespace, "", labels, {})
+
+
+def node_labels(node: NodeArgs) -> dict[str, str]:
+    """The labels that put a node in its mode (and pick its sharing / MIG layout)."""
+    labels: dict[str, str] = {WORKLOAD_LABEL: node.workload}
+    if node.sharing is not None:
+        labels[DEVICE_PLUGIN_LABEL] = node.sharing
+    if node.mig is not None:
+        labels[MIG_CONFIG_LABEL] = node.mig
+    return labels
+
+
+def build_node_patch(name: str, node: NodeArgs) -> Manifest:
+    """A patch of node ``name`` (it must exist) that sets only our labels."""
+    return Manifest("v1", "Node", name, "", node_labels(node), {})

@@ -1,0 +1,71 @@
+"""``GpuOperator``: NVIDIA's GPU Operator on a GPU host cluster, and the mode of each GPU node."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.builders.gpu_operator_release import (
+    build_node_patch,
+    build_operator_namespace,
+    build_operator_release,
+    sandbox_enabled,
+)
+from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
+from components.registration import register_manifest
+
+TYPE = "hikube-gpu:gpu:GpuOperator"
+RELEASE_TIMEOUT_SECONDS = 1200
+"""The driver container compiles or downloads a driver per node: allow 20 minutes."""
+FORCE = {"pulumi.com/patchForce": "true"}
+
+
+class GpuOperator(pulumi.ComponentResource):
+    """``<name>-namespace`` (privileged), ``<name>-release`` (``helm.v3.Release``: the chart
+    relies on hooks) and one ``<name>-node-<node>`` label patch per listed node."""
+
+    release: k8s.helm.v3.Release
+
+    def __init__(
+        self,
+        name: str,
+        args: GpuOperatorArgs,
+        nodes: dict[str, NodeArgs],
+        *,
+        provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        namespace = register_manifest(f"{name}-namespace", build_operator_namespace(args), child)
+        chart = build_operator_release(args, nodes)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=chart.name,
+            namespace=chart.namespace,
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            values=chart.values,
+            create_namespace=False,
+            timeout=RELEASE_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
+        )
+        self.nodes = {}
+        for node in sorted(nodes):
+            patch = build_node_patch(node, nodes[node])
+            self.nodes[node] = k8s.core.v1.NodePatch(
+                f"{name}-node-{node}",
+                metadata={"name": patch.name, "labels": patch.labels, "annotations": dict(FORCE)},
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release])),
+            )
+        self.namespace = pulumi.Output.from_input(args.namespace)
+        self.chart_version = pulumi.Output.from_input(chart.version)
+        self.sandbox_workloads = pulumi.Output.from_input(sandbox_enabled(args, nodes))
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "chartVersion": self.chart_version,
+                "sandboxWorkloads": self.sandbox_workloads,
+            }
+        )

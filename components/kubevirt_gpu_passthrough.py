@@ -1,0 +1,44 @@
+"""``KubeVirtGpuPassthrough``: permit the catalog's GPUs in the cluster's existing KubeVirt CR."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.builders.kubevirt_patch import build_kubevirt_patch, permitted_resource_name
+from components.models.kubevirt import KubeVirtArgs
+
+TYPE = "hikube-gpu:kubevirt:KubeVirtGpuPassthrough"
+
+
+class KubeVirtGpuPassthrough(pulumi.ComponentResource):
+    """``<name>-patch``: a server-side-apply patch (forced: it owns the fields it sets) of
+    ``spec.configuration`` in the KubeVirt CR."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KubeVirtArgs,
+        *,
+        operator_manages_vgpu: bool,
+        provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        patch = build_kubevirt_patch(args, operator_manages_vgpu)
+        self.patch = k8s.apiextensions.CustomResourcePatch(
+            f"{name}-patch",
+            api_version=patch.api_version,
+            kind=patch.kind,
+            metadata={
+                "name": patch.name,
+                "namespace": patch.namespace,
+                "annotations": {"pulumi.com/patchForce": "true"},
+            },
+            spec=patch.body["spec"],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        self.permitted = pulumi.Output.from_input(
+            {model.value: permitted_resource_name(model, args.resource_naming) for model in args.gpus}
+        )
+        self.register_outputs({"permittedGpus": self.permitted})

@@ -1,0 +1,63 @@
+"""The ``platform`` blueprint: the host provider, the GPU Operator with node modes, the
+KubeVirt passthrough patch and raw KubeVirt GPU VMs."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.builders.gpu_operator_release import uses_vgpu
+from components.gpu_operator import GpuOperator
+from components.kubevirt_gpu_passthrough import KubeVirtGpuPassthrough
+from components.kubevirt_gpu_vm import KubeVirtGpuVirtualMachine
+from stacks.config import PlatformStack
+
+PROVIDER_NAME = "host"
+
+
+def host_provider(stack: PlatformStack) -> k8s.Provider:
+    """An explicit provider for the host cluster; nothing relies on ambient defaults."""
+    kubeconfig = pulumi.Output.secret(stack.kubeconfig.get_secret_value()) if stack.kubeconfig else None
+    return k8s.Provider(PROVIDER_NAME, kubeconfig=kubeconfig, context=stack.platform.context)
+
+
+def deploy(stack: PlatformStack) -> None:
+    """Register every resource of a validated platform stack and export its outputs."""
+    provider = host_provider(stack)
+    operator = GpuOperator("gpu-operator", stack.gpu_operator, stack.nodes, provider=provider)
+    passthrough = None
+    if stack.kubevirt is not None:
+        passthrough = KubeVirtGpuPassthrough(
+            "kubevirt-gpu",
+            stack.kubevirt,
+            operator_manages_vgpu=uses_vgpu(stack.gpu_operator, stack.nodes),
+            provider=provider,
+        )
+    vms = {}
+    for name in sorted(stack.vms):
+        vm = stack.vms[name]
+        namespace = vm.namespace or stack.platform.namespace or ""
+        naming = stack.kubevirt.resource_naming if stack.kubevirt else "hikube"
+        vms[name] = KubeVirtGpuVirtualMachine(
+            name,
+            vm,
+            namespace=namespace,
+            naming=naming,
+            provider=provider,
+            depends_on=[passthrough] if passthrough else [],
+        )
+    pulumi.export(
+        "gpuOperator",
+        {
+            "namespace": operator.namespace,
+            "chartVersion": operator.chart_version,
+            "defaultWorkload": stack.gpu_operator.default_workload,
+            "sandboxWorkloads": operator.sandbox_workloads,
+        },
+    )
+    pulumi.export("nodes", {name: node.workload for name, node in sorted(stack.nodes.items())})
+    if passthrough is not None:
+        pulumi.export("permittedGpus", passthrough.permitted)
+    pulumi.export(
+        "vms", {name: {"gpus": vm.gpus, "instanceType": vm.instance_type} for name, vm in vms.items()}
+    )
