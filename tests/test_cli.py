@@ -170,3 +170,19 @@ def test_logged_errors_fail_the_preview_like_pulumi(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "error: stack 'dev': provider exploded\n"
+
+
+def test_a_duplicate_key_in_the_stack_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A node listed twice (in two modes) must not silently keep the last one."""
+    path = tmp_path / "Pulumi.dup.yaml"
+    path.write_text(
+        "config:\n  hikube-gpu:kind: platform\n  hikube-gpu:nodes:\n"
+        "    gpu-node-1: vm-passthrough\n    gpu-node-1: container\n",
+        encoding="utf-8",
+    )
+    assert main(["preview", "--config-file", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "duplicate key 'gpu-node-1'" in err
+    assert "line 5" in err
