@@ -2,20 +2,28 @@
 
     python -m stacks preview [--stack dev] [--config-file PATH]
     python -m stacks render  [--stack dev] [--config-file PATH] --out DIR
+    python -m stacks diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
+    python -m stacks list    [--format text|json]
 
-Exit codes: 0 success, 1 the program logged errors (as ``pulumi preview`` would fail),
-2 invalid configuration or unreadable stack file (stderr says why, no traceback).
+Exit codes: 0 success (diff: no change), 1 the program logged errors (diff: something
+changed), 2 invalid configuration, unreadable stack file, or a diff that could not be made
+(stderr says why, no traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+from stacks.offline import diff_report
+from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.engine import OfflineRun, run_offline
+from stacks.offline.many import discover, render_many
 from stacks.offline.render import RenderDirError, render
 from stacks.offline.report import preview_text
+from stacks.offline.revision import RevisionError
 from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.program import main as program
 
@@ -41,6 +49,23 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "render":
             command.add_argument("--out", type=Path, required=True, help="output folder")
+    diff = commands.add_parser(
+        "diff",
+        help="compare the rendered objects of every stack at a git revision and now",
+        description="compare the rendered objects of every stack at a git revision and in the working tree",
+    )
+    diff.add_argument("--base", required=True, help="git revision to compare with (e.g. origin/main)")
+    diff.add_argument("--stack", "-s", action="append", help="only this stack (repeatable; default: all)")
+    diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    diff.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
+    diff.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    listing = commands.add_parser("list", help="list the stacks (Pulumi.<stack>.yaml files)")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    many = commands.add_parser("render-many", help="render several stacks into OUT/<stack> (diff's worker)")
+    many.add_argument("--out", type=Path, required=True)
+    many.add_argument("--project-dir", type=Path, default=Path.cwd())
+    many.add_argument("stacks", nargs="+")
     return parser
 
 
@@ -49,8 +74,45 @@ def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) ->
     return run_offline(load_stack_file(project_dir, stack, config_file), program)
 
 
+def _diff(args: argparse.Namespace) -> int:
+    stacks = args.stack or None
+    total = 2 * len([s for s in discover(args.project_dir) if stacks is None or s in stacks])
+    try:
+        result = compare(
+            args.project_dir,
+            args.base,
+            stacks=stacks,
+            workers=args.workers,
+            progress=ProgressPrinter(total),
+        )
+    except RevisionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    sys.stdout.write(diff_report.markdown(result) if args.format == "markdown" else diff_report.text(result))
+    for stack in result.stacks:
+        if stack.error:
+            print(f"error: stack {stack.stack!r}: {stack.error}", file=sys.stderr)
+    if result.has_errors:
+        return EXIT_INVALID
+    return EXIT_FAILED if result.has_changes else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        return _diff(args)
+    if args.command == "list":
+        stacks = discover(args.project_dir)
+        print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
+        return 0
+    if args.command == "render-many":
+        render_many(args.project_dir, args.stacks, args.out)
+        return 0
+    return _one_stack(args)
+
+
+def _one_stack(args: argparse.Namespace) -> int:
+    """``preview`` or ``render`` of one stack."""
     label = f"stack {args.stack!r}" if args.config_file is None else str(args.config_file)
     try:
         run = run_stack(args.project_dir, args.stack, args.config_file)

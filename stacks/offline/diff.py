@@ -1,0 +1,81 @@
+"""Compare two renders of a stack, object by object (pure functions, no git, no processes)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from stacks.offline.revision import StackRender
+from stacks.offline.risks import Risk, object_risks, quota_risks
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    path: str
+    """The object's file in a render: ``<namespace>/<kind>-<name>.yaml``."""
+    diff: list[str]
+    """Unified diff lines (without the ``---``/``+++`` header)."""
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    stack: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[ObjectChange] = field(default_factory=list)
+    unchanged: int = 0
+    risks: list[Risk] = field(default_factory=list)
+    error: str | None = None
+    """Why the stack could not be compared (an invalid config at one revision)."""
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+def parse_object(text: str) -> dict[str, Any]:
+    loaded = yaml.safe_load(text)
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def unified(old: str, new: str, path: str) -> list[str]:
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), f"a/{path}", f"b/{path}", lineterm="", n=3
+    )
+    return list(lines)[2:]
+
+
+def diff_stack(
+    stack: str,
+    base: StackRender | None,
+    head: StackRender | None,
+    *,
+    base_label: str,
+    head_label: str,
+    base_quota: dict[str, int] | None = None,
+    head_quota: dict[str, int] | None = None,
+) -> StackDiff:
+    """What changes in ``stack`` from ``base`` to ``head`` (None: the stack does not exist there)."""
+    for render, label in ((base, base_label), (head, head_label)):
+        if render is not None and render.error is not None:
+            return StackDiff(stack, error=f"invalid at {label}: {render.error}")
+    old = base.files if base else {}
+    new = head.files if head else {}
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    changed = [
+        ObjectChange(path, unified(old[path], new[path], path))
+        for path in sorted(set(old) & set(new))
+        if old[path] != new[path]
+    ]
+    unchanged = len(set(old) & set(new)) - len(changed)
+    risks: list[Risk] = []
+    for path in removed:
+        risks += object_risks(path, old[path], None)
+    for change in changed:
+        risks += object_risks(change.path, old[change.path], new[change.path])
+    risks += quota_risks(base_quota or {}, head_quota or {})
+    return StackDiff(stack, added, removed, changed, unchanged, risks)

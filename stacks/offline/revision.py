@@ -1,0 +1,125 @@
+"""Render every stack of a project at a git revision (in a temporary worktree) or in the
+working tree, in parallel worker processes, each running that revision's own code."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from stacks.offline.many import ERROR_SUFFIX, discover
+from stacks.offline.render import MARKER
+
+Progress = Callable[[str, str], None]
+"""Called with (revision label, stack) each time a stack is rendered."""
+
+
+class RevisionError(Exception):
+    """A revision cannot be checked out or its code cannot render."""
+
+
+@dataclass(frozen=True)
+class StackRender:
+    """One stack at one revision: its files (relative path → text), or why it did not render."""
+
+    files: dict[str, str]
+    error: str | None = None
+
+
+def _git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RevisionError(result.stderr.strip() or f"git {' '.join(args)} failed")
+    return result.stdout.strip()
+
+
+@contextlib.contextmanager
+def checkout(project_dir: Path, ref: str) -> Iterator[Path]:
+    """The project folder as it is at ``ref``, in a temporary detached worktree."""
+    top = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
+    commit = _git(project_dir, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    relative = project_dir.resolve().relative_to(top.resolve())
+    with tempfile.TemporaryDirectory(prefix="hikube-gpu-base-") as tmp:
+        worktree = Path(tmp) / "tree"
+        _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+        try:
+            yield worktree / relative
+        finally:
+            _git(top, "worktree", "remove", "--force", str(worktree))
+
+
+def _chunks(items: list[str], count: int) -> list[list[str]]:
+    return [chunk for chunk in (items[i::count] for i in range(count)) if chunk]
+
+
+def _run_worker(project_dir: Path, stacks: list[str], out: Path, label: str, progress: Progress) -> None:
+    command = [sys.executable, "-m", "stacks", "render-many", "--out", str(out), *stacks]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    process = subprocess.Popen(
+        command, cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("done "):
+            progress(label, line.removeprefix("done ").strip())
+    stderr = process.stderr.read() if process.stderr else ""
+    if process.wait() != 0:
+        if "invalid choice: 'render-many'" in stderr:
+            raise RevisionError(f"{label}: its code predates `python -m stacks diff`; choose a newer base")
+        last = (stderr.strip().splitlines() or ["no output"])[-1]
+        raise RevisionError(f"{label}: the renderer failed: {last}")
+
+
+def _collect(out: Path, stacks: list[str]) -> dict[str, StackRender]:
+    result = {}
+    for stack in stacks:
+        error_file = out / f"{stack}{ERROR_SUFFIX}"
+        if error_file.exists():
+            result[stack] = StackRender({}, error_file.read_text(encoding="utf-8").strip())
+            continue
+        root = out / stack
+        files = {
+            str(path.relative_to(root)): path.read_text(encoding="utf-8")
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and path.name != MARKER
+        }
+        result[stack] = StackRender(files)
+    return result
+
+
+def render_tree(
+    project_dir: Path,
+    label: str,
+    workers: int,
+    progress: Progress,
+    only: list[str] | None = None,
+) -> dict[str, StackRender]:
+    """Render the stacks of the project at ``project_dir`` with the code found there."""
+    stacks = [s for s in discover(project_dir) if only is None or s in only]
+    with tempfile.TemporaryDirectory(prefix="hikube-gpu-render-") as tmp:
+        out = Path(tmp)
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def locked(label_: str, stack: str) -> None:
+            with lock:
+                progress(label_, stack)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [
+                pool.submit(_run_worker, project_dir, chunk, out, label, locked)
+                for chunk in _chunks(stacks, max(1, workers))
+            ]
+            for future in futures:
+                if future.exception() is not None:
+                    errors.append(future.exception())  # type: ignore[arg-type]
+        if errors:
+            raise RevisionError(str(errors[0]))
+        return _collect(out, stacks)
