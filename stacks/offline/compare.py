@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from stacks.offline.diff import StackDiff, diff_stack
-from stacks.offline.revision import Progress, StackRender, checkout, render_tree
+from stacks.offline.revision import Progress, StackRender, checkout, render_trees
 from stacks.offline.risks import stack_quota
 
 WORKING_TREE = "working tree"
@@ -53,9 +53,10 @@ def compare(
     report = progress or (lambda _label, _stack: None)
     base_label = f"base {base_ref}"
     with checkout(project_dir, base_ref) as base_dir:
-        base = render_tree(base_dir, base_label, count, report, stacks)
+        base, head = render_trees(
+            [(base_dir, base_label), (project_dir, WORKING_TREE)], count, report, stacks
+        )
         base_quota = {stack: _quota(base_dir, stack) for stack in base}
-    head = render_tree(project_dir, WORKING_TREE, count, report, stacks)
     diffs = []
     for stack in sorted(set(base) | set(head)):
         old: StackRender | None = base.get(stack)

@@ -7,6 +7,8 @@ from stacks.offline.diff import StackDiff
 
 MAX_OBJECT_LINES = 120
 """Diff lines shown per changed object; the rest is cut with a note."""
+MARKER = "<!-- hikube-gpu manifest diff -->"
+"""First line of the Markdown report: the workflow finds and updates its own comment by it."""
 MAX_COMMENT_CHARS = 60_000
 """GitHub refuses comments over 65,536 characters; stacks beyond this budget are summarized."""
 
@@ -63,7 +65,7 @@ def _section(diff: StackDiff) -> str:
 
 
 def markdown(result: Comparison) -> str:
-    head = [f"### GPU manifests: `{result.base}` → {result.head}", ""]
+    head = [MARKER, f"### GPU manifests: `{result.base}` → {result.head}", ""]
     risks = [(d.stack, r) for d in result.stacks for r in d.risks]
     if risks:
         head += ["**⚠️ Risky changes**", ""]

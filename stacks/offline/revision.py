@@ -94,32 +94,34 @@ def _collect(out: Path, stacks: list[str]) -> dict[str, StackRender]:
     return result
 
 
-def render_tree(
-    project_dir: Path,
-    label: str,
+def render_trees(
+    trees: list[tuple[Path, str]],
     workers: int,
     progress: Progress,
     only: list[str] | None = None,
-) -> dict[str, StackRender]:
-    """Render the stacks of the project at ``project_dir`` with the code found there."""
-    stacks = [s for s in discover(project_dir) if only is None or s in only]
+) -> list[dict[str, StackRender]]:
+    """Render the stacks of each (project folder, label) with the code found there.
+
+    ``workers`` processes in all, shared by the trees; each process renders a chunk of one
+    tree's stacks, so imports are paid once per process, not once per stack.
+    """
+    stacks = [[s for s in discover(d) if only is None or s in only] for d, _ in trees]
+    per_tree = max(1, max(1, workers) // max(1, len(trees)))
     with tempfile.TemporaryDirectory(prefix="hikube-gpu-render-") as tmp:
-        out = Path(tmp)
-        errors: list[BaseException] = []
+        outs = [Path(tmp) / str(index) for index in range(len(trees))]
         lock = threading.Lock()
 
-        def locked(label_: str, stack: str) -> None:
+        def locked(label: str, stack: str) -> None:
             with lock:
-                progress(label_, stack)
+                progress(label, stack)
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = [
-                pool.submit(_run_worker, project_dir, chunk, out, label, locked)
-                for chunk in _chunks(stacks, max(1, workers))
+                pool.submit(_run_worker, directory, chunk, out, label, locked)
+                for (directory, label), names, out in zip(trees, stacks, outs, strict=True)
+                for chunk in _chunks(names, per_tree)
             ]
-            for future in futures:
-                if future.exception() is not None:
-                    errors.append(future.exception())  # type: ignore[arg-type]
-        if errors:
-            raise RevisionError(str(errors[0]))
-        return _collect(out, stacks)
+            failures = [f.exception() for f in futures if f.exception() is not None]
+        if failures:
+            raise RevisionError(str(failures[0]))
+        return [_collect(out, names) for out, names in zip(outs, stacks, strict=True)]

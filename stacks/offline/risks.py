@@ -66,7 +66,8 @@ def _deletion_risks(path: str, old_text: str, old: dict[str, Any]) -> list[Risk]
             Risk(path, "deletes a protected object: `pulumi up` will refuse until it is unprotected")
         )
     if old.get("kind") in ("VMInstance", "VirtualMachine") and _vm_gpus(old):
-        risks.append(Risk(path, f"deletes a GPU VM ({len(_vm_gpus(old))} GPUs)"))
+        count = len(_vm_gpus(old))
+        risks.append(Risk(path, f"deletes a GPU VM ({count} GPU{'s' * (count != 1)})"))
     return risks
 
 
