@@ -4,8 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 OUT    ?= out/$(STACK)
+BASE   ?= origin/main
+STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render test lint typecheck unit clean
+.PHONY: preview render diff test lint typecheck unit clean login-local login-s3
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +23,17 @@ preview: $(VENV)/.runtime ## offline preview of STACK (default dev): tree, GPU c
 
 render: $(VENV)/.runtime ## write STACK's Kubernetes objects as YAML under OUT
 	$(PY) -m stacks render --stack $(STACK) --out $(OUT)
+
+diff: $(VENV)/.runtime ## manifest diff of every stack: BASE (default origin/main) vs the working tree
+	$(PY) -m stacks diff --base $(BASE)
+
+login-local: ## Pulumi state in .pulumi-state/ next to the project (git-ignored; needs the pulumi CLI)
+	mkdir -p $(STATE)
+	pulumi login file://$(STATE)
+
+login-s3: ## Pulumi state in an S3-compatible bucket: make login-s3 BUCKET=name ENDPOINT=host
+	@test -n "$(BUCKET)" -a -n "$(ENDPOINT)" || { echo "usage: make login-s3 BUCKET=<bucket> ENDPOINT=<s3 host>"; exit 2; }
+	pulumi login 's3://$(BUCKET)?endpoint=$(ENDPOINT)&s3ForcePathStyle=true'
 
 test: lint typecheck unit ## everything CI runs
 
