@@ -1,0 +1,128 @@
+"""How long ``python -m stacks diff`` takes: the example stacks sequential vs parallel, and
+how 50 stacks compare with one (imports are paid per worker process, not per stack).
+
+    python -m benchmarks.diff_bench [--repeat 3] [--json benchmarks/results/diff.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stacks.offline.cli import PROJECT_DIR
+from stacks.offline.compare import compare, default_workers
+from stacks.offline.many import discover
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=b@example.com", "-c", "user.name=bench", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def project_copy(extra_stacks: int = 0) -> Path:
+    """This project's tracked files in a fresh one-commit repo, plus ``extra_stacks`` dev copies."""
+    root = Path(tempfile.mkdtemp(prefix="hikube-gpu-bench-"))
+    files = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_DIR / name, root / name)
+    dev = (root / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    for index in range(extra_stacks):
+        (root / f"Pulumi.customer-{index:03d}.yaml").write_text(
+            dev.replace("tenant-dev", f"tenant-c{index:03d}"), encoding="utf-8"
+        )
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "bench")
+    return root
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """(median, spread = (max - min) / median) of ``repeat`` timed runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return median, (max(times) - min(times)) / median if median else 0.0
+
+
+def run(repeat: int) -> dict[str, Any]:
+    cores = default_workers()
+    examples = project_copy()
+    many = project_copy(extra_stacks=50)
+    try:
+        stacks = discover(examples)
+        sequential = median_seconds(lambda: compare(examples, "HEAD", workers=1), repeat)
+        parallel = median_seconds(lambda: compare(examples, "HEAD", workers=cores), repeat)
+        one = median_seconds(lambda: compare(many, "HEAD", stacks=["dev"], workers=cores), repeat)
+        fifty = [s for s in discover(many) if s.startswith("customer-")]
+        all_fifty = median_seconds(lambda: compare(many, "HEAD", stacks=fifty, workers=cores), repeat)
+    finally:
+        shutil.rmtree(examples, ignore_errors=True)
+        shutil.rmtree(many, ignore_errors=True)
+    return {
+        "machine": {"python": platform.python_version(), "cores": cores, "system": platform.platform()},
+        "repeat": repeat,
+        "example_stacks": len(stacks),
+        "examples_sequential_s": round(sequential[0], 3),
+        "examples_parallel_s": round(parallel[0], 3),
+        "parallel_speedup": round(sequential[0] / parallel[0], 2),
+        "one_stack_s": round(one[0], 3),
+        "fifty_stacks_s": round(all_fifty[0], 3),
+        "fifty_vs_one": round(all_fifty[0] / one[0], 2),
+        "spread": {
+            "examples_sequential": round(sequential[1], 3),
+            "examples_parallel": round(parallel[1], 3),
+            "one_stack": round(one[1], 3),
+            "fifty_stacks": round(all_fifty[1], 3),
+        },
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = [
+        ("example stacks, 1 worker", f"{result['examples_sequential_s']} s"),
+        (f"example stacks, {result['machine']['cores']} workers", f"{result['examples_parallel_s']} s"),
+        ("parallel speed-up", f"{result['parallel_speedup']}x"),
+        ("1 stack", f"{result['one_stack_s']} s"),
+        ("50 stacks", f"{result['fifty_stacks_s']} s"),
+        ("50 stacks / 1 stack", f"{result['fifty_vs_one']}x"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"diff benchmark ({result['example_stacks']} example stacks, median of {result['repeat']})"]
+    lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    os.environ.setdefault("CI", "1")
+    result = run(args.repeat)
+    print(table(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
