@@ -20,6 +20,7 @@ from components.catalog.kubevirt import (
 )
 from components.catalog.quantity import GIB, parse_quantity
 from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
+from components.models.user_data import is_mime
 from stacks.cluster_rules import mig_layout_problems
 from stacks.config import PlatformStack
 from stacks.gpu_sizing import gpu_size_problems
@@ -109,10 +110,13 @@ def _nodes(stack: PlatformStack) -> Iterator[Problem]:
             )
             yield Problem(config_path(*path, "mig"), f"{node.mig!r} is not a MIG layout ({hint})")
     if not sandbox_enabled(args, stack.nodes) and stack.kubevirt is not None:
+        reason = (
+            "gpuOperator.sandboxWorkloads is off"
+            if args.sandbox_workloads is False
+            else "defaultWorkload is container and no node is vm-*"
+        )
         yield Problem(
-            config_path("kubevirt"),
-            "permits GPUs for VMs, but no node runs VMs (defaultWorkload container, no vm-* node)",
-            "warning",
+            config_path("kubevirt"), f"permits GPUs for VMs, but no node runs VMs ({reason})", "warning"
         )
 
 
@@ -183,6 +187,28 @@ def _feature_gates(args: KubeVirtArgs, version: tuple[int, int]) -> Iterator[Pro
             )
 
 
+def _vm_guest(path: tuple[str, ...], vm: KubeVirtGpuVmArgs) -> Iterator[Problem]:
+    """The generated user data (driver installer, SSH keys) must fit the guest and its user data."""
+    generated = [
+        what
+        for what, on in (("the driver installer", vm.nvidia_driver.install), ("sshKeys", vm.ssh_keys))
+        if on
+    ]
+    if vm.cloud_init is not None and generated and is_mime(vm.cloud_init.get_secret_value()):
+        yield Problem(
+            config_path(*path, "cloudInit"),
+            f"MIME multi-part user data cannot be merged with {' and '.join(generated)}; "
+            "set nvidiaDriver.install: false and put the SSH keys in your user data",
+        )
+    if vm.nvidia_driver.install and vm.preference != "ubuntu":
+        yield Problem(
+            config_path(*path, "nvidiaDriver", "install"),
+            "the built-in driver installer supports Ubuntu guests only; install the driver in your "
+            "cloudInit (or image) and set nvidiaDriver.install: false",
+            "warning",
+        )
+
+
 def _vm(stack: PlatformStack, name: str, vm: KubeVirtGpuVmArgs) -> Iterator[Problem]:
     path = ("vms", name)
     if vm.namespace is None and stack.platform.namespace is None:
@@ -211,6 +237,7 @@ def _vm(stack: PlatformStack, name: str, vm: KubeVirtGpuVmArgs) -> Iterator[Prob
         )
     if parse_quantity(vm.disk.size) < GIB:
         yield Problem(config_path(*path, "disk", "size"), f"{vm.disk.size} is less than 1Gi")
+    yield from _vm_guest(path, vm)
     type_path = config_path(*path, "instanceType")
     if vm.instance_type is not None:
         series = vm.instance_type.split(".", 1)[0]

@@ -20,7 +20,8 @@ Severity = Literal["error", "warning"]
 # Keys people copy from Hikube's docs or older Cozystack versions, and what to do instead.
 KEY_HINTS: dict[str, str] = {
     "running": (
-        "VMInstance has no 'running' field (the platform ignores it); use runStrategy: Halted or Always"
+        "VMs have no 'running' field (Cozystack ignores it, KubeVirt deprecates it); "
+        "use runStrategy: Halted or Always"
     ),
     "diskSize": ("node groups take ephemeralStorage (rendered as diskSize on the cozystack-1.4 profile)"),
     "plugins": (

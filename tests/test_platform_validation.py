@@ -186,6 +186,12 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "u1.small has 2Gi of memory; the NVIDIA driver needs at least 4Gi",
     ),
     (
+        "MIME user data with the driver installer and SSH keys",
+        mixed(vms=vms(cloudInit="Content-Type: multipart/mixed; boundary=x\nMIME-Version: 1.0\n\n--x--\n")),
+        "hikube-gpu:vms.render.cloudInit",
+        "MIME multi-part user data cannot be merged with the driver installer and sshKeys",
+    ),
+    (
         "a model listed twice in KubeVirt",
         mixed(kubevirt=kubevirt(gpus=["L40S", "L40S", "H100"])),
         "hikube-gpu:kubevirt.gpus",
@@ -241,6 +247,11 @@ WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
         "vGPU nodes with no vGPU type permitted",
         platform_stack("vm-vgpu", kubevirt={"version": "1.9", "gpus": ["A100"]}),
         "hikube-gpu:kubevirt.vgpuProfiles: vm-vgpu nodes exist but no vGPU type is permitted",
+    ),
+    (
+        "driver installer on a non-Ubuntu guest",
+        mixed(vms=vms(preference="rhel.9")),
+        "hikube-gpu:vms.render.nvidiaDriver.install: the built-in driver installer supports Ubuntu guests only",
     ),
     (
         "MIG layouts with migStrategy none",

@@ -134,7 +134,7 @@ def _one_stack(args: argparse.Namespace) -> int:
     except RenderDirError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
-    print(f"wrote {len(written)} files of stack {args.stack!r} to {args.out}")
+    print(f"wrote {len(written)} files of {label} to {args.out}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

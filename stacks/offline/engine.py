@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +126,8 @@ class _RecordingMonitor(mocks.MockMonitor):
         )
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        register = super().RegisterResource
+        response = _with_thread_loop(lambda: register(request))  # type: ignore[no-untyped-call]
         self._record(
             request,
             response.urn,
@@ -136,7 +138,8 @@ class _RecordingMonitor(mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:
-        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        read = super().ReadResource
+        response = _with_thread_loop(lambda: read(request))  # type: ignore[no-untyped-call]
         self._record(request, response.urn, custom=True, protect=False, inputs={"id": request.id}, read=True)
         return response
 
@@ -144,6 +147,24 @@ class _RecordingMonitor(mocks.MockMonitor):
         if request.urn.endswith("::pulumi:pulumi:Stack::" + f"{self.run.project}-{self.run.stack}"):
             self.run.outputs = plain(request.outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def _with_thread_loop(call: Callable[[], Any]) -> Any:
+    """Run a mock-monitor call with an event loop that is closed afterwards.
+
+    The SDK calls the monitor from executor threads, and Pulumi's mocks then create an
+    event loop for the thread that nobody closes; its finalizer may print a traceback at
+    exit. Giving the thread a loop of our own, and closing it, avoids that.
+    """
+    if threading.current_thread() is threading.main_thread() or _current_event_loop() is not None:
+        return call()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return call()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 class _EchoMocks(mocks.Mocks):
