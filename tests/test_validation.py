@@ -154,12 +154,6 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "set either image or url, not both",
     ),
     (
-        "system disk without source",
-        with_vm(disk={"size": "20Gi"}),
-        "hikube-gpu:vms.gpu-1.disk",
-        "a system disk needs a source",
-    ),
-    (
         "disk below the image minimum",
         with_vm(disk={"image": "rocky-9", "size": "5Gi"}, nvidiaDriver={"install": False}),
         "hikube-gpu:vms.gpu-1.disk.size",
@@ -368,3 +362,12 @@ def test_warnings_are_shown_next_to_errors(tmp_path: Path) -> None:
         in message
     )
     assert "\nand warnings:\n  hikube-gpu:vms.a.instanceType: u1.xlarge gives 4 vCPU per GPU" in message
+
+
+def test_a_system_disk_without_a_source_keeps_the_default_image(tmp_path: Path) -> None:
+    """``disk: {size: 100Gi}`` only changes the size: the image stays ubuntu-2404."""
+    run = run_config(tmp_path, with_vm(disk={"size": "100Gi"}))
+    assert run.failure is None
+    disk = next(r for r in run.resources if r.name == "gpu-1-disk-system")
+    assert disk.inputs["spec"]["source"] == {"image": {"name": "ubuntu-2404"}}
+    assert disk.inputs["spec"]["storage"] == "100Gi"

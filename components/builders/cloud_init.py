@@ -14,6 +14,7 @@ import yaml
 
 from components.models.user_data import LIST_KEYS, is_cloud_config
 from components.models.vm import NvidiaDriver
+from components.yaml_text import dump_yaml
 
 INSTALLER_PATH = "/usr/local/sbin/hikube-gpu-install-nvidia-driver"
 REBOOT_FLAG = "/run/hikube-gpu-reboot-required"
@@ -80,7 +81,7 @@ def merge_cloud_config(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str
 
 
 def render_cloud_config(config: dict[str, Any]) -> str:
-    return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=True, default_flow_style=False, width=4096)
+    return "#cloud-config\n" + dump_yaml(config)
 
 
 def build_user_data(driver: NvidiaDriver, user_data: str | None, ssh_keys: tuple[str, ...] = ()) -> str:

@@ -17,11 +17,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from components.catalog.gpus import GPU_MODELS, GpuModelName, gpu
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.sharing import Mig, Sharing
+from components.yaml_text import dump_yaml
 
 DEVICE_PLUGIN_LABEL = "nvidia.com/device-plugin.config"
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"
@@ -60,7 +59,7 @@ def model_sharing(cluster: GpuKubernetesClusterArgs) -> dict[GpuModelName, Shari
 
 def dump(data: dict[str, Any]) -> str:
     """Deterministic YAML for ConfigMap data."""
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=4096)
+    return dump_yaml(data)
 
 
 def content_hash(data: object) -> str:

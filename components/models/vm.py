@@ -80,19 +80,24 @@ class DiskSource(StrictModel):
         return self
 
 
+DEFAULT_IMAGE = "ubuntu-2404"
+
+
 class SystemDisk(DiskSource):
-    """The boot disk, a ``VMDisk`` named ``<vm>-system``."""
+    """The boot disk, a ``VMDisk`` named ``<vm>-system``; its image is ``ubuntu-2404`` unless
+    ``image`` or ``url`` says otherwise (so ``disk: {size: 100Gi}`` keeps the default image)."""
 
     size: Quantity = "50Gi"
     """Disk size; it can grow later but never shrink. Default ``50Gi``."""
     protect: bool = False
     """Refuse to delete the disk (Pulumi ``protect``). Default ``false`` for the boot disk."""
 
-    @model_validator(mode="after")
-    def _has_source(self) -> SystemDisk:
-        if self.image is None and self.url is None:
-            raise ValueError("a system disk needs a source: set image (e.g. ubuntu-2404) or url")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _default_image(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("image") is None and data.get("url") is None:
+            return {**data, "image": DEFAULT_IMAGE}
+        return data
 
 
 class DataDisk(DiskSource):
@@ -148,7 +153,7 @@ class GpuVirtualMachineArgs(StrictModel):
     """KubeVirt preference (OS profile). Default ``ubuntu``."""
     run_strategy: RunStrategy = "Always"
     """``Always``, ``Halted`` (stopped), ``Manual``, ``RerunOnFailure``, ``Once``. Default ``Always``."""
-    disk: SystemDisk = SystemDisk(image="ubuntu-2404")
+    disk: SystemDisk = SystemDisk(image=DEFAULT_IMAGE)
     """The boot disk. Default ``{image: ubuntu-2404, size: 50Gi, storageClass: replicated}``."""
     data_disks: dict[Name, DataDisk] = Field(default_factory=dict)
     """Extra disks by name. Default: none."""

@@ -16,16 +16,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stacks.offline import diff_report
 from stacks.offline.compare import ProgressPrinter, compare
-from stacks.offline.engine import OfflineRun, run_offline
-from stacks.offline.many import discover, render_many
-from stacks.offline.render import RenderDirError, render
-from stacks.offline.report import preview_text
 from stacks.offline.revision import RevisionError
-from stacks.offline.stack_file import StackFileError, load_stack_file
-from stacks.program import main as program
+from stacks.offline.stack_list import discover
+
+if TYPE_CHECKING:
+    from stacks.offline.engine import OfflineRun
+
+# The Pulumi runtime and the program are imported by the commands that run it, so that
+# `diff` (which runs them in worker processes) and `list` start fast.
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXIT_FAILED = 1
@@ -71,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) -> OfflineRun:
     """Load a stack's config and run the program offline (raises StackFileError)."""
+    from stacks.offline.engine import run_offline
+    from stacks.offline.stack_file import load_stack_file
+    from stacks.program import main as program
+
     return run_offline(load_stack_file(project_dir, stack, config_file), program)
 
 
@@ -106,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
         return 0
     if args.command == "render-many":
+        from stacks.offline.many import render_many
+
         render_many(args.project_dir, args.stacks, args.out)
         return 0
     return _one_stack(args)
@@ -113,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_stack(args: argparse.Namespace) -> int:
     """``preview`` or ``render`` of one stack."""
+    from stacks.offline.render import RenderDirError, render
+    from stacks.offline.report import preview_text
+    from stacks.offline.stack_file import StackFileError
+
     label = f"stack {args.stack!r}" if args.config_file is None else str(args.config_file)
     try:
         run = run_stack(args.project_dir, args.stack, args.config_file)

@@ -104,6 +104,29 @@ class _RecordingMonitor(mocks.MockMonitor):
     def __init__(self, run: OfflineRun) -> None:
         super().__init__(_EchoMocks())
         self.run = run
+        self.thread_loops: list[asyncio.AbstractEventLoop] = []
+        self._lock = threading.Lock()
+
+    def _in_thread_loop(self, call: Callable[[], Any]) -> Any:
+        """Run a monitor call on this thread's event loop, made here if the thread has none.
+
+        The SDK calls the monitor from executor threads, and Pulumi's mocks would create an
+        event loop per thread that nobody closes (its finalizer may print a traceback at
+        exit). Loops made here are closed by ``close_thread_loops`` after the run.
+        """
+        if threading.current_thread() is not threading.main_thread() and _current_event_loop() is None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._lock:
+                self.thread_loops.append(loop)
+        return call()
+
+    def close_thread_loops(self) -> None:
+        with self._lock:
+            loops, self.thread_loops = self.thread_loops, []
+        for loop in loops:
+            if not loop.is_running():
+                loop.close()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the Pulumi engine forms them: ancestor types joined by ``$``, root stack left out."""
@@ -127,7 +150,7 @@ class _RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         register = super().RegisterResource
-        response = _with_thread_loop(lambda: register(request))  # type: ignore[no-untyped-call]
+        response = self._in_thread_loop(lambda: register(request))  # type: ignore[no-untyped-call]
         self._record(
             request,
             response.urn,
@@ -139,7 +162,7 @@ class _RecordingMonitor(mocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:
         read = super().ReadResource
-        response = _with_thread_loop(lambda: read(request))  # type: ignore[no-untyped-call]
+        response = self._in_thread_loop(lambda: read(request))  # type: ignore[no-untyped-call]
         self._record(request, response.urn, custom=True, protect=False, inputs={"id": request.id}, read=True)
         return response
 
@@ -147,24 +170,6 @@ class _RecordingMonitor(mocks.MockMonitor):
         if request.urn.endswith("::pulumi:pulumi:Stack::" + f"{self.run.project}-{self.run.stack}"):
             self.run.outputs = plain(request.outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
-
-
-def _with_thread_loop(call: Callable[[], Any]) -> Any:
-    """Run a mock-monitor call with an event loop that is closed afterwards.
-
-    The SDK calls the monitor from executor threads, and Pulumi's mocks then create an
-    event loop for the thread that nobody closes; its finalizer may print a traceback at
-    exit. Giving the thread a loop of our own, and closing it, avoids that.
-    """
-    if threading.current_thread() is threading.main_thread() or _current_event_loop() is not None:
-        return call()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        return call()
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 class _EchoMocks(mocks.Mocks):
@@ -230,7 +235,10 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) 
         )
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
-        _run_in_new_loop(run_in_stack(program))
+        try:
+            _run_in_new_loop(run_in_stack(program))
+        finally:
+            monitor.close_thread_loops()
     except pulumi.RunError as failure:
         run.failure = failure
     finally:

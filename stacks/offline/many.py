@@ -12,19 +12,12 @@ from pathlib import Path
 
 from stacks.offline.engine import run_offline
 from stacks.offline.render import render
+from stacks.offline.revision import ERROR_SUFFIX
 from stacks.offline.stack_file import StackFileError, load_stack_file
+from stacks.offline.stack_list import discover
 from stacks.program import main as program
 
-ERROR_SUFFIX = ".error"
-
-
-def discover(project_dir: Path) -> list[str]:
-    """The stacks of a project: one per ``Pulumi.<stack>.yaml``, sorted."""
-    return sorted(
-        path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        for path in project_dir.glob("Pulumi.*.yaml")
-        if path.name.count(".") == 2
-    )
+__all__ = ["ERROR_SUFFIX", "discover", "render_many", "render_one"]
 
 
 def render_one(project_dir: Path, stack: str, out: Path) -> str | None:

@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components.yaml_text import dump_yaml
 from stacks.offline.engine import OfflineRun, Registered
+from stacks.offline.stack_list import RENDER_MARKER
 
-MARKER = ".hikube-gpu-render"
+MARKER = RENDER_MARKER
 
 
 class RenderDirError(Exception):
@@ -92,7 +92,7 @@ def flux_objects(release: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _dump(header: list[str], document: dict[str, Any]) -> str:
-    body = yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=4096)
+    body = dump_yaml(document)
     return "\n".join(header) + "\n" + body
 
 

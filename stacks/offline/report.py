@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from components.catalog.gpus import OFFERED_MODELS
+from components.yaml_text import dump_yaml
 from stacks.offline.engine import OfflineRun, Registered
 
 TYPE_WIDTH_MIN = 20
@@ -141,7 +140,7 @@ def clusters_table(clusters: dict[str, Any]) -> str:
 def _outputs(outputs: dict[str, Any]) -> str:
     if not outputs:
         return ""
-    text = yaml.safe_dump(outputs, sort_keys=True, default_flow_style=False, width=4096)
+    text = dump_yaml(outputs)
     return "\n".join("    " + line for line in text.splitlines())
 
 

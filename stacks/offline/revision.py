@@ -14,8 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from stacks.offline.many import ERROR_SUFFIX, discover
-from stacks.offline.render import MARKER
+from stacks.offline.stack_list import RENDER_MARKER, discover
+
+ERROR_SUFFIX = ".error"
+"""``<stack>.error`` next to the renders: why a stack did not render (written by ``many``)."""
 
 Progress = Callable[[str, str], None]
 """Called with (revision label, stack) each time a stack is rendered."""
@@ -88,7 +90,7 @@ def _collect(out: Path, stacks: list[str]) -> dict[str, StackRender]:
         files = {
             str(path.relative_to(root)): path.read_text(encoding="utf-8")
             for path in sorted(root.rglob("*"))
-            if path.is_file() and path.name != MARKER
+            if path.is_file() and path.name != RENDER_MARKER
         }
         result[stack] = StackRender(files)
     return result
