@@ -102,12 +102,7 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
             for workload in sorted(args.workloads)
         }
 
-        self.cluster_name = pulumi.Output.from_input(name)
-        self.kubeconfig_secret = pulumi.Output.from_input(secret_name)
+        self.kubeconfig_secret = secret_name
         self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "kubeconfigSecret": self.kubeconfig_secret,
-                "kubeconfig": self.kubeconfig,
-            }
+            {"clusterName": name, "kubeconfigSecret": secret_name, "kubeconfig": self.kubeconfig}
         )

@@ -36,21 +36,27 @@ class GpuNodeGroup(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.spec = build_node_group(group, args, app)
         gpus_per_node = args.gpu_count
-        self.role = pulumi.Output.from_input(gpu_role(group) if args.gpus else "")
-        self.node_selector = pulumi.Output.from_input({role_label(gpu_role(group)): ""} if args.gpus else {})
-        self.instance_type = pulumi.Output.from_input(self.spec["instanceType"])
-        self.gpus = pulumi.Output.from_input({model.value: count for model, count in args.gpus.items()})
-        self.min_gpus = pulumi.Output.from_input(args.min_replicas * gpus_per_node)
-        self.max_gpus = pulumi.Output.from_input(args.max_replicas * gpus_per_node)
-        self.sharing = pulumi.Output.from_input(args.sharing.kind)
-        self.register_outputs(
-            {
-                "role": self.role,
-                "nodeSelector": self.node_selector,
-                "instanceType": self.instance_type,
-                "gpusPerNode": self.gpus,
-                "minGpus": self.min_gpus,
-                "maxGpus": self.max_gpus,
-                "sharing": self.sharing,
-            }
-        )
+        self.outputs: dict[str, Any] = {
+            "role": gpu_role(group) if args.gpus else "",
+            "nodeSelector": {role_label(gpu_role(group)): ""} if args.gpus else {},
+            "instanceType": self.spec["instanceType"],
+            "gpusPerNode": {model.value: count for model, count in args.gpus.items()},
+            "minGpus": args.min_replicas * gpus_per_node,
+            "maxGpus": args.max_replicas * gpus_per_node,
+            "sharing": args.sharing.kind,
+        }
+        self.register_outputs(self.outputs)  # plain values: cheaper for the engine than Outputs
+
+    @property
+    def role(self) -> pulumi.Output[str]:
+        """The GPU role (``node-role.kubernetes.io/<role>``); empty for groups without GPUs."""
+        return pulumi.Output.from_input(self.outputs["role"])
+
+    @property
+    def node_selector(self) -> pulumi.Output[dict[str, str]]:
+        """A ``nodeSelector`` that keeps pods on this group's nodes."""
+        return pulumi.Output.from_input(self.outputs["nodeSelector"])
+
+    @property
+    def max_gpus(self) -> pulumi.Output[int]:
+        return pulumi.Output.from_input(self.outputs["maxGpus"])

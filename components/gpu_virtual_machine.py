@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -61,17 +63,30 @@ class GpuVirtualMachine(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.disks.values()))),
         )
 
-        self.vm_name = pulumi.Output.from_input(name)
-        self.namespace = pulumi.Output.from_input(namespace)
-        self.gpus = pulumi.Output.from_input([g["name"] for g in gpu_entries(args.gpus)])
-        self.instance_type = pulumi.Output.from_input(instance.body["spec"]["instanceType"])
-        self.service_name = pulumi.Output.from_input(vm_release_name(name))
-        self.register_outputs(
-            {
-                "vmName": self.vm_name,
-                "namespace": self.namespace,
-                "gpus": self.gpus,
-                "instanceType": self.instance_type,
-                "serviceName": self.service_name,
-            }
-        )
+        self.outputs: dict[str, Any] = {
+            "vmName": name,
+            "namespace": namespace,
+            "gpus": [g["name"] for g in gpu_entries(args.gpus)],
+            "instanceType": instance.body["spec"]["instanceType"],
+            "serviceName": vm_release_name(name),
+        }
+        # Plain values: known at once, and much cheaper for the engine than Outputs.
+        self.register_outputs(self.outputs)
+
+    @property
+    def vm_name(self) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(self.outputs["vmName"])
+
+    @property
+    def gpus(self) -> pulumi.Output[list[str]]:
+        """The VM's ``spec.gpus[].name`` entries (one per GPU)."""
+        return pulumi.Output.from_input(self.outputs["gpus"])
+
+    @property
+    def instance_type(self) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(self.outputs["instanceType"])
+
+    @property
+    def service_name(self) -> pulumi.Output[str]:
+        """The VM's Service (``vm-instance-<name>``)."""
+        return pulumi.Output.from_input(self.outputs["serviceName"])

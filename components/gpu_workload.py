@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -35,13 +37,14 @@ class GpuWorkload(pulumi.ComponentResource):
         for manifest in build_workload(workload, cluster, args):
             suffix = manifest.kind.lower()
             self.resources[suffix] = register_manifest(f"{name}-{suffix}", manifest, child)
-        self.namespace = pulumi.Output.from_input(args.namespace)
-        self.resource_name = pulumi.Output.from_input(resource_name(cluster, args))
-        self.node_groups = pulumi.Output.from_input(eligible_groups(cluster, args))
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "gpuResource": self.resource_name,
-                "nodeGroups": self.node_groups,
-            }
-        )
+        self.outputs: dict[str, Any] = {
+            "namespace": args.namespace,
+            "gpuResource": resource_name(cluster, args),
+            "nodeGroups": eligible_groups(cluster, args),
+        }
+        self.register_outputs(self.outputs)  # plain values: cheaper for the engine than Outputs
+
+    @property
+    def gpu_resource(self) -> pulumi.Output[str]:
+        """The resource name the pods request (``nvidia.com/gpu``, ``nvidia.com/mig-…``, …)."""
+        return pulumi.Output.from_input(self.outputs["gpuResource"])

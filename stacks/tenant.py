@@ -41,7 +41,11 @@ def deploy(stack: TenantStack) -> None:
     pulumi.export(
         "vms",
         {
-            name: {"gpus": vm.gpus, "instanceType": vm.instance_type, "service": vm.service_name}
+            name: {
+                "gpus": vm.outputs["gpus"],
+                "instanceType": vm.outputs["instanceType"],
+                "service": vm.outputs["serviceName"],
+            }
             for name, vm in vms.items()
         },
     )

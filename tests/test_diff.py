@@ -13,7 +13,8 @@ from syrupy.assertion import SnapshotAssertion
 from stacks.offline import diff_report
 from stacks.offline.cli import PROJECT_DIR, main
 from stacks.offline.compare import Comparison, compare
-from stacks.offline.diff import ObjectChange, StackDiff
+from stacks.offline.diff import ObjectChange, StackDiff, diff_stack
+from stacks.offline.revision import StackRender
 from stacks.offline.risks import Risk, object_risks, quota_risks
 
 
@@ -123,7 +124,7 @@ def test_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "error: stack 'acme-vms': invalid at working tree" in err
     assert main(["diff", "--base", "no-such-ref", "--project-dir", str(repo)]) == 2
-    assert "error:" in capsys.readouterr().err
+    assert "error: base 'no-such-ref' is not a commit of this repository" in capsys.readouterr().err
 
 
 def test_invalid_base_names_the_base_revision(repo: Path) -> None:
@@ -159,6 +160,13 @@ def test_risk_flags_one_by_one() -> None:
     assert object_risks("h", _obj("HelmRelease", old_chart), _obj("HelmRelease", new_chart)) == [
         Risk("h", "chart major version v25.10.1 → v26.7.0: read the upgrade notes")
     ]
+    two = {"nodeGroups": {"g": {"gpus": [{"name": "nvidia.com/AD102GL_L40S"}] * 2}, "cpu": {"gpus": []}}}
+    assert object_risks("k", _obj("Kubernetes", two), _obj("Kubernetes", group)) == [
+        Risk("k", "node group g gets fewer GPUs per node (2 → 1)")
+    ]
+    assert object_risks("k", _obj("Kubernetes", two), _obj("Kubernetes", {"nodeGroups": {}})) == [
+        Risk("k", "GPU node group g is removed: its nodes and pods go away")
+    ]
     minor = {"chart": {"spec": {"version": "v26.3.1"}}}
     assert object_risks("h", _obj("HelmRelease", minor), _obj("HelmRelease", new_chart)) == []
     assert quota_risks({"L40S": 2}, {"L40S": 2, "H100": 1}) == [
@@ -174,3 +182,13 @@ def test_long_diffs_and_big_comments_are_trimmed_with_a_note() -> None:
     assert len(text) < 65_536
     assert "left out to stay under GitHub's comment size limit" in text
     assert text.startswith(diff_report.MARKER)
+
+
+def test_a_config_change_no_object_shows_is_noted() -> None:
+    """Secret values render masked: a change to one alone must not read as 'no change'."""
+    same = StackRender({"ns/vminstance-a.yaml": "# urn: u\nkind: VMInstance\nspec: {sshKeys: '[secret]'}\n"})
+    result = diff_stack("s", same, same, base_label="base", head_label="head", config_changed=True)
+    assert result.has_changes
+    assert "a secret value" in result.notes[0]
+    quiet = diff_stack("s", same, same, base_label="base", head_label="head", config_changed=False)
+    assert not quiet.has_changes

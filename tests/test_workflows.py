@@ -68,14 +68,13 @@ def test_manifest_diff_needs_no_secrets_and_updates_one_comment() -> None:
 def test_pulumi_preview_runs_per_stack_only_where_secrets_exist() -> None:
     workflow = load("preview.yml")
     job = workflow["jobs"]["pulumi-preview"]
-    assert job["if"] == "needs.stacks.outputs.backend == 'true'"
     assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     action = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert action["with"]["command"] == "preview"
     for key in ("comment-on-pr", "diff", "refresh"):
         assert action["with"][key] is True
     assert "policy" in action["with"]["policyPacks"]
-    backend = workflow["jobs"]["stacks"]["steps"][-1]
+    backend = next(s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "backend")
     assert "secrets.PULUMI_BACKEND_URL" in backend["env"]["BACKEND"]
     assert (
         backend["env"]["SAME_REPO"]
@@ -93,20 +92,39 @@ def test_drift_check_expects_no_changes_after_refresh() -> None:
     assert action["with"]["expect-no-changes"] is True
 
 
-def test_the_stack_matrix_lists_what_the_cli_lists(tmp_path: Path) -> None:
-    """The workflows list stacks with a shell one-liner; it must agree with `python -m stacks list`."""
-    command = load("preview.yml")["jobs"]["stacks"]["steps"][1]["run"]
-    one_liner = command.removeprefix('echo "stacks=$(').removesuffix(')" >> "$GITHUB_OUTPUT"')
-    shell = subprocess.run(
-        ["bash", "-c", one_liner], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
-    )
-    if shell.returncode != 0 and "jq" in shell.stderr:
-        pytest.skip("jq is not installed here (GitHub's runners have it)")
+@pytest.mark.parametrize("workflow", ["preview.yml", "drift.yml"])
+def test_the_stack_matrix_is_the_stack_files_minus_the_exclude_list(tmp_path: Path, workflow: str) -> None:
+    """The matrix lists stacks like `python -m stacks list`, minus .ci/preview-exclude."""
+    for stack in ("dev", "acme", "eu.prod"):
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: x\n")
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / ".ci" / "preview-exclude").write_text("# examples\ndev\n")
+    step = next(s for s in load(workflow)["jobs"]["stacks"]["steps"] if s.get("id") == "list")
+    command = step["run"].replace(' >> "$GITHUB_OUTPUT"', "")
+    shell = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert json.loads(shell.stdout.removeprefix("stacks=")) == ["acme", "eu.prod"]
     cli = subprocess.run(
-        [sys.executable, "-m", "stacks", "list", "--format", "json"],
+        [sys.executable, "-m", "stacks", "list", "--format", "json", "--project-dir", str(tmp_path)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert json.loads(shell.stdout) == json.loads(cli.stdout)
+    assert json.loads(cli.stdout) == ["acme", "dev", "eu.prod"]
+
+
+def test_the_examples_are_excluded_from_real_previews() -> None:
+    excluded = {
+        line.strip()
+        for line in (PROJECT_DIR / ".ci" / "preview-exclude").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert excluded == {"dev", "acme-vms", "globex-ml", "host-example"}
+
+
+def test_real_previews_need_the_backend_secret() -> None:
+    for workflow, job in (("preview.yml", "pulumi-preview"), ("drift.yml", "drift")):
+        condition = load(workflow)["jobs"][job]["if"]
+        assert "needs.stacks.outputs.backend == 'true'" in condition
+        assert "needs.stacks.outputs.stacks != '[]'" in condition

@@ -82,7 +82,7 @@ def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) ->
 
 def _diff(args: argparse.Namespace) -> int:
     stacks = args.stack or None
-    total = 2 * len([s for s in discover(args.project_dir) if stacks is None or s in stacks])
+    total = 2 * len([s for s in discover(args.project_dir) if stacks is None or s in stacks])  # refined later
     try:
         result = compare(
             args.project_dir,

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import yaml
+
 from stacks.offline.diff import StackDiff, diff_stack
 from stacks.offline.revision import Progress, StackRender, checkout, render_trees
 from stacks.offline.risks import stack_quota
@@ -35,9 +37,14 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def _quota(project_dir: Path, stack: str) -> dict[str, int]:
+def _stack_text(project_dir: Path, stack: str) -> str | None:
     path = project_dir / f"Pulumi.{stack}.yaml"
-    return stack_quota(path.read_text(encoding="utf-8") if path.exists() else None)
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def _config(text: str | None) -> object:
+    document = yaml.safe_load(text) if text else None
+    return document.get("config") if isinstance(document, dict) else None
 
 
 def compare(
@@ -56,7 +63,7 @@ def compare(
         base, head = render_trees(
             [(base_dir, base_label), (project_dir, WORKING_TREE)], count, report, stacks
         )
-        base_quota = {stack: _quota(base_dir, stack) for stack in base}
+        base_texts = {stack: _stack_text(base_dir, stack) for stack in base}
     diffs = []
     for stack in sorted(set(base) | set(head)):
         old: StackRender | None = base.get(stack)
@@ -68,8 +75,11 @@ def compare(
                 new,
                 base_label=base_label,
                 head_label=WORKING_TREE,
-                base_quota=base_quota.get(stack, {}),
-                head_quota=_quota(project_dir, stack) if new else {},
+                base_quota=stack_quota(base_texts.get(stack)),
+                head_quota=stack_quota(_stack_text(project_dir, stack)) if new else {},
+                config_changed=old is not None
+                and new is not None
+                and _config(base_texts.get(stack)) != _config(_stack_text(project_dir, stack)),
             )
         )
     return Comparison(base_ref, WORKING_TREE, diffs)

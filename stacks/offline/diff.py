@@ -30,10 +30,12 @@ class StackDiff:
     risks: list[Risk] = field(default_factory=list)
     error: str | None = None
     """Why the stack could not be compared (an invalid config at one revision)."""
+    notes: list[str] = field(default_factory=list)
+    """Changes that no rendered object shows (secret values are masked in renders)."""
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
+        return bool(self.added or self.removed or self.changed or self.notes)
 
 
 def parse_object(text: str) -> dict[str, Any]:
@@ -57,6 +59,7 @@ def diff_stack(
     head_label: str,
     base_quota: dict[str, int] | None = None,
     head_quota: dict[str, int] | None = None,
+    config_changed: bool = False,
 ) -> StackDiff:
     """What changes in ``stack`` from ``base`` to ``head`` (None: the stack does not exist there)."""
     for render, label in ((base, base_label), (head, head_label)):
@@ -78,4 +81,10 @@ def diff_stack(
     for change in changed:
         risks += object_risks(change.path, old[change.path], new[change.path])
     risks += quota_risks(base_quota or {}, head_quota or {})
-    return StackDiff(stack, added, removed, changed, unchanged, risks)
+    notes = []
+    if config_changed and not (added or removed or changed):
+        notes.append(
+            "the stack's config changed but no rendered object did: a secret value (sshKeys, cloudInit, "
+            "kubeconfig…) changed, which renders masked; review it in the stack file"
+        )
+    return StackDiff(stack, added, removed, changed, unchanged, risks, notes=notes)

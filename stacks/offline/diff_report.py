@@ -40,6 +40,7 @@ def text(result: Comparison) -> str:
         if diff.error:
             out.append(f"  error: {diff.error}")
             continue
+        out += [f"  note: {note}" for note in diff.notes]
         out += [f"  + {path}" for path in diff.added]
         out += [f"  - {path}" for path in diff.removed]
         for change in diff.changed:
@@ -54,6 +55,7 @@ def _section(diff: StackDiff) -> str:
     lines = [f"<details><summary><b>{diff.stack}</b>: {_counts(diff)}</summary>", ""]
     if diff.error:
         lines += ["```", diff.error, "```"]
+    lines += [f"- ℹ️ {note}" for note in diff.notes]
     for path in diff.added:
         lines.append(f"- ➕ `{path}`")
     for path in diff.removed:
@@ -74,7 +76,7 @@ def markdown(result: Comparison) -> str:
     head += ["| Stack | Added | Removed | Changed | Unchanged |", "|---|---:|---:|---:|---:|"]
     for diff in result.stacks:
         if diff.error:
-            head.append(f"| {diff.stack} | ❌ | | | {diff.error.splitlines()[0][:80]} |")
+            head.append(f"| {diff.stack} | ❌ invalid | | | |")
         else:
             counts = [len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged]
             head.append(f"| {diff.stack} | " + " | ".join(str(c) for c in counts) + " |")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from stacks.offline.stack_list import RENDER_MARKER, discover
 
@@ -20,7 +21,17 @@ ERROR_SUFFIX = ".error"
 """``<stack>.error`` next to the renders: why a stack did not render (written by ``many``)."""
 
 Progress = Callable[[str, str], None]
-"""Called with (revision label, stack) each time a stack is rendered."""
+"""Called with (revision label, stack) each time a stack is rendered; a ``total`` attribute,
+if it has one, is set to the number of renders first."""
+
+
+@runtime_checkable
+class CountingProgress(Protocol):
+    """A progress reporter that wants to know how many renders to expect."""
+
+    total: int
+
+    def __call__(self, label: str, stack: str) -> None: ...
 
 
 class RevisionError(Exception):
@@ -46,7 +57,10 @@ def _git(repo: Path, *args: str) -> str:
 def checkout(project_dir: Path, ref: str) -> Iterator[Path]:
     """The project folder as it is at ``ref``, in a temporary detached worktree."""
     top = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
-    commit = _git(project_dir, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    try:
+        commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except RevisionError:
+        raise RevisionError(f"base {ref!r} is not a commit of this repository (fetch it first?)") from None
     relative = project_dir.resolve().relative_to(top.resolve())
     with tempfile.TemporaryDirectory(prefix="hikube-gpu-base-") as tmp:
         worktree = Path(tmp) / "tree"
@@ -108,7 +122,9 @@ def render_trees(
     tree's stacks, so imports are paid once per process, not once per stack.
     """
     stacks = [[s for s in discover(d) if only is None or s in only] for d, _ in trees]
-    per_tree = max(1, max(1, workers) // max(1, len(trees)))
+    if isinstance(progress, CountingProgress):
+        progress.total = sum(len(names) for names in stacks)
+    per_tree = max(1, -(-max(1, workers) // max(1, len(trees))))  # ceil: no idle worker
     with tempfile.TemporaryDirectory(prefix="hikube-gpu-render-") as tmp:
         outs = [Path(tmp) / str(index) for index in range(len(trees))]
         lock = threading.Lock()

@@ -90,12 +90,20 @@ def _vm(_old: Spec, _new: Spec, old_obj: dict[str, Any], new_obj: dict[str, Any]
 
 def _cluster(old: Spec, new: Spec, *_: Any) -> list[str]:
     old_groups, new_groups = old.get("nodeGroups") or {}, new.get("nodeGroups") or {}
-    return [
-        f"node group {group} changes GPU model: its nodes are replaced"
-        for group in sorted(set(old_groups) & set(new_groups))
-        if _gpu_names(old_groups[group])
-        and set(_gpu_names(old_groups[group])) != set(_gpu_names(new_groups[group]))
-    ]
+    messages = []
+    for group in sorted(old_groups):
+        before = _gpu_names(old_groups[group])
+        if not before:
+            continue
+        if group not in new_groups:
+            messages.append(f"GPU node group {group} is removed: its nodes and pods go away")
+            continue
+        after = _gpu_names(new_groups[group])
+        if set(before) != set(after):
+            messages.append(f"node group {group} changes GPU model: its nodes are replaced")
+        elif len(after) < len(before):
+            messages.append(f"node group {group} gets fewer GPUs per node ({len(before)} → {len(after)})")
+    return messages
 
 
 def _chart(old: Spec, new: Spec, *_: Any) -> list[str]:

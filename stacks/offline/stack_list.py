@@ -12,7 +12,5 @@ RENDER_MARKER = ".hikube-gpu-render"
 def discover(project_dir: Path) -> list[str]:
     """The stacks of a project: one per ``Pulumi.<stack>.yaml``, sorted."""
     return sorted(
-        path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        for path in project_dir.glob("Pulumi.*.yaml")
-        if path.name.count(".") == 2
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in project_dir.glob("Pulumi.*.yaml")
     )
