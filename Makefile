@@ -7,7 +7,7 @@ OUT    ?= out/$(STACK)
 BASE   ?= origin/main
 STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render diff test lint typecheck unit clean login-local login-s3 bench-diff
+.PHONY: preview render diff test lint typecheck unit clean login-local login-s3 bench bench-diff
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ login-local: ## Pulumi state in .pulumi-state/ next to the project (git-ignored;
 login-s3: ## Pulumi state in an S3-compatible bucket: make login-s3 BUCKET=name ENDPOINT=host
 	@test -n "$(BUCKET)" -a -n "$(ENDPOINT)" || { echo "usage: make login-s3 BUCKET=<bucket> ENDPOINT=<s3 host>"; exit 2; }
 	pulumi login 's3://$(BUCKET)?endpoint=$(ENDPOINT)&s3ForcePathStyle=true'
+
+bench: $(VENV)/.runtime ## preview cost vs the floor at 10/100/1000 VMs, scaling, start-up, memory; then the diff
+	$(PY) -m benchmarks.preview_bench --repeat 3 --json benchmarks/results/preview.json
+	$(PY) -m benchmarks.diff_bench --repeat 2 --json benchmarks/results/diff.json
 
 bench-diff: $(VENV)/.runtime ## time the manifest diff: examples sequential vs parallel, 50 stacks vs 1
 	$(PY) -m benchmarks.diff_bench --json benchmarks/results/diff.json

@@ -254,6 +254,11 @@ def run(repeat: int) -> dict[str, Any]:
         "repeat": repeat,
         "sizes": sizes,
         "scaling_1000_vs_100": round(by_size[1000]["per_object_ms"] / by_size[100]["per_object_ms"], 3),
+        "floor_scaling_1000_vs_100": round(
+            (by_size[1000]["floor_s"] / by_size[1000]["objects"])
+            / (by_size[100]["floor_s"] / by_size[100]["objects"]),
+            3,
+        ),
         "startup": startup(repeat),
         "peak_rss_mb_1000": peak_rss(1000),
         "targets": {
