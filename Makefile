@@ -50,6 +50,7 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(PY) -m mypy
+	cd policy && ../$(PY) -m mypy --config-file ../pyproject.toml gpu_rules.py gpu_policies.py __main__.py
 
 unit: $(VENV)/.dev
 	$(PY) -m pytest
