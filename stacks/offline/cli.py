@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_stack(args: argparse.Namespace) -> int:
     """``preview`` or ``render`` of one stack."""
+    from stacks.offline.engine import OfflineTimeout
     from stacks.offline.render import RenderDirError, render
     from stacks.offline.report import preview_text
     from stacks.offline.stack_file import StackFileError
@@ -133,7 +134,7 @@ def _one_stack(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if run.failure is not None:
         print(f"error: {label}: {run.failure}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_FAILED if isinstance(run.failure, OfflineTimeout) else EXIT_INVALID
     if run.errors:
         for error_line in run.errors:
             print(f"error: {label}: {error_line}", file=sys.stderr)

@@ -197,20 +197,31 @@ class _Collector(logging.Handler):
             self.run.warnings.append(record.getMessage())
 
 
-def run_offline(config: StackConfigFile, program: Callable[[], None]) -> OfflineRun:
-    """Run ``program`` with ``config`` under mocks.
+DEFAULT_TIMEOUT_SECONDS = 300.0
+"""A 1,000-VM stack renders in about 30 s here; a program that waits longer waits forever."""
 
-    A ``pulumi.RunError`` (a clean failure such as an invalid config) is kept in
-    ``run.failure`` with what was registered before it; any other exception propagates.
+
+class OfflineTimeout(pulumi.RunError):
+    """The program did not finish in time: it waits on something that never resolves."""
+
+
+def run_offline(
+    config: StackConfigFile, program: Callable[[], None], timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> OfflineRun:
+    """Run ``program`` with ``config`` under mocks, for at most ``timeout`` seconds.
+
+    A ``pulumi.RunError`` (a clean failure such as an invalid config, or ``OfflineTimeout``)
+    is kept in ``run.failure`` with what was registered before it; any other exception
+    propagates.
     """
     run = OfflineRun(stack=config.stack, project=config.project)
     context = contextvars.copy_context()
-    context.run(_run, run, config, program)
+    context.run(_run, run, config, program, timeout)
     run.resources.sort(key=lambda r: r.urn)  # registration order is asynchronous
     return run
 
 
-def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) -> None:
+def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None], timeout: float) -> None:
     logger = logging.getLogger(f"hikube-gpu.offline.{id(run)}")
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
@@ -236,7 +247,7 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) 
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         try:
-            _run_in_new_loop(run_in_stack(program))
+            _run_in_new_loop(run_in_stack(program), timeout)
         finally:
             monitor.close_thread_loops()
     except pulumi.RunError as failure:
@@ -245,7 +256,7 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None]) 
         logger.removeHandler(handler)
 
 
-def _run_in_new_loop(main: Coroutine[Any, Any, None]) -> None:
+def _run_in_new_loop(main: Coroutine[Any, Any, None], timeout: float) -> None:
     """Run the program on an event loop of its own, closed afterwards (no leaks across runs).
 
     The caller's current event loop (a host program or test may have one) is restored.
@@ -254,7 +265,13 @@ def _run_in_new_loop(main: Coroutine[Any, Any, None]) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(main)
+        try:
+            loop.run_until_complete(asyncio.wait_for(main, timeout))
+        except TimeoutError:
+            raise OfflineTimeout(
+                f"the program did not finish within {timeout:g} s: it waits on something that "
+                "never resolves (an Output or a future nobody completes)"
+            ) from None
     finally:
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
