@@ -62,9 +62,16 @@ def _operator(stack: PlatformStack) -> Iterator[Problem]:
             "ignore their workload label and install the container stack",
         )
     if uses_vgpu(args, stack.nodes) and not (args.vgpu_manager.repository and args.vgpu_manager.version):
+        # Point at what asks for vGPU: a vm-vgpu node, else the default workload.
+        vgpu_nodes = sorted(n for n, node in stack.nodes.items() if node.workload == "vm-vgpu")
+        where = (
+            config_path("nodes", vgpu_nodes[0])
+            if vgpu_nodes
+            else config_path("gpuOperator", "defaultWorkload")
+        )
         yield Problem(
-            config_path("gpuOperator", "vgpuManager"),
-            "vm-vgpu nodes need your licensed vGPU manager image: set repository and version",
+            where,
+            "vm-vgpu needs your licensed vGPU manager image: set gpuOperator.vgpuManager.repository and .version",
         )
     for name, per_model in args.mig_configs.items():
         for model, layout in per_model.items():

@@ -158,8 +158,8 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "vGPU nodes without the licensed manager image",
         platform_stack("vm-vgpu", gpuOperator={"defaultWorkload": "vm-vgpu"}),
-        "hikube-gpu:gpuOperator.vgpuManager",
-        "vm-vgpu nodes need your licensed vGPU manager image: set repository and version",
+        "hikube-gpu:gpuOperator.defaultWorkload",
+        "vm-vgpu needs your licensed vGPU manager image: set gpuOperator.vgpuManager.repository and .version",
     ),
     (
         "LiveMigrate eviction for a GPU VM",
