@@ -71,7 +71,8 @@ def _operator(stack: PlatformStack) -> Iterator[Problem]:
         )
         yield Problem(
             where,
-            "vm-vgpu needs your licensed vGPU manager image: set gpuOperator.vgpuManager.repository and .version",
+            "vm-vgpu needs your licensed vGPU manager image: "
+            "set gpuOperator.vgpuManager.repository and .version",
         )
     for name, per_model in args.mig_configs.items():
         for model, layout in per_model.items():
