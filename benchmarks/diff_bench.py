@@ -6,19 +6,16 @@ how 50 stacks compare with one (imports are paid per worker process, not per sta
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks import common
+from benchmarks.common import timed
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.compare import compare, default_workers
 from stacks.offline.many import discover
@@ -52,28 +49,17 @@ def project_copy(extra_stacks: int = 0) -> Path:
     return root
 
 
-def median_seconds(action: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """(median, spread = (max - min) / median) of ``repeat`` timed runs."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    return median, (max(times) - min(times)) / median if median else 0.0
-
-
 def run(repeat: int) -> dict[str, Any]:
     cores = default_workers()
     examples = project_copy()
     many = project_copy(extra_stacks=50)
     try:
         stacks = discover(examples)
-        sequential = median_seconds(lambda: compare(examples, "HEAD", workers=1), repeat)
-        parallel = median_seconds(lambda: compare(examples, "HEAD", workers=cores), repeat)
-        one = median_seconds(lambda: compare(many, "HEAD", stacks=["dev"], workers=cores), repeat)
+        sequential = timed(lambda: compare(examples, "HEAD", workers=1), repeat)
+        parallel = timed(lambda: compare(examples, "HEAD", workers=cores), repeat)
+        one = timed(lambda: compare(many, "HEAD", stacks=["dev"], workers=cores), repeat)
         fifty = [s for s in discover(many) if s.startswith("customer-")]
-        all_fifty = median_seconds(lambda: compare(many, "HEAD", stacks=fifty, workers=cores), repeat)
+        all_fifty = timed(lambda: compare(many, "HEAD", stacks=fifty, workers=cores), repeat)
     finally:
         shutil.rmtree(examples, ignore_errors=True)
         shutil.rmtree(many, ignore_errors=True)
@@ -112,16 +98,8 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    os.environ.setdefault("CI", "1")
-    result = run(args.repeat)
-    print(table(result))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.environ.setdefault("CI", "1")  # the diff's progress: plain lines
+    common.main(__doc__.split("\n")[0], run, table, repeat=3)
 
 
 if __name__ == "__main__":

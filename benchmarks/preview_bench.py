@@ -15,7 +15,6 @@ resource, with the slowest imports) and the peak RSS of the 1,000-VM render.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import re
@@ -25,12 +24,13 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from benchmarks import common
+from benchmarks.common import timed
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.engine import OfflineRun, Registered, run_offline
 from stacks.offline.stack_file import StackConfigFile
@@ -105,17 +105,6 @@ def floor_program(objects: list[Registered]) -> Callable[[], None]:
                 cls(obj.name, metadata=inputs["metadata"], spec=inputs.get("spec"), opts=opts)
 
     return register
-
-
-def timed(action: Callable[[], object], repeat: int) -> tuple[float, float, object]:
-    """(median seconds, spread = (max-min)/median, last result)."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    return median, (max(times) - min(times)) / median, result
 
 
 def measure_size(vms: int, repeat: int) -> dict[str, Any]:
@@ -337,15 +326,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    result = run(args.repeat)
-    print(table(result))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    common.main(__doc__.split("\n")[0], run, table, repeat=5)
 
 
 if __name__ == "__main__":

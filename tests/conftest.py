@@ -67,6 +67,21 @@ def by_path(problems: list[Problem]) -> dict[str, str]:
     return {p.path: p.message for p in problems}
 
 
+def expect_problem(tmp_path: Path, config: dict[str, Any], path: str, message: str) -> None:
+    """The stack fails with a problem at ``path`` whose message contains ``message``."""
+    problems = by_path(problems_of(tmp_path, config))
+    assert path in problems, f"no problem at {path}; got {problems}"
+    assert message in problems[path], problems[path]
+
+
+def expect_warning(tmp_path: Path, config: dict[str, Any], warning: str) -> OfflineRun:
+    """The stack deploys, and one of its warnings starts with ``warning``."""
+    run = run_config(tmp_path, config)
+    assert run.failure is None, run.failure
+    assert any(w.startswith(warning) for w in run.warnings), run.warnings
+    return run
+
+
 def objects(run: OfflineRun) -> dict[str, dict[str, Any]]:
     """Kubernetes objects of a run keyed by ``Kind/name``."""
     return {

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack
-from tests.conftest import by_path, problems_of, run_config
+from tests.conftest import by_path, expect_problem, expect_warning, problems_of
 
 C = "hikube-gpu:clusters.train"
 
@@ -372,9 +372,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
 def test_each_cluster_rule_reports_its_path_and_registers_nothing(
     tmp_path: Path, config: dict[str, Any], path: str, message: str
 ) -> None:
-    problems = by_path(problems_of(tmp_path, config))
-    assert path in problems, f"no problem at {path}; got {problems}"
-    assert message in problems[path], problems[path]
+    expect_problem(tmp_path, config, path, message)
 
 
 WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
@@ -414,9 +412,7 @@ WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
 def test_cluster_advice_is_a_warning_and_the_stack_still_deploys(
     tmp_path: Path, config: dict[str, Any], warning: str
 ) -> None:
-    run = run_config(tmp_path, config)
-    assert run.failure is None, run.failure
-    assert any(w.startswith(warning) for w in run.warnings), run.warnings
+    run = expect_warning(tmp_path, config, warning)
     assert any(r.type.endswith(":Kubernetes") for r in run.resources)
 
 

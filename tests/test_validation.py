@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SSH_KEY, base_config, by_path, problems_of, run_config, with_vm
+from tests.conftest import (
+    SSH_KEY,
+    base_config,
+    by_path,
+    expect_problem,
+    expect_warning,
+    problems_of,
+    run_config,
+    with_vm,
+)
 
 LONG_NAME = "a" * 42  # VMInstance names stop at 41 characters
 
@@ -218,9 +227,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
 def test_each_rule_reports_its_path_and_registers_nothing(
     tmp_path: Path, config: dict[str, Any], path: str, message: str
 ) -> None:
-    problems = by_path(problems_of(tmp_path, config))
-    assert path in problems, f"no problem at {path}; got {problems}"
-    assert message in problems[path]
+    expect_problem(tmp_path, config, path, message)
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -330,9 +337,7 @@ WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
 def test_advice_is_a_warning_and_the_stack_still_deploys(
     tmp_path: Path, config: dict[str, Any], warning: str
 ) -> None:
-    run = run_config(tmp_path, config)
-    assert run.failure is None
-    assert any(w.startswith(warning) for w in run.warnings), run.warnings
+    run = expect_warning(tmp_path, config, warning)
     assert any(r.type.endswith(":VMInstance") for r in run.resources)
 
 

@@ -12,7 +12,7 @@ from typing import TextIO
 import yaml
 
 from stacks.offline.diff import StackDiff, diff_stack
-from stacks.offline.revision import Progress, StackRender, checkout, render_trees
+from stacks.offline.revision import Progress, checkout, render_trees
 from stacks.offline.risks import stack_quota
 
 WORKING_TREE = "working tree"
@@ -64,10 +64,11 @@ def compare(
             [(base_dir, base_label), (project_dir, WORKING_TREE)], count, report, stacks
         )
         base_texts = {stack: _stack_text(base_dir, stack) for stack in base}
+    head_texts = {stack: _stack_text(project_dir, stack) for stack in head}
     diffs = []
     for stack in sorted(set(base) | set(head)):
-        old: StackRender | None = base.get(stack)
-        new: StackRender | None = head.get(stack)
+        old, new = base.get(stack), head.get(stack)
+        old_text, new_text = base_texts.get(stack), head_texts.get(stack)
         diffs.append(
             diff_stack(
                 stack,
@@ -75,11 +76,9 @@ def compare(
                 new,
                 base_label=base_label,
                 head_label=WORKING_TREE,
-                base_quota=stack_quota(base_texts.get(stack)),
-                head_quota=stack_quota(_stack_text(project_dir, stack)) if new else {},
-                config_changed=old is not None
-                and new is not None
-                and _config(base_texts.get(stack)) != _config(_stack_text(project_dir, stack)),
+                base_quota=stack_quota(old_text),
+                head_quota=stack_quota(new_text),
+                config_changed=old is not None and new is not None and _config(old_text) != _config(new_text),
             )
         )
     return Comparison(base_ref, WORKING_TREE, diffs)
