@@ -15,10 +15,13 @@ from components.builders.gpu_sharing import (
     MIG_CONFIG_LABEL,
     MIG_DISABLED,
     MIG_DISABLED_ENTRY,
+    chart_config_map,
     content_hash,
     device_plugin_config,
     dump,
+    mig_config_map_name,
     mig_enabled,
+    plugin_config_map_name,
 )
 from components.builders.manifest import MANAGED_BY, Manifest
 from components.catalog.gpu_operator import CHART, CHART_VERSIONS, REPOSITORY, VM_WORKLOADS, WORKLOAD_LABEL
@@ -54,11 +57,11 @@ class OperatorConfigMaps:
 
     @property
     def plugin_name(self) -> str:
-        return f"hikube-gpu-sharing-{self.digest}"
+        return plugin_config_map_name(self.digest)
 
     @property
     def mig_name(self) -> str:
-        return f"hikube-gpu-mig-{self.digest}"
+        return mig_config_map_name(self.digest)
 
 
 def config_maps(args: GpuOperatorArgs) -> OperatorConfigMaps:
@@ -102,20 +105,10 @@ def operator_values(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> dict[s
         driver["version"] = args.driver.version
     device_plugin: dict[str, Any] = {"enabled": args.device_plugin}
     if maps.plugin_data:
-        device_plugin["config"] = {
-            "create": True,
-            "name": maps.plugin_name,
-            "default": DEFAULT_CONFIG,
-            "data": maps.plugin_data,
-        }
+        device_plugin["config"] = chart_config_map(maps.plugin_name, DEFAULT_CONFIG, maps.plugin_data)
     mig_manager: dict[str, Any] = {"enabled": args.mig_manager}
     if maps.mig_data:
-        mig_manager["config"] = {
-            "create": True,
-            "name": maps.mig_name,
-            "default": MIG_DISABLED,
-            "data": maps.mig_data,
-        }
+        mig_manager["config"] = chart_config_map(maps.mig_name, MIG_DISABLED, maps.mig_data)
     vgpu_manager: dict[str, Any] = {"enabled": args.vgpu_manager.enabled or vgpu}
     if vgpu_manager["enabled"]:
         vgpu_manager.update(

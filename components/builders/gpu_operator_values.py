@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.builders.gpu_sharing import DEFAULT_CONFIG, MIG_DISABLED, SharingPlan
+from components.builders.gpu_sharing import DEFAULT_CONFIG, MIG_DISABLED, SharingPlan, chart_config_map
 from components.models.cluster import GpuOperatorAddon
 
 WRAPPER_KEY = "gpu-operator"
@@ -29,22 +29,12 @@ def operator_values(addon: GpuOperatorAddon, plan: SharingPlan) -> dict[str, Any
     if not plan.models:
         return values
     values["devicePlugin"] = {
-        "config": {
-            "create": True,
-            "name": plan.device_plugin_config_name,
-            "default": DEFAULT_CONFIG,
-            "data": dict(plan.device_plugin_data),
-        }
+        "config": chart_config_map(plan.device_plugin_config_name, DEFAULT_CONFIG, plan.device_plugin_data)
     }
     if plan.uses_mig:
         values["mig"] = {"strategy": "mixed"}
         values["migManager"] = {
-            "config": {
-                "create": True,
-                "name": plan.mig_config_map_name,
-                "default": MIG_DISABLED,
-                "data": dict(plan.mig_data),
-            }
+            "config": chart_config_map(plan.mig_config_map_name, MIG_DISABLED, plan.mig_data)
         }
     values["node-feature-discovery"] = {"worker": {"config": {"sources": {"custom": plan.nfd_rules}}}}
     return values

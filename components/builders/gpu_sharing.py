@@ -93,6 +93,21 @@ def mig_enabled(layout: dict[str, int], device_filter: str | None = None) -> dic
 MIG_DISABLED_ENTRY = {"devices": "all", "mig-enabled": False}
 
 
+def plugin_config_map_name(digest: str) -> str:
+    """The device-plugin ConfigMap the chart creates; the content hash in the name rolls it out."""
+    return f"hikube-gpu-sharing-{digest}"
+
+
+def mig_config_map_name(digest: str) -> str:
+    """The MIG-manager ConfigMap the chart creates, named like the device-plugin one."""
+    return f"hikube-gpu-mig-{digest}"
+
+
+def chart_config_map(name: str, default: str, data: dict[str, str]) -> dict[str, Any]:
+    """``devicePlugin.config`` / ``migManager.config`` values: the chart creates the ConfigMap."""
+    return {"create": True, "name": name, "default": default, "data": dict(data)}
+
+
 @dataclass(frozen=True)
 class SharingPlan:
     """Everything the operator needs for a cluster's GPU sharing; empty when nothing is shared."""
@@ -109,11 +124,11 @@ class SharingPlan:
 
     @property
     def device_plugin_config_name(self) -> str:
-        return f"hikube-gpu-sharing-{self.config_hash}"
+        return plugin_config_map_name(self.config_hash)
 
     @property
     def mig_config_map_name(self) -> str:
-        return f"hikube-gpu-mig-{self.config_hash}"
+        return mig_config_map_name(self.config_hash)
 
 
 def plan_sharing(cluster: GpuKubernetesClusterArgs) -> SharingPlan:

@@ -82,14 +82,13 @@ def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) ->
 
 def _diff(args: argparse.Namespace) -> int:
     stacks = args.stack or None
-    total = 2 * len([s for s in discover(args.project_dir) if stacks is None or s in stacks])  # refined later
     try:
         result = compare(
             args.project_dir,
             args.base,
             stacks=stacks,
             workers=args.workers,
-            progress=ProgressPrinter(total),
+            progress=ProgressPrinter(),  # render_trees sets the total once it has found the stacks
         )
     except RevisionError as error:
         print(f"error: {error}", file=sys.stderr)

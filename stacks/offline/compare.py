@@ -87,7 +87,7 @@ def compare(
 class ProgressPrinter:
     """A one-line progress bar on a terminal; plain lines elsewhere (CI logs)."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int = 0, stream: TextIO = sys.stderr) -> None:
         self.total = total
         self.done = 0
         self.stream = stream

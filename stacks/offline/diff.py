@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
 
 from stacks.offline.revision import StackRender
 from stacks.offline.risks import Risk, object_risks, quota_risks
@@ -36,11 +33,6 @@ class StackDiff:
     @property
     def has_changes(self) -> bool:
         return bool(self.added or self.removed or self.changed or self.notes)
-
-
-def parse_object(text: str) -> dict[str, Any]:
-    loaded = yaml.safe_load(text)
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def unified(old: str, new: str, path: str) -> list[str]:

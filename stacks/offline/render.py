@@ -116,11 +116,6 @@ def documents(resource: Registered) -> list[tuple[Path, str]]:
     return [(relative_path(manifest, cluster), _dump(header, manifest))]
 
 
-def to_yaml(resource: Registered) -> str:
-    """Deterministic YAML of one object, headed by its Pulumi identity."""
-    return documents(resource)[0][1]
-
-
 def render(run: OfflineRun, out: Path) -> list[Path]:
     """Write the run's objects under ``out`` (replacing an earlier render there)."""
     _prepare(out)
