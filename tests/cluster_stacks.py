@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.conftest import base_config
+from tests.helpers import base_config
 
 TRAIN: dict[str, Any] = {
     # generic naming: A100 split by a MIG layout, L40S time-sliced, two workloads

@@ -14,7 +14,7 @@ import kubernetes_validate
 import yaml
 
 from stacks.offline.engine import SECRET_MASK, Registered
-from tests.conftest import REFERENCE
+from tests.helpers import REFERENCE
 
 KUBERNETES_VERSION = "1.33.0"
 SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}

@@ -17,7 +17,7 @@ from components.catalog import (
     recommended_for,
     sandbox_plugin_resource_name,
 )
-from tests.conftest import reference
+from tests.helpers import reference
 
 
 def test_hikube_gpu_table() -> None:

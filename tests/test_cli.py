@@ -11,7 +11,7 @@ import yaml
 
 from stacks.offline.cli import PROJECT_DIR, main
 from stacks.offline.engine import OfflineRun
-from tests.conftest import SSH_KEY, base_config, run_config, with_vm, write_stack
+from tests.helpers import SSH_KEY, base_config, run_config, with_vm, write_stack
 
 
 def test_preview_prints_tree_capacity_and_warnings(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack
-from tests.conftest import by_path, expect_problem, expect_warning, problems_of
+from tests.helpers import by_path, expect_problem, expect_warning, problems_of
 
 C = "hikube-gpu:clusters.train"
 

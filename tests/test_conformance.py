@@ -14,7 +14,7 @@ from stacks.offline.engine import Registered
 from stacks.offline.stack_list import discover
 from tests.cluster_stacks import cluster_stack
 from tests.conformance import check, managed_objects
-from tests.conftest import REFERENCE, run_config, stack_config
+from tests.helpers import REFERENCE, run_config, stack_config
 from tests.platform_stacks import MODES, platform_stack
 
 pytestmark = pytest.mark.skipif(

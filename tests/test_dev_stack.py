@@ -17,7 +17,7 @@ from stacks.offline.engine import OfflineRun
 from stacks.offline.render import render
 from stacks.offline.report import preview_text
 from stacks.validate import validate
-from tests.conftest import objects, stack_config
+from tests.helpers import objects, stack_config
 
 
 @pytest.fixture(scope="module")

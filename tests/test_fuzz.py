@@ -21,7 +21,7 @@ from stacks.offline.stack_file import StackConfigFile
 from stacks.problems import NAMESPACE, ConfigError
 from stacks.program import main as program
 from tests.conformance import check, managed_objects
-from tests.conftest import REFERENCE
+from tests.helpers import REFERENCE
 
 settings.register_profile(
     "ci", max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

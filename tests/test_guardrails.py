@@ -19,7 +19,7 @@ from stacks.offline.report import preview_text
 from stacks.offline.stack_file import StackConfigFile
 from stacks.offline.stack_list import discover
 from tests.cluster_stacks import cluster_stack
-from tests.conftest import run_config
+from tests.helpers import run_config
 from tests.platform_stacks import platform_stack
 
 # --- the preview never hangs --------------------------------------------------------------

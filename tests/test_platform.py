@@ -20,7 +20,7 @@ from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun, Registered
 from stacks.offline.render import render
 from stacks.offline.report import preview_text
-from tests.conftest import reference, run_config
+from tests.helpers import reference, run_config
 from tests.platform_stacks import MODES, platform_stack
 
 CHART_VALUES = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import by_path, expect_problem, expect_warning, problems_of
+from tests.helpers import by_path, expect_problem, expect_warning, problems_of
 from tests.platform_stacks import MODES, platform_stack
 
 

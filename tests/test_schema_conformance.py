@@ -15,7 +15,7 @@ from components.builders.names import data_disk_name, system_disk_name
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
 from stacks.validate import validate
-from tests.conftest import SSH_KEY, base_config, reference_json, stack_config
+from tests.helpers import SSH_KEY, base_config, reference_json, stack_config
 
 SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}
 

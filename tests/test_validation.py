@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
+from tests.helpers import (
     SSH_KEY,
     base_config,
     by_path,

@@ -10,7 +10,7 @@ from components.builders.cloud_init import INSTALLER_PATH, MIME_BOUNDARY, build_
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
 from components.models.vm import GpuVirtualMachineArgs, NvidiaDriver
-from tests.conftest import SSH_KEY
+from tests.helpers import SSH_KEY
 
 
 def vm(**fields: Any) -> GpuVirtualMachineArgs:
