@@ -1,4 +1,8 @@
-"""GPU capacity of a stack: GPUs per model (VMs, node groups min–max), memory, INT8 TOPS, quota."""
+"""GPU capacity of a stack: GPUs per model (VMs, node groups min–max–peak), memory, INT8 TOPS, quota.
+
+Node groups count as the platform really runs them (``KubernetesApp.node_group_scale``): on
+Cozystack before v1.6 a group starts with two nodes and a roll-out surges by ``maxReplicas``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.catalog.gpus import GPU_MODELS, GpuModelName
+from components.catalog.platform import PROFILES
 from stacks.config import TenantStack
 
 
@@ -15,29 +20,42 @@ class CapacityRow:
     vm_gpus: int
     node_min: int
     node_max: int
+    """Outside roll-outs, with the platform's start size (``max(start, maxReplicas)`` nodes)."""
+    node_peak: int
+    """During a roll-out (``node_max`` plus the surge)."""
     memory_gb: int
     int8_tops: int
     quota: int | None
 
     @property
     def gpus(self) -> int:
-        """The most GPUs the stack may hold: its VMs plus every node group at maxReplicas."""
-        return self.vm_gpus + self.node_max
+        """The most GPUs the stack may hold: its VMs plus every node group at its peak."""
+        return self.vm_gpus + self.node_peak
 
 
 def capacity(stack: TenantStack) -> list[CapacityRow]:
     """One row per offered model (catalog order); memory and TOPS at the most GPUs."""
+    app = PROFILES[stack.platform.profile].kubernetes
+    groups = [g for c in stack.clusters.values() for g in c.node_groups.values() if g.gpus]
+    scales = [(g, app.node_group_scale(g.min_replicas, g.max_replicas)) for g in groups]
     rows = []
     for key, model in GPU_MODELS.items():
         vm_gpus = sum(vm.gpus.get(key, 0) for vm in stack.vms.values())
-        groups = [g for c in stack.clusters.values() for g in c.node_groups.values()]
-        node_min = sum(g.gpus.get(key, 0) * g.min_replicas for g in groups)
-        node_max = sum(g.gpus.get(key, 0) * g.max_replicas for g in groups)
-        most = vm_gpus + node_max
+        node_min = sum(g.gpus.get(key, 0) * s.min_replicas for g, s in scales)
+        node_max = sum(g.gpus.get(key, 0) * s.steady_max for g, s in scales)
+        node_peak = sum(g.gpus.get(key, 0) * s.peak for g, s in scales)
+        most = vm_gpus + node_peak
         quota = None if stack.quota is None else stack.quota.get(GpuModelName(key), 0)
         rows.append(
             CapacityRow(
-                key.value, vm_gpus, node_min, node_max, most * model.memory_gb, most * model.int8_tops, quota
+                key.value,
+                vm_gpus,
+                node_min,
+                node_max,
+                node_peak,
+                most * model.memory_gb,
+                most * model.int8_tops,
+                quota,
             )
         )
     return rows
@@ -49,7 +67,7 @@ def as_output(rows: list[CapacityRow]) -> dict[str, dict[str, Any]]:
     for row in rows:
         entry: dict[str, Any] = {
             "vmGpus": row.vm_gpus,
-            "nodeGroupGpus": {"min": row.node_min, "max": row.node_max},
+            "nodeGroupGpus": {"min": row.node_min, "max": row.node_max, "peak": row.node_peak},
             "gpus": row.gpus,
             "memoryGB": row.memory_gb,
             "int8Tops": row.int8_tops,

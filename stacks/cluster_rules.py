@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.gpu_sharing import mig_layout
+from components.builders.gpu_sharing import chart_mig_strategy, mig_layout
 from components.builders.node_group import node_instance_type
 from components.builders.placement import eligible_groups, mig_profile, per_node, sharing_of
 from components.builders.workload_namespace import RESERVED_NAMESPACES, RESERVED_PREFIXES
@@ -34,7 +34,9 @@ def check_cluster(
     yield from _cluster(profile, name, cluster)
     group_problems = [p for g, spec in cluster.node_groups.items() for p in _node_group(name, g, spec)]
     group_problems += _sharing_consistency(name, cluster)
+    group_problems += _mps_with_mixed_strategy(profile, name, cluster)
     yield from group_problems
+    yield from _platform_scaling(profile, name, cluster)
     if any(p.severity == "error" for p in group_problems):
         return  # workloads are checked against valid node groups only
     for workload_name, workload in cluster.workloads.items():
@@ -222,6 +224,58 @@ def _sharing_consistency(name: str, cluster: GpuKubernetesClusterArgs) -> Iterat
                     f"differs from node group {seen[0]}, which also carries {model.value}; in one cluster "
                     f"every node group of a GPU model shares it the same way",
                 )
+
+
+def _mps_with_mixed_strategy(
+    profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs
+) -> Iterator[Problem]:
+    """P4: the device plugin exits with MPS under MIG strategy ``mixed``, and the chart's strategy
+    (``mixed`` as soon as one group uses MIG) applies to every node of the cluster."""
+    models = {model: group.sharing for group in cluster.node_groups.values() for model in group.gpus}
+    strategy = chart_mig_strategy(models, profile.kubernetes.gpu_operator_mig_strategy)
+    if strategy != "mixed":
+        return
+    mig_groups = sorted(g for g, spec in cluster.node_groups.items() if spec.sharing.kind == "mig")
+    for group_name in sorted(cluster.node_groups):
+        if cluster.node_groups[group_name].sharing.kind == "mps":
+            yield Problem(
+                config_path("clusters", name, "nodeGroups", group_name, "sharing", "mps"),
+                f"MPS cannot run in a cluster whose GPU Operator uses MIG strategy mixed (node group "
+                f"{', '.join(mig_groups)} uses MIG): the device plugin refuses it and advertises no GPUs; "
+                "use timeSlicing here, or MIG and MPS in separate clusters",
+            )
+
+
+def _platform_scaling(
+    profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs
+) -> Iterator[Problem]:
+    """What the platform does with a GPU group's replicas (P2) and with scale-from-zero (P8)."""
+    app = profile.kubernetes
+    for group_name in sorted(cluster.node_groups):
+        group = cluster.node_groups[group_name]
+        if not group.gpus:
+            continue
+        path = config_path("clusters", name, "nodeGroups", group_name)
+        scale = app.node_group_scale(group.min_replicas, group.max_replicas)
+        if scale.differs:
+            gpus = group.gpu_count
+            yield Problem(
+                path,
+                f"asks for {group.min_replicas}-{group.max_replicas} nodes, but on the {profile.name} "
+                f"platform (Cozystack {profile.cozystack_version}) it starts with {scale.start} nodes (set "
+                f"again when the cluster's release is upgraded) and a roll-out adds up to "
+                f"{group.max_replicas} more: up to "
+                f"{scale.peak} nodes, {scale.peak * gpus} GPUs; quota and capacity count that peak",
+                "warning",
+            )
+        if group.min_replicas == 0 and not app.autoscaler_knows_gpus:
+            yield Problem(
+                config_path("clusters", name, "nodeGroups", group_name, "minReplicas"),
+                "is 0, but the platform gives the cluster autoscaler no GPU or role labels for this group "
+                "(only cpu/memory), so once it has scaled to 0 nodes GPU pods may stay Pending; "
+                "set minReplicas: 1 to keep a GPU node",
+                "warning",
+            )
 
 
 def _workload(

@@ -27,11 +27,13 @@ def describe_sharing(group: NodeGroupArgs) -> str:
 def summarize(cluster: GpuKubernetesClusterArgs, name: str, app: KubernetesApp) -> dict[str, Any]:
     groups = {}
     for group_name, group in effective_node_groups(cluster, app).items():
+        scale = app.node_group_scale(group.min_replicas, group.max_replicas)
         groups[group_name] = {
             "instanceType": node_instance_type(group) or "",
             "gpusPerNode": {model.value: count for model, count in group.gpus.items()},
             "minReplicas": group.min_replicas,
             "maxReplicas": group.max_replicas,
+            "platformNodes": {"start": scale.start, "max": scale.steady_max, "peak": scale.peak},
             "sharing": describe_sharing(group),
         }
     workloads = {}

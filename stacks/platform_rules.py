@@ -79,6 +79,15 @@ def _operator(stack: PlatformStack) -> Iterator[Problem]:
             yield from mig_layout_problems(
                 config_path("gpuOperator", "migConfigs", name, model.value), model.value, layout
             )
+    if args.mig_strategy == "mixed":
+        for name in sorted(args.sharing_configs):
+            if args.sharing_configs[name].as_sharing().kind == "mps":
+                yield Problem(
+                    config_path("gpuOperator", "sharingConfigs", name),
+                    "MPS cannot run with gpuOperator.migStrategy mixed: the chart's strategy reaches every "
+                    "device plugin and the plugin refuses MPS under it (no GPUs advertised); "
+                    "choose migStrategy single or none, or time-slicing",
+                )
     if (args.mig_configs or any(n.mig for n in stack.nodes.values())) and args.mig_strategy == "none":
         yield Problem(
             config_path("gpuOperator", "migStrategy"),

@@ -199,27 +199,46 @@ def _sizing(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Problem]:
 
 
 def _quota(stack: TenantStack) -> Iterator[Problem]:
-    """VM GPUs plus node-group GPUs at maxReplicas, per model, against the quota."""
+    """VM GPUs plus node-group GPUs as the platform runs them, per model, against the quota.
+
+    Past the quota at ``steady_max`` nodes (the platform starts a group with two) is an
+    error; past it only during a roll-out's surge is a warning (the roll-out goes slower).
+    """
     if stack.quota is None:
         return
-    used: Counter[str] = Counter()
+    app = PROFILES[stack.platform.profile].kubernetes
+    steady: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
     users: dict[str, list[str]] = {}
     for name, vm in stack.vms.items():
         for model, count in vm.gpus.items():
-            used[model.value] += count
+            steady[model.value] += count
+            peak[model.value] += count
             users.setdefault(model.value, []).append(f"{name}: {count}")
     for cluster_name, cluster in stack.clusters.items():
         for group_name, group in cluster.node_groups.items():
+            scale = app.node_group_scale(group.min_replicas, group.max_replicas)
             for model, count in group.gpus.items():
-                used[model.value] += count * group.max_replicas
-                users.setdefault(model.value, []).append(
-                    f"{cluster_name}/{group_name}: {group.max_replicas}×{count}"
+                steady[model.value] += count * scale.steady_max
+                peak[model.value] += count * scale.peak
+                nodes = f"{scale.steady_max}" + (
+                    f" (maxReplicas {group.max_replicas})" if scale.steady_max != group.max_replicas else ""
                 )
+                users.setdefault(model.value, []).append(f"{cluster_name}/{group_name}: {nodes}×{count}")
     for model in GPU_MODELS:
         allowed = stack.quota.get(model, 0)
-        if used[model.value] > allowed:
+        path = config_path("quota", model.value)
+        if steady[model.value] > allowed:
             yield Problem(
-                config_path("quota", model.value),
-                f"the stack asks for {used[model.value]} {model.value} GPUs "
+                path,
+                f"the stack asks for {steady[model.value]} {model.value} GPUs "
                 f"({', '.join(users[model.value])}) but its quota is {allowed}",
+            )
+        elif peak[model.value] > allowed:
+            yield Problem(
+                path,
+                f"a node-group roll-out can hold {peak[model.value]} {model.value} GPUs at once "
+                f"(the platform adds up to maxReplicas new nodes before removing old ones) but the quota "
+                f"is {allowed}: roll-outs will wait for GPUs and go one node at a time",
+                "warning",
             )

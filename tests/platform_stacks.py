@@ -12,7 +12,7 @@ MODES: dict[str, dict[str, Any]] = {
     "container": {
         "gpuOperator": {
             "sharingConfigs": {"ts-2": {"timeSlicing": {"replicas": 2}}, "mps-4": {"mps": {"replicas": 4}}},
-            "migStrategy": "mixed",
+            "migStrategy": "single",
             "migConfigs": {"halves": {"A100": {"3g.40gb": 2}, "H100": {"3g.47gb": 2}}},
         },
         "nodes": {

@@ -194,6 +194,22 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "differs from node group l40s, which also carries L40S",
     ),
     (
+        "MPS in a cluster whose chart MIG strategy is mixed (P4)",
+        stack(
+            train(
+                nodeGroups=groups(
+                    h100={
+                        "instanceType": "u1.4xlarge",
+                        "gpus": {"H100": 1},
+                        "sharing": {"mps": {"replicas": 2}},
+                    }
+                )
+            )
+        ),
+        f"{C}.nodeGroups.h100.sharing.mps",
+        "MPS cannot run in a cluster whose GPU Operator uses MIG strategy mixed (node group a100 uses MIG)",
+    ),
+    (
         "sharing with the GPU Operator switched off",
         stack(train(addons={"gpuOperator": {"enabled": False}})),
         f"{C}.addons.gpuOperator.enabled",
@@ -391,6 +407,27 @@ WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
             )
         ),
         f"{C}.addons.gpuOperator.enabled: node groups have GPUs but the GPU Operator is off",
+    ),
+    (
+        "a GPU group the platform starts with two nodes (P2)",
+        stack(
+            train(
+                nodeGroups={"l40s": {"gpus": {"L40S": 1}, "minReplicas": 1, "maxReplicas": 1}}, workloads={}
+            )
+        ),
+        f"{C}.nodeGroups.l40s: asks for 1-1 nodes, but on the hikube platform (Cozystack v1.1.2) it starts with "
+        "2 nodes (set again when the cluster's release is upgraded) and a roll-out adds up to 1 more: up to 3 "
+        "nodes, 3 GPUs",
+    ),
+    (
+        "a GPU group that may scale to zero (P8)",
+        stack(
+            train(
+                nodeGroups={"l40s": {"gpus": {"L40S": 1}, "minReplicas": 0, "maxReplicas": 2}}, workloads={}
+            )
+        ),
+        f"{C}.nodeGroups.l40s.minReplicas: is 0, but the platform gives the cluster autoscaler no GPU or role "
+        "labels for this group",
     ),
     (
         "few vCPU per GPU on a node",

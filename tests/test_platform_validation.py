@@ -41,6 +41,14 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "must be on for VM GPU nodes (defaultWorkload vm-passthrough)",
     ),
     (
+        "MPS with the chart's MIG strategy mixed (P4)",
+        platform_stack(
+            "container", gpuOperator={**MODES["container"]["gpuOperator"], "migStrategy": "mixed"}
+        ),
+        "hikube-gpu:gpuOperator.sharingConfigs.mps-4",
+        "MPS cannot run with gpuOperator.migStrategy mixed",
+    ),
+    (
         "MIG layout for an L40S",
         platform_stack("container", gpuOperator={"migConfigs": {"x": {"L40S": {"1g.10gb": 1}}}}, nodes={}),
         "hikube-gpu:gpuOperator.migConfigs.x.L40S",

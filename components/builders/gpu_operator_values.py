@@ -31,8 +31,8 @@ def operator_values(addon: GpuOperatorAddon, plan: SharingPlan) -> dict[str, Any
     values["devicePlugin"] = {
         "config": chart_config_map(plan.device_plugin_config_name, DEFAULT_CONFIG, plan.device_plugin_data)
     }
+    values["mig"] = {"strategy": plan.mig_strategy}
     if plan.uses_mig:
-        values["mig"] = {"strategy": "mixed"}
         values["migManager"] = {
             "config": chart_config_map(plan.mig_config_map_name, MIG_DISABLED, plan.mig_data)
         }

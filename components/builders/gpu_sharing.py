@@ -67,10 +67,9 @@ def content_hash(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def device_plugin_config(sharing: Sharing, mig_strategy: str = "none") -> dict[str, Any]:
-    """One config of the device plugin's ConfigMap (``version: v1``)."""
-    if sharing.kind == "mig":
-        return {"version": "v1", "flags": {"migStrategy": "mixed"}}
+def device_plugin_config(sharing: Sharing, mig_strategy: str) -> dict[str, Any]:
+    """One config of the device plugin's ConfigMap (``version: v1``); ``mig_strategy`` is the
+    chart's, since the chart's value wins over the config's flag."""
     config: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": mig_strategy}}
     if sharing.kind in ("timeSlicing", "mps"):
         resources = [{"name": GENERIC_RESOURCE, "replicas": sharing.replicas}]
@@ -117,6 +116,9 @@ class SharingPlan:
     mig_data: dict[str, str] = field(default_factory=dict)
     nfd_rules: list[dict[str, Any]] = field(default_factory=list)
     config_hash: str = ""
+    mig_strategy: str = ""
+    """The chart's ``mig.strategy``, which every per-config ``flags.migStrategy`` repeats: the
+    chart's value reaches the plugin as ``MIG_STRATEGY`` and beats the config's flag anyway."""
 
     @property
     def uses_mig(self) -> bool:
@@ -131,16 +133,23 @@ class SharingPlan:
         return mig_config_map_name(self.config_hash)
 
 
-def plan_sharing(cluster: GpuKubernetesClusterArgs) -> SharingPlan:
-    """The sharing plan of a validated cluster."""
+def chart_mig_strategy(models: dict[GpuModelName, Sharing], chart_default: str) -> str:
+    """``mixed`` when a model is MIG-partitioned (several profiles per GPU), else the chart's default."""
+    return "mixed" if any(s.mig is not None for s in models.values()) else chart_default
+
+
+def plan_sharing(cluster: GpuKubernetesClusterArgs, chart_mig_default: str) -> SharingPlan:
+    """The sharing plan of a validated cluster; ``chart_mig_default`` is the wrapped chart's
+    ``mig.strategy`` (``KubernetesApp.gpu_operator_mig_strategy``)."""
     models = model_sharing(cluster)
     if not models:
         return SharingPlan(models={})
-    plugin = {DEFAULT_CONFIG: dump(device_plugin_config(Sharing()))}
+    strategy = chart_mig_strategy(models, chart_mig_default)
+    plugin = {DEFAULT_CONFIG: dump(device_plugin_config(Sharing(), strategy))}
     mig_configs: dict[str, Any] = {}
     rules = []
     for model, sharing in models.items():
-        plugin[model_key(model)] = dump(device_plugin_config(sharing))
+        plugin[model_key(model)] = dump(device_plugin_config(sharing, strategy))
         labels = {DEVICE_PLUGIN_LABEL: model_key(model)}
         if sharing.mig is not None:
             name = mig_config_name(model)
@@ -167,4 +176,4 @@ def plan_sharing(cluster: GpuKubernetesClusterArgs) -> SharingPlan:
         mig_configs[MIG_DISABLED] = [dict(MIG_DISABLED_ENTRY)]
         mig_data = {"config.yaml": dump({"version": "v1", "mig-configs": mig_configs})}
     digest = content_hash({"plugin": plugin, "mig": mig_data, "rules": rules})
-    return SharingPlan(models, plugin, mig_data, rules, digest)
+    return SharingPlan(models, plugin, mig_data, rules, digest, strategy)

@@ -45,6 +45,25 @@ _V1_4_ADDONS = {
 
 
 @dataclass(frozen=True)
+class NodeGroupScale:
+    """Nodes of one group: as configured, and as the platform really runs them."""
+
+    min_replicas: int
+    max_replicas: int
+    start: int
+    """Nodes right after the group is created or the cluster's release is upgraded."""
+    steady_max: int
+    """Most nodes outside roll-outs: ``max(start, maxReplicas)``."""
+    peak: int
+    """Most nodes during a roll-out: ``steady_max`` plus the surge."""
+
+    @property
+    def differs(self) -> bool:
+        """The platform may run more nodes than ``maxReplicas`` or start above ``minReplicas``."""
+        return self.peak != self.max_replicas or self.start != self.min_replicas
+
+
+@dataclass(frozen=True)
 class KubernetesApp:
     """What the platform's ``Kubernetes`` app accepts (its ``values.schema.json``)."""
 
@@ -60,6 +79,29 @@ class KubernetesApp:
     """Default ``resourcesPreset`` per control-plane component."""
     gpu_operator_chart: str
     """Version of NVIDIA's chart inside the platform's ``cozy-gpu-operator`` wrapper."""
+    gpu_operator_mig_strategy: str
+    """The wrapped chart's default ``mig.strategy``: it becomes the device plugin's
+    ``MIG_STRATEGY`` and beats every per-config ``flags.migStrategy`` (P4)."""
+    node_group_start_replicas: int | None
+    """Nodes the chart sets on every render of a node group: ``replicas: 2`` in the
+    MachineDeployment before Cozystack v1.6 (cozystack v1.1.2
+    ``packages/apps/kubernetes/templates/cluster.yaml:303``; still in v1.4.0 and v1.5.4; removed
+    in v1.6.0 for cozystack#3231). None: the group starts at ``minReplicas`` (P2)."""
+    rollout_surge_is_max_replicas: bool
+    """A roll-out adds up to ``maxReplicas`` new nodes before old ones go (``maxSurge:
+    maxReplicas``, ``cluster.yaml:306``; unchanged in v1.6.0)."""
+    autoscaler_knows_gpus: bool
+    """Whether the autoscaler's scale-from-zero template has the group's GPUs and role labels.
+    False on every Cozystack version read: only cpu/memory capacity annotations
+    (``cluster.yaml:288-300``), so a GPU group at 0 nodes may never scale up for GPU pods (P8)."""
+
+    def node_group_scale(self, min_replicas: int, max_replicas: int) -> NodeGroupScale:
+        """What a node group really runs on this platform, from what its config asks."""
+        start = self.node_group_start_replicas
+        start = min_replicas if start is None else start
+        steady = max(start, max_replicas)
+        surge = max_replicas if self.rollout_surge_is_max_replicas else 0
+        return NodeGroupScale(min_replicas, max_replicas, start, steady, steady + surge)
 
 
 @dataclass(frozen=True)
@@ -70,6 +112,11 @@ class PlatformProfile:
     """Allowed ``instanceProfile`` values; None = any (the platform lists them at run time)."""
     storage_classes: frozenset[str]
     kubernetes: KubernetesApp
+    port_list_filters: bool
+    """Whether ``externalMethod: PortList`` restricts an external VM to ``externalPorts`` (P3).
+    False on Cozystack v1.1: ``packages/apps/vm-instance/templates/service.yaml:9-12`` (v1.1.2)
+    sets ``networking.cozystack.io/wholeIP: "true"`` on every external VM, so every guest port
+    is public. Conditional on ``externalMethod`` from commit 80631bc91 (first in v1.4.0)."""
 
 
 PROFILES: dict[str, PlatformProfile] = {
@@ -92,7 +139,12 @@ PROFILES: dict[str, PlatformProfile] = {
                 "konnectivity": "micro",
             },
             gpu_operator_chart="v25.3.0",
+            gpu_operator_mig_strategy="single",
+            node_group_start_replicas=2,
+            rollout_surge_is_max_replicas=True,
+            autoscaler_knows_gpus=False,
         ),
+        port_list_filters=False,
     ),
     "cozystack-1.4": PlatformProfile(
         name="cozystack-1.4",
@@ -113,7 +165,13 @@ PROFILES: dict[str, PlatformProfile] = {
                 "konnectivity": "t1.micro",
             },
             gpu_operator_chart="v26.3.1",
+            gpu_operator_mig_strategy="single",
+            # The profile covers v1.4 and v1.5, which still hard-code two nodes.
+            node_group_start_replicas=2,
+            rollout_surge_is_max_replicas=True,
+            autoscaler_knows_gpus=False,
         ),
+        port_list_filters=True,
     ),
 }
 

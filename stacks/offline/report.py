@@ -56,28 +56,31 @@ def _catalog_order(model: str) -> tuple[int, str]:
 
 
 def capacity_table(capacity: dict[str, dict[str, Any]]) -> str:
-    """The ``gpuCapacity`` stack output as a table, with totals (memory and TOPS at the most GPUs)."""
+    """The ``gpuCapacity`` stack output as a table, with totals (memory and TOPS at the most GPUs).
+
+    ``Node groups`` is min–max as the platform runs them; ``Peak`` adds the roll-out surge.
+    """
     header = (
-        f"  {'Model':<6} {'VMs':>4} {'Node groups':>12} {'Most':>5} "
+        f"  {'Model':<6} {'VMs':>4} {'Node groups':>12} {'Peak':>5} {'Most':>5} "
         f"{'GPU memory':>11} {'INT8 TOPS':>10} {'Quota':>6}"
     )
     lines = [header]
-    totals = {"vmGpus": 0, "min": 0, "max": 0, "gpus": 0, "memoryGB": 0, "int8Tops": 0}
+    totals = {"vmGpus": 0, "min": 0, "max": 0, "peak": 0, "gpus": 0, "memoryGB": 0, "int8Tops": 0}
     for model in sorted(capacity, key=_catalog_order):
         row = capacity[model]
         nodes = row["nodeGroupGpus"]
         quota = str(row["quota"]) if "quota" in row else "-"
         lines.append(
-            f"  {model:<6} {row['vmGpus']:>4} {_span(nodes['min'], nodes['max']):>12} {row['gpus']:>5} "
-            f"{row['memoryGB']:>8} GB {row['int8Tops']:>10} {quota:>6}"
+            f"  {model:<6} {row['vmGpus']:>4} {_span(nodes['min'], nodes['max']):>12} {nodes['peak']:>5} "
+            f"{row['gpus']:>5} {row['memoryGB']:>8} GB {row['int8Tops']:>10} {quota:>6}"
         )
         for key in ("vmGpus", "gpus", "memoryGB", "int8Tops"):
             totals[key] += row[key]
-        totals["min"] += nodes["min"]
-        totals["max"] += nodes["max"]
+        for key in ("min", "max", "peak"):
+            totals[key] += nodes[key]
     lines.append(
-        f"  {'Total':<6} {totals['vmGpus']:>4} {_span(totals['min'], totals['max']):>12} {totals['gpus']:>5} "
-        f"{totals['memoryGB']:>8} GB {totals['int8Tops']:>10}"
+        f"  {'Total':<6} {totals['vmGpus']:>4} {_span(totals['min'], totals['max']):>12} {totals['peak']:>5} "
+        f"{totals['gpus']:>5} {totals['memoryGB']:>8} GB {totals['int8Tops']:>10}"
     )
     return "\n".join(lines)
 
@@ -95,7 +98,18 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def clusters_table(clusters: dict[str, Any]) -> str:
     """The ``clusters`` stack output: node groups (nodes, GPUs min-max, sharing), then workloads."""
-    groups = [["Cluster", "Node group", "Instance type", "GPUs per node", "Nodes", "GPUs", "Sharing"]]
+    groups = [
+        [
+            "Cluster",
+            "Node group",
+            "Instance type",
+            "GPUs per node",
+            "Nodes (config)",
+            "Nodes (platform)",
+            "GPUs",
+            "Sharing",
+        ]
+    ]
     workloads = [
         ["Cluster", "Workload", "Kind", "Namespace", "GPU resource", "Pods x per pod", "Node groups"]
     ]
@@ -105,6 +119,7 @@ def clusters_table(clusters: dict[str, Any]) -> str:
             per_node = group["gpusPerNode"]
             count = sum(per_node.values())
             low, high = group["minReplicas"], group["maxReplicas"]
+            real = group["platformNodes"]
             gpus = ", ".join(
                 f"{n} {m}" for m, n in sorted(per_node.items(), key=lambda i: _catalog_order(i[0]))
             )
@@ -115,7 +130,8 @@ def clusters_table(clusters: dict[str, Any]) -> str:
                     group["instanceType"],
                     gpus or "-",
                     _span(low, high),
-                    _span(low * count, high * count) if count else "-",
+                    f"starts {real['start']}, {_span(low, real['max'])}, peak {real['peak']}",
+                    _span(low * count, real["peak"] * count) if count else "-",
                     group["sharing"] if count else "-",
                 ]
             )
