@@ -12,11 +12,9 @@ from components.builders.gpu_operator_values import values_override
 from components.builders.gpu_sharing import plan_sharing
 from components.builders.manifest import COZYSTACK_APPS, MANAGED_BY, Manifest
 from components.builders.node_group import build_node_group, effective_node_groups
+from components.builders.readiness import wait_for_ready
 from components.catalog.platform import KubernetesApp
 from components.models.cluster import Addons, GpuKubernetesClusterArgs
-
-READY_TIMEOUT_SECONDS = "2400"
-"""A new cluster (control plane, workers, add-ons) can take 20+ minutes: wait up to 40."""
 
 
 def _control_plane(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dict[str, Any]:
@@ -99,8 +97,5 @@ def build_kubernetes(
         namespace,
         dict(MANAGED_BY),
         {"spec": spec},
-        annotations={
-            "pulumi.com/waitFor": "condition=Ready",
-            "pulumi.com/timeoutSeconds": READY_TIMEOUT_SECONDS,
-        },
+        annotations=wait_for_ready("Kubernetes"),
     )

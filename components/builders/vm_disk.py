@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.builders.manifest import COZYSTACK_APPS, MANAGED_BY, Manifest
+from components.builders.readiness import wait_for_ready
 from components.models.vm import DataDisk, SystemDisk
 
 
@@ -26,4 +27,12 @@ def build_vm_disk(name: str, namespace: str, vm: str, disk: SystemDisk | DataDis
         "storageClass": disk.storage_class,
     }
     labels = {**MANAGED_BY, "hikube-gpu/vm": vm}
-    return Manifest(COZYSTACK_APPS, "VMDisk", name, namespace, labels, {"spec": spec})
+    return Manifest(
+        COZYSTACK_APPS,
+        "VMDisk",
+        name,
+        namespace,
+        labels,
+        {"spec": spec},
+        annotations=wait_for_ready("VMDisk"),
+    )
