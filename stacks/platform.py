@@ -11,14 +11,21 @@ from components.gpu_operator import GpuOperator
 from components.kubevirt_gpu_passthrough import KubeVirtGpuPassthrough
 from components.kubevirt_gpu_vm import KubeVirtGpuVirtualMachine
 from stacks.config import PlatformStack
+from stacks.credentials import kubeconfig_input
 
 PROVIDER_NAME = "host"
 
 
 def host_provider(stack: PlatformStack) -> k8s.Provider:
-    """An explicit provider for the host cluster; nothing relies on ambient defaults."""
-    kubeconfig = pulumi.Output.secret(stack.kubeconfig.get_secret_value()) if stack.kubeconfig else None
-    return k8s.Provider(PROVIDER_NAME, kubeconfig=kubeconfig, context=stack.platform.context)
+    """An explicit provider for the host cluster, with server-side apply, which the Node and
+    KubeVirt patches require. The credential is the stack's kubeconfig, else the ambient one
+    (``stacks.credentials``)."""
+    return k8s.Provider(
+        PROVIDER_NAME,
+        kubeconfig=kubeconfig_input(stack.kubeconfig),
+        context=stack.platform.context,
+        enable_server_side_apply=True,
+    )
 
 
 def deploy(stack: PlatformStack) -> None:

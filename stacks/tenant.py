@@ -12,18 +12,24 @@ from components.gpu_virtual_machine import GpuVirtualMachine
 from stacks.capacity import as_output, capacity
 from stacks.cluster_summary import summarize
 from stacks.config import TenantStack
+from stacks.credentials import kubeconfig_input
 
 PROVIDER_NAME = "tenant"
 
 
 def tenant_provider(stack: TenantStack) -> k8s.Provider:
-    """An explicit provider for the tenant namespace; nothing relies on ambient defaults."""
-    kubeconfig = pulumi.Output.secret(stack.kubeconfig.get_secret_value()) if stack.kubeconfig else None
+    """An explicit provider for the tenant namespace, with client-side apply.
+
+    Cozystack's apps API keeps no managedFields, so a forced server-side apply never removes
+    a key the program stops sending; a three-way merge patch sends it as null (P7). The
+    credential is the stack's kubeconfig, else the ambient one (``stacks.credentials``).
+    """
     return k8s.Provider(
         PROVIDER_NAME,
-        kubeconfig=kubeconfig,
+        kubeconfig=kubeconfig_input(stack.kubeconfig),
         context=stack.platform.context,
         namespace=stack.platform.namespace,
+        enable_server_side_apply=False,
     )
 
 

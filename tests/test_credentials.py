@@ -1,0 +1,120 @@
+"""Which credential the stack's providers use, and how they apply objects (docs/deploying.md).
+
+Previews and drift checks run with a read-only kubeconfig, `pulumi up` with the write one.
+pulumi-kubernetes diffs every provider input (``DiffConfig``; equal inputs give DIFF_NONE), so
+switching credentials must not change what the provider is registered with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster_stacks import cluster_stack
+from helpers import base_config, run_config
+from platform_stacks import platform_stack
+
+from stacks.offline.engine import SECRET_MASK, OfflineRun, Registered
+
+PROVIDER = "pulumi:providers:kubernetes"
+STACKS = {"tenant": "tenant", "platform": "host"}  # stack kind -> its provider
+SSA_ENV = "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY"  # the SDK's default for enableServerSideApply
+
+
+def config_of(kind: str) -> dict[str, Any]:
+    return base_config() if kind == "tenant" else platform_stack("mixed")
+
+
+def provider(run: OfflineRun, name: str) -> Registered:
+    assert run.failure is None, run.failure
+    return next(r for r in run.resources if r.type == PROVIDER and r.name == name)
+
+
+def kubeconfig_file(path: Path, user: str) -> Path:
+    """A kubeconfig for the same cluster as every other one here, with ``user``'s token."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: hikube\n"
+        "clusters: [{name: hikube, cluster: {server: 'https://api.hikube.example:6443'}}]\n"
+        "contexts: [{name: hikube, context: {cluster: hikube, user: u}}]\n"
+        f"users: [{{name: u, user: {{token: {user}-token}}}}]\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("kind", sorted(STACKS))
+def test_without_a_stack_kubeconfig_the_provider_is_registered_with_the_ambient_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """``""``: the provider loads KUBECONFIG when it starts. Not the path the SDK would record."""
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig_file(tmp_path / "kube" / "config", "write")))
+    inputs = provider(run_config(tmp_path, config_of(kind)), STACKS[kind]).inputs
+    assert inputs["kubeconfig"] == ""
+
+
+@pytest.mark.parametrize("kind", sorted(STACKS))
+def test_switching_between_the_read_only_and_the_write_credential_leaves_the_provider_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """CI previews with its read-only file, a person runs `up` with the write one: equal inputs,
+    so the provider is neither replaced nor updated, and nothing under it moves."""
+    registered = []
+    for user, path in (("readonly", "runner-temp/readonly.kubeconfig"), ("write", "home/.kube/config")):
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig_file(tmp_path / path, user)))
+        registered.append(provider(run_config(tmp_path / user, config_of(kind)), STACKS[kind]))
+    readonly, write = registered
+    assert readonly.inputs == write.inputs
+    assert readonly.urn == write.urn
+
+
+@pytest.mark.parametrize("kind", sorted(STACKS))
+def test_a_stack_kubeconfig_stays_a_secret_and_wins_over_kubeconfig(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig_file(tmp_path / "kube" / "config", "ambient")))
+    config = {**config_of(kind), "kubeconfig": kubeconfig_file(tmp_path / "own", "own").read_text()}
+    registered = provider(run_config(tmp_path, config), STACKS[kind])
+    assert registered.inputs["kubeconfig"] == SECRET_MASK  # registered as a Pulumi secret
+
+
+@pytest.mark.parametrize("ambient", ["true", "false"])
+def test_the_tenant_provider_applies_client_side_and_the_host_provider_server_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ambient: str
+) -> None:
+    """Whatever PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY says: Cozystack apps get a three-way merge
+    patch (removed keys sent as null, P7); the host's Node/KubeVirt patches need server-side apply."""
+    monkeypatch.setenv(SSA_ENV, ambient)
+    tenant = provider(run_config(tmp_path / "tenant", config_of("tenant")), "tenant")
+    host = provider(run_config(tmp_path / "platform", config_of("platform")), "host")
+    assert tenant.inputs["enableServerSideApply"] == "false"
+    assert host.inputs["enableServerSideApply"] == "true"
+
+
+def under(run: OfflineRun, registered: Registered) -> list[Registered]:
+    return [r for r in run.custom_resources() if r.provider.startswith(registered.urn + "::")]
+
+
+def test_nothing_the_tenant_provider_manages_is_a_patch(tmp_path: Path) -> None:
+    """Patch resources refuse client-side apply; the tenant provider serves Cozystack apps and
+    the read of each cluster's admin kubeconfig Secret only."""
+    config = cluster_stack()
+    config["vms"] = base_config()["vms"]
+    run = run_config(tmp_path, config)
+    served = under(run, provider(run, "tenant"))
+    managed = {r.type for r in served if not r.read}
+    assert managed >= {
+        "kubernetes:apps.cozystack.io/v1alpha1:VMInstance",
+        "kubernetes:apps.cozystack.io/v1alpha1:Kubernetes",
+    }
+    assert all(t.startswith("kubernetes:apps.cozystack.io/") for t in managed), managed
+    assert {r.type for r in served if r.read} == {"kubernetes:core/v1:Secret"}
+
+
+def test_the_host_patches_go_through_the_server_side_apply_provider(tmp_path: Path) -> None:
+    run = run_config(tmp_path, config_of("platform"))
+    host = provider(run, "host")
+    patches = [r for r in run.custom_resources() if r.type.endswith("Patch")]
+    assert "kubernetes:core/v1:NodePatch" in {r.type for r in patches}
+    assert all(r in under(run, host) for r in patches)
+    assert host.inputs["enableServerSideApply"] == "true"
