@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +131,113 @@ def test_real_previews_need_the_backend_secret() -> None:
         condition = load(workflow)["jobs"][job]["if"]
         assert "needs.stacks.outputs.backend == 'true'" in condition
         assert "needs.stacks.outputs.stacks != '[]'" in condition
+
+
+# --- cluster credentials (docs/deploying.md) ------------------------------------------------------
+
+READ_ONLY_SECRET = "KUBECONFIG_READONLY"
+BACKEND_SECRETS = {
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+}
+CLUSTER_JOBS = [("preview.yml", "pulumi-preview"), ("drift.yml", "drift")]
+SECRET_NAME = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def secrets_in(node: Any) -> set[str]:
+    """The repository secrets an expression anywhere in ``node`` reads; fails on indirect reads."""
+    text = yaml.safe_dump(node)
+    squeezed = text.replace(" ", "")
+    for indirect in ("secrets[", "toJSON(secrets)", "tojson(secrets)", "secrets:inherit"):
+        assert indirect not in squeezed, f"{indirect!r} would hand every secret to the job"
+    return set(SECRET_NAME.findall(text))
+
+
+def step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in job["steps"] if s.get("name") == name)
+    return found
+
+
+def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+
+
+@pytest.mark.parametrize(("workflow", "job"), CLUSTER_JOBS)
+def test_preview_and_drift_see_the_read_only_credential_and_no_other(workflow: str, job: str) -> None:
+    document = load(workflow)
+    assert secrets_in(document["jobs"][job]) == BACKEND_SECRETS | {READ_ONLY_SECRET}
+    assert not secrets_in({k: v for k, v in document.items() if k != "jobs"})  # no workflow-level env
+    steps = document["jobs"][job]["steps"]
+    credential = steps.index(step(document["jobs"][job], "Use the read-only cluster credential"))
+    guard = steps.index(step(document["jobs"][job], "Refuse a kubeconfig in the stack's config"))
+    (action,) = pulumi_steps(document["jobs"][job])
+    assert guard < credential < steps.index(action)
+    assert action["with"]["command"] == "preview"
+    assert "KUBECONFIG" not in yaml.safe_dump(action)  # the action keeps the exported one
+
+
+def test_no_workflow_holds_a_cluster_credential_that_can_write() -> None:
+    """`pulumi up` is left to people; every cluster secret a workflow names is the read-only one."""
+    for path in WORKFLOWS:
+        document = yaml.safe_load(path.read_text())
+        names = secrets_in(document)
+        assert {n for n in names if "KUBE" in n.upper()} <= {READ_ONLY_SECRET}, path.name
+        for job in document["jobs"].values():
+            assert [s["with"]["command"] for s in pulumi_steps(job)] in ([], ["preview"]), path.name
+
+
+def run_step(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("workflow", "job"), CLUSTER_JOBS)
+def test_the_read_only_kubeconfig_is_written_outside_the_checkout_and_exported(
+    tmp_path: Path, workflow: str, job: str
+) -> None:
+    script = step(load(workflow)["jobs"][job], "Use the read-only cluster credential")["run"]
+    kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: ci, user: {token: read-only}}]"
+    github_env = tmp_path / "github_env"
+    result = run_step(
+        script,
+        tmp_path,
+        KUBECONFIG_READONLY=kubeconfig,
+        RUNNER_TEMP=str(tmp_path),
+        GITHUB_ENV=str(github_env),
+    )
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "readonly.kubeconfig"
+    assert written.read_text() == kubeconfig + "\n"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert github_env.read_text() == f"KUBECONFIG={written}\n"
+    missing = run_step(
+        script, tmp_path, KUBECONFIG_READONLY="", RUNNER_TEMP=str(tmp_path), GITHUB_ENV=str(github_env)
+    )
+    assert missing.returncode == 1
+    assert f"::error::the secret {READ_ONLY_SECRET} is not set" in missing.stdout
+
+
+@pytest.mark.parametrize(("workflow", "job"), CLUSTER_JOBS)
+@pytest.mark.parametrize("key", ["hikube-gpu:kubeconfig", "kubernetes:kubeconfig"])
+def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
+    tmp_path: Path, workflow: str, job: str, key: str
+) -> None:
+    """CI can decrypt the stack's secrets: a kubeconfig there would be a write credential in CI."""
+    script = step(load(workflow)["jobs"][job], "Refuse a kubeconfig in the stack's config")["run"]
+    script = script.replace(".venv/bin/python", sys.executable)
+    config = {"hikube-gpu:platform": {"namespace": "tenant-acme"}}
+    (tmp_path / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
+    assert run_step(script, tmp_path, STACK="eu.acme").returncode == 0
+    config[key] = {"secure": "v1:AAAA"}
+    (tmp_path / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
+    refused = run_step(script, tmp_path, STACK="eu.acme")
+    assert refused.returncode == 1
+    assert f"::error::Pulumi.eu.acme.yaml sets {key}" in refused.stderr
