@@ -7,14 +7,21 @@ switching credentials must not change what the provider is registered with.
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
+import yaml
 from cluster_stacks import cluster_stack
+from conformance import KUBERNETES_VERSION
 from helpers import base_config, run_config
 from platform_stacks import platform_stack
 
+from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.engine import SECRET_MASK, OfflineRun, Registered
 
 PROVIDER = "pulumi:providers:kubernetes"
@@ -118,3 +125,125 @@ def test_the_host_patches_go_through_the_server_side_apply_provider(tmp_path: Pa
     assert "kubernetes:core/v1:NodePatch" in {r.type for r in patches}
     assert all(r in under(run, host) for r in patches)
     assert host.inputs["enableServerSideApply"] == "true"
+
+
+# --- the read-only RBAC and its kubeconfig (deploy/rbac) -----------------------------------------
+
+RBAC = PROJECT_DIR / "deploy" / "rbac"
+READ_VERBS = {"get", "list", "watch"}
+
+
+def manifest(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((RBAC / name).read_text()) if d]
+
+
+@pytest.mark.parametrize("name", ["tenant-preview-readonly.yaml", "host-preview-readonly.yaml"])
+def test_the_preview_roles_only_read(name: str) -> None:
+    documents = manifest(name)
+    for document in documents:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    roles = {(d["kind"], d["metadata"]["name"]): d for d in documents if d["kind"] in ("Role", "ClusterRole")}
+    for role in roles.values():
+        for rule in role["rules"]:
+            assert set(rule["verbs"]) <= READ_VERBS, (role["metadata"]["name"], rule)
+    accounts = {
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in documents
+        if d["kind"] == "ServiceAccount"
+    }
+    for binding in (d for d in documents if d["kind"] in ("RoleBinding", "ClusterRoleBinding")):
+        ref = binding["roleRef"]
+        assert (ref["kind"], ref["name"]) in roles or ref == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "view",  # Kubernetes' built-in read-only role (no Secrets)
+        }
+        assert {(s["namespace"], s["name"]) for s in binding["subjects"]} <= accounts
+    (token,) = [d for d in documents if d.get("type") == "kubernetes.io/service-account-token"]
+    account = token["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+    assert (token["metadata"]["namespace"], account) in accounts
+    assert token["metadata"]["name"] == f"{account}-token"  # what mint-kubeconfig.sh reads
+
+
+def test_the_tenant_role_reads_the_apps_and_exactly_the_secrets_the_program_reads(tmp_path: Path) -> None:
+    (role,) = [d for d in manifest("tenant-preview-readonly.yaml") if d["kind"] == "Role"]
+    namespace = role["metadata"]["namespace"]
+    rules = {tuple(r["apiGroups"]): r for r in role["rules"]}
+    assert rules[("apps.cozystack.io",)]["resources"] == ["*"]
+    secrets = rules[("",)]
+    assert secrets["resources"] == ["secrets"]
+    assert secrets["verbs"] == ["get"]
+    config = cluster_stack()
+    config["platform"]["namespace"] = namespace
+    config["clusters"] = {"example": next(iter(config["clusters"].values()))}
+    run = run_config(tmp_path, config)
+    assert run.failure is None, run.failure
+    read = {r.inputs["id"] for r in run.resources if r.read and r.type == "kubernetes:core/v1:Secret"}
+    assert read == {f"{namespace}/{name}" for name in secrets["resourceNames"]}
+
+
+FAKE_KUBECTL = """#!/usr/bin/env bash
+echo "$*" >> "$KUBECTL_LOG"
+case "$*" in
+  "--namespace tenant-acme get secret hikube-gpu-preview-token -o jsonpath={.data.token}") printf %s "$TOKEN_B64" ;;
+  *"jsonpath={.clusters[0].cluster.server}") printf %s https://api.hikube.example:6443 ;;
+  *"jsonpath={.clusters[0].cluster.certificate-authority-data}") printf %s "$CA" ;;
+  *) echo "unexpected: $*" >&2; exit 3 ;;
+esac
+"""
+
+
+def mint(tmp_path: Path, *args: str, ca: str = "Q0EtZGF0YQ==", token: str = "read-only-token") -> Any:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "kubectl").write_text(FAKE_KUBECTL)
+    (bin_dir / "kubectl").chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "KUBECTL_LOG": str(tmp_path / "kubectl.log"),
+        "TOKEN_B64": base64.b64encode(token.encode()).decode(),
+        "CA": ca,
+    }
+    return subprocess.run(
+        ["bash", str(RBAC / "mint-kubeconfig.sh"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_minted_kubeconfig_holds_the_service_account_token_for_the_same_server(tmp_path: Path) -> None:
+    result = mint(tmp_path, "tenant-acme", "hikube-gpu-preview", "hikube-acme")
+    assert result.returncode == 0, result.stderr
+    kubeconfig = yaml.safe_load(result.stdout)
+    assert kubeconfig["current-context"] == "hikube-acme"
+    assert kubeconfig["clusters"] == [
+        {
+            "name": "hikube-acme",
+            "cluster": {
+                "server": "https://api.hikube.example:6443",
+                "certificate-authority-data": "Q0EtZGF0YQ==",
+            },
+        }
+    ]
+    assert kubeconfig["contexts"][0]["context"] == {
+        "cluster": "hikube-acme",
+        "user": "hikube-acme",
+        "namespace": "tenant-acme",
+    }
+    assert kubeconfig["users"] == [{"name": "hikube-acme", "user": {"token": "read-only-token"}}]
+    calls = (tmp_path / "kubectl.log").read_text().splitlines()
+    assert all(c.startswith(("--namespace tenant-acme get secret ", "config view ")) for c in calls), calls
+
+
+def test_mint_leaves_out_an_empty_ca_and_refuses_a_missing_token(tmp_path: Path) -> None:
+    public_ca = mint(tmp_path, "tenant-acme", ca="")
+    assert public_ca.returncode == 0, public_ca.stderr
+    assert yaml.safe_load(public_ca.stdout)["clusters"][0]["cluster"] == {
+        "server": "https://api.hikube.example:6443"
+    }
+    no_token = mint(tmp_path, "tenant-acme", token="")
+    assert no_token.returncode == 1
+    assert "has no token" in no_token.stderr
+    assert no_token.stdout == ""
