@@ -13,7 +13,7 @@ from components.builders.vm_instance import build_vm_instance
 from components.builders.workload import build_workload
 from components.catalog.platform import PROFILES
 from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun
+from stacks.offline.engine import OfflineRun, mask
 from stacks.offline.render import render
 from stacks.offline.report import preview_text
 from stacks.validate import validate
@@ -97,8 +97,8 @@ def test_components_register_exactly_what_builders_return(dev: OfflineRun) -> No
     registered = objects(dev)
     for name, args in stack.vms.items():
         expected = build_vm_instance(name, namespace, args).as_dict()
-        expected["spec"]["sshKeys"] = "[secret]"
-        expected["spec"]["cloudInit"] = "[secret]"
+        for key in ("sshKeys", "cloudInit"):  # registered as secrets, masked in their shape
+            expected["spec"][key] = mask(expected["spec"][key])
         assert registered[f"VMInstance/{name}"] == expected
         disk = build_vm_disk(f"{name}-system", namespace, name, args.disk).as_dict()
         assert registered[f"VMDisk/{name}-system"] == disk
@@ -135,4 +135,4 @@ def test_secrets_never_reach_rendered_output(dev: OfflineRun, tmp_path: Path) ->
     assert ssh_key_body not in output
     assert "python3-venv" not in output  # from the user's cloud-init
     assert "ubuntu-drivers" not in output  # from the generated cloud-init
-    assert output.count("sshKeys: '[secret]'") == 2
+    assert output.count("sshKeys:\n  - '[secret]'\n") == 2  # one masked entry per key

@@ -81,7 +81,7 @@ def test_secret_values_never_reach_output(tmp_path: Path, kind: str) -> None:
 def test_secret_fields_are_registered_as_pulumi_secrets(tmp_path: Path) -> None:
     run = run_config(tmp_path, _secret_stacks()["tenant"])
     by_name = {r.name: r for r in run.resources}
-    assert by_name["a-instance"].inputs["spec"]["sshKeys"] == "[secret]"
+    assert by_name["a-instance"].inputs["spec"]["sshKeys"] == ["[secret]"]
     assert by_name["a-instance"].inputs["spec"]["cloudInit"] == "[secret]"
     assert by_name["tenant"].inputs["kubeconfig"] == "[secret]"
 

@@ -20,14 +20,10 @@ from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun, Registered
 from stacks.offline.render import render
 from stacks.offline.report import preview_text
+from tests.conformance import CHART_VALUES
 from tests.helpers import reference, run_config
 from tests.platform_stacks import MODES, platform_stack
 
-CHART_VALUES = {
-    "v25.10.1": ("gpu-operator", "values-v25.10.1.yaml"),
-    "v26.3.1": ("cozystack", "main", "system", "gpu-operator", "upstream-chart-values.yaml"),
-    "v26.7.0": ("gpu-operator", "values-v26.7.0.yaml"),
-}
 FREE_FORM = (("devicePlugin", "config", "data"), ("migManager", "config", "data"))
 
 
@@ -328,7 +324,7 @@ def test_raw_vm_uses_an_instancetype_and_no_cpu_or_memory(tmp_path: Path) -> Non
 def test_raw_vm_cloud_init_is_a_secret_and_waits_for_the_kubevirt_patch(tmp_path: Path) -> None:
     run = _run(tmp_path, platform_stack("mixed"))
     secret = by_type(run, ":Secret")["render-cloud-init"]
-    assert secret.inputs["stringData"] == "[secret]"
+    assert secret.inputs["stringData"] == {"userdata": "[secret]"}
     vm = by_type(run, ":VirtualMachine")["render-vm"]
     patch = next(r for r in run.resources if r.type.endswith(":KubeVirtPatch"))
     assert {secret.urn, patch.urn} <= set(vm.dependencies)  # depending on a component = on its children

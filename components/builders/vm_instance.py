@@ -12,6 +12,9 @@ from components.catalog.gpus import GPU_MODELS
 from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
 
 DEFAULT_EXTERNAL_PORTS = [22]
+SECRET_FIELDS = ("cloudInit", "sshKeys")
+"""Spec fields registered as Pulumi secrets when they hold something; empty, they stay plain
+(``[]`` and ``""``, the chart's defaults), so a rendered VM without keys shows no secret."""
 
 
 def gpu_entries(gpus: dict[Any, int]) -> list[dict[str, str]]:
@@ -62,5 +65,5 @@ def build_vm_instance(name: str, namespace: str, vm: GpuVirtualMachineArgs) -> M
         namespace,
         dict(MANAGED_BY),
         {"spec": spec},
-        secret_paths=(("spec", "sshKeys"), ("spec", "cloudInit")),
+        secret_paths=tuple(("spec", key) for key in SECRET_FIELDS if spec[key]),
     )

@@ -1,8 +1,9 @@
 """Run the real Pulumi program in-process under Pulumi's mock runtime and record everything.
 
 Each run happens in a fresh ``contextvars`` context, so runs are independent of each
-other. Secret values are replaced by ``[secret]`` while recording: nothing downstream of
-the engine (tree, rendered files, logs) ever sees them.
+other. Secret values are masked while recording (``mask``: strings become ``[secret]``,
+lists and maps keep their shape): nothing downstream of the engine (tree, rendered files,
+logs) ever sees them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Registered:
     inputs: dict[str, Any]
     read: bool = False
     """An existing object the program reads (``Resource.get``), not one it manages."""
+    masked: tuple[str, ...] = ()
+    """Paths of the secret values masked in ``inputs`` (``spec.sshKeys``), sorted."""
 
 
 @dataclass
@@ -59,37 +62,73 @@ class OfflineRun:
         return [r for r in self.resources if r.custom]
 
 
-def plain(value: Any) -> Any:
-    """A protobuf value as plain Python, secrets masked, unknowns marked."""
+def plain(value: Any, masked: list[str] | None = None, path: str = "") -> Any:
+    """A protobuf value as plain Python, secrets masked (see ``mask``), unknowns marked.
+
+    The path of each masked secret (``spec.sshKeys``, ``stringData``) is appended to
+    ``masked`` when given.
+    """
     if isinstance(value, struct_pb2.Struct):
-        return _plain_struct(value)
+        return _plain_struct(value, masked, path)
     if isinstance(value, struct_pb2.ListValue):
-        return [plain(item) for item in value.values]
+        return [plain(item, masked, f"{path}[{i}]") for i, item in enumerate(value.values)]
     if isinstance(value, struct_pb2.Value):
-        return _plain_value(value)
+        return _plain_value(value, masked, path)
     return value
 
 
-def _plain_struct(value: Any) -> Any:
+def mask(value: Any) -> Any:
+    """A secret value with its JSON type and shape kept, so a rendered file stays valid.
+
+    A string becomes ``[secret]``; a list keeps its length and a map its keys (keys name
+    fields, they are not secret), each element masked; ``null`` stays ``null``. A number
+    becomes ``0`` and a bool ``false``: no in-band marker fits those types, so the masked
+    paths are listed apart (``Registered.masked``, the ``# masked secrets:`` line of a
+    rendered file), and a zero there is never mistaken for the real value.
+    """
+    if isinstance(value, dict):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask(item) for item in value]
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return 0
+    return None if value is None else SECRET_MASK
+
+
+def _secret(value: Any, masked: list[str] | None, path: str) -> Any:
+    if masked is not None:
+        masked.append(path)
+    return mask(plain(value))
+
+
+def _plain_struct(value: Any, masked: list[str] | None, path: str) -> Any:
     sig = value.fields.get(rpc._special_sig_key)
     if sig is None:
-        return {key: plain(item) for key, item in value.fields.items()}
+        return {key: plain(item, masked, _join(path, key)) for key, item in value.fields.items()}
     kind = sig.string_value
     if kind == rpc._special_secret_sig:
-        return SECRET_MASK
+        return _secret(value.fields["value"], masked, path)
     if kind == rpc._special_output_value_sig:
+        known = value.fields.get("value")
         if "secret" in value.fields and value.fields["secret"].bool_value:
-            return SECRET_MASK
-        return plain(value.fields["value"]) if "value" in value.fields else UNKNOWN_MASK
+            # an unknown secret has no shape to keep: it masks as a string
+            return _secret(SECRET_MASK if known is None else known, masked, path)
+        return UNKNOWN_MASK if known is None else plain(known, masked, path)
     if kind == rpc._special_resource_sig:
         return plain(value.fields["urn"])
-    return {key: plain(item) for key, item in value.fields.items()}
+    return {key: plain(item, masked, _join(path, key)) for key, item in value.fields.items()}
 
 
-def _plain_value(value: Any) -> Any:
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _plain_value(value: Any, masked: list[str] | None, path: str) -> Any:
     kind = value.WhichOneof("kind")
     if kind in ("struct_value", "list_value"):
-        return plain(getattr(value, kind))
+        return plain(getattr(value, kind), masked, path)
     if kind == "string_value":
         return UNKNOWN_MASK if value.string_value == rpc.UNKNOWN else value.string_value
     if kind == "number_value":
@@ -151,12 +190,15 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         register = super().RegisterResource
         response = self._in_thread_loop(lambda: register(request))  # type: ignore[no-untyped-call]
+        masked: list[str] = []
+        inputs = plain(request.object, masked)
         self._record(
             request,
             response.urn,
             custom=request.custom,
             protect=bool(request.protect),
-            inputs=plain(request.object),
+            inputs=inputs,
+            masked=tuple(sorted(masked)),
         )
         return response
 

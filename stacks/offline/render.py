@@ -101,6 +101,8 @@ def documents(resource: Registered) -> list[tuple[Path, str]]:
     header = [f"# urn: {resource.urn}"]
     if resource.protect:
         header.append("# protect: true (pulumi refuses to delete it)")
+    if resource.masked:  # engine.mask: same type and shape, values hidden
+        header.append(f"# masked secrets: {', '.join(resource.masked)}")
     cluster = target_cluster(resource)
     if resource.type == HELM_RELEASE:
         header.append("# a pulumi helm.v3.Release, shown as the Flux objects that install the same chart")
