@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from components.catalog.gpus import GPU_MODELS, GpuModelName
 from components.catalog.platform import PROFILES
 from stacks.config import TenantStack
@@ -61,8 +63,9 @@ def capacity(stack: TenantStack) -> list[CapacityRow]:
     return rows
 
 
-def as_output(rows: list[CapacityRow]) -> dict[str, dict[str, Any]]:
-    """The ``gpuCapacity`` stack output."""
+def as_output(rows: list[CapacityRow], secret_quota: bool = False) -> dict[str, dict[str, Any]]:
+    """The ``gpuCapacity`` stack output; a quota stored as a secret is exported as a Pulumi
+    secret, with ``quotaSecret: true`` so that tables can say so."""
     out = {}
     for row in rows:
         entry: dict[str, Any] = {
@@ -73,6 +76,8 @@ def as_output(rows: list[CapacityRow]) -> dict[str, dict[str, Any]]:
             "int8Tops": row.int8_tops,
         }
         if row.quota is not None:
-            entry["quota"] = row.quota
+            entry["quota"] = pulumi.Output.secret(row.quota) if secret_quota else row.quota
+            if secret_quota:
+                entry["quotaSecret"] = True
         out[row.model] = entry
     return out

@@ -6,17 +6,39 @@ import pulumi
 
 from stacks import platform, tenant
 from stacks.config import TenantStack
-from stacks.pulumi_config import read_ambient_kubernetes, read_stack_config, with_ambient_defaults
-from stacks.validate import validate
+from stacks.problems import ConfigError
+from stacks.pulumi_config import (
+    read_ambient_kubernetes,
+    read_secrets,
+    read_stack_config,
+    with_ambient_defaults,
+)
+from stacks.secrets import Prepared, prepare, redact
+from stacks.validate import ValidStack, validate
+
+
+def _validate(prepared: Prepared) -> ValidStack:
+    """Validate, with refused secrets reported instead of what their stand-ins caused."""
+    refused = {p.path for p in prepared.refused}
+    try:
+        valid = validate(prepared.raw)
+    except ConfigError as error:
+        problems = [p for p in error.problems if p.path not in refused] + prepared.refused
+        raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
+    if prepared.refused:
+        raise ConfigError(redact(prepared.refused + valid.warnings + prepared.warnings, prepared.hidden))
+    return valid
 
 
 def main() -> None:
     """Validate the whole config before registering anything; warnings go to Pulumi's log."""
-    raw = with_ambient_defaults(read_stack_config(), read_ambient_kubernetes())
-    valid = validate(raw)  # raises ConfigError (a clean RunError) listing every problem
-    for warning in valid.warnings:
+    raw = read_stack_config()
+    prepared = prepare(raw, read_secrets(raw))
+    prepared.raw = with_ambient_defaults(prepared.raw, read_ambient_kubernetes())
+    valid = _validate(prepared)  # raises ConfigError (a clean RunError) listing every problem
+    for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
     if isinstance(valid.stack, TenantStack):
-        tenant.deploy(valid.stack)
+        tenant.deploy(valid.stack, secret_quota=prepared.secret_quota)
     else:
         platform.deploy(valid.stack)

@@ -1,12 +1,24 @@
-"""Read the stack's ``hikube-gpu:*`` config from the Pulumi runtime as one plain dict."""
+"""Read the stack's ``hikube-gpu:*`` config, and which of its values are secrets.
+
+Values come through Pulumi's public API (``pulumi.Config``, ``pulumi.runtime.is_config_secret``).
+The Pulumi CLI decrypts the config and tells the program only which TOP-LEVEL keys are
+secret or contain a secret (``PULUMI_CONFIG_SECRET_KEYS``); ``secret_leaves`` narrows that
+down to the values that are secrets (see ``docs/secrets.md``).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.models.vm import ENCRYPTED_PLACEHOLDER
+from stacks.offline.stack_file import Leaf, StackFileError, secure_leaves
 from stacks.problems import NAMESPACE
 
 # Keys whose values are text even when they look like JSON (a kubeconfig may be JSON).
@@ -15,7 +27,15 @@ AMBIENT_KEYS = ("kubeconfig", "context", "namespace")
 
 
 def _all_keys() -> set[str]:
-    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    """Every config key the program was given.
+
+    Pulumi has no public call that lists config keys. The CLI's keys are in the public
+    ``get_config_env()`` (``PULUMI_CONFIG``); programs run by the Automation API inline, and
+    the offline engine, set them with ``set_all_config``, which only fills the runtime's
+    ``CONFIG`` context variable: reading it is the least private way to see those keys
+    (a typo such as ``hikube-gpu:vm`` must be reported, not ignored).
+    """
+    return set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get())
 
 
 def decode(key: str, value: Any) -> Any:
@@ -32,19 +52,21 @@ def decode(key: str, value: Any) -> Any:
 
 def read_stack_config() -> dict[str, Any]:
     """Every ``hikube-gpu:<key>`` as ``{key: value}`` (unknown keys included, for validation)."""
+    config = pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
     for full_key in sorted(_all_keys()):
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE and key:
-            raw[key] = decode(key, runtime_config.get_config(full_key))
+            raw[key] = decode(key, config.get(key))
     return raw
 
 
 def read_ambient_kubernetes() -> dict[str, str]:
     """The ``kubernetes:kubeconfig|context|namespace`` provider config, where set."""
+    config = pulumi.Config("kubernetes")
     ambient = {}
     for key in AMBIENT_KEYS:
-        value = runtime_config.get_config(f"kubernetes:{key}")
+        value = config.get(key)
         if isinstance(value, str) and value:
             ambient[key] = value
     return ambient
@@ -64,3 +86,73 @@ def with_ambient_defaults(raw: dict[str, Any], ambient: dict[str, str]) -> dict[
     if "kubeconfig" in ambient and "kubeconfig" not in merged:
         merged["kubeconfig"] = ambient["kubeconfig"]
     return merged
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The secret values of a stack's config, by path from the key: ``("vms", "a", "sshKeys", 0)``."""
+
+    leaves: frozenset[Leaf]
+    inferred: frozenset[str] = frozenset()
+    """Secret keys whose secret values are not known exactly: every value of them counts."""
+
+
+def leaves(value: Any, at: Leaf = ()) -> Iterator[tuple[Leaf, Any]]:
+    """Every scalar in ``value`` with its path (a scalar is its own leaf at ``at``)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, (*at, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, (*at, index))
+    else:
+        yield at, value
+
+
+FileLeaves = Callable[[], dict[str, list[Leaf]] | None]
+
+
+def secret_leaves(raw: dict[str, Any], is_secret: Callable[[str], bool], file_leaves: FileLeaves) -> Secrets:
+    """Which values of ``raw`` are secrets, given which top-level keys are.
+
+    Exact when the offline reader left ``[encrypted]`` placeholders (each stands for one
+    ``secure:`` value), or when the stack file's ``secure:`` markers fit the value; else
+    every value of the key counts as a secret and the key is reported as ``inferred``.
+    """
+    exact: set[Leaf] = set()
+    inferred: set[str] = set()
+    markers: dict[str, list[Leaf]] | None = None
+    for key in sorted(raw):
+        if not is_secret(f"{NAMESPACE}:{key}"):
+            continue
+        found = dict(leaves(raw[key], (key,)))
+        placeholders = {path for path, value in found.items() if value == ENCRYPTED_PLACEHOLDER}
+        if placeholders:
+            exact |= placeholders
+            continue
+        if markers is None:
+            markers = file_leaves() or {}
+        marked = {(key, *leaf) for leaf in markers.get(f"{NAMESPACE}:{key}", [])}
+        if marked and marked <= set(found):
+            exact |= marked
+        else:
+            exact |= set(found)
+            inferred.add(key)
+    return Secrets(frozenset(exact), frozenset(inferred))
+
+
+def stack_file_leaves() -> dict[str, list[Leaf]] | None:
+    """The ``secure:`` leaves of the running stack's ``Pulumi.<stack>.yaml``, or None when the
+    project folder or the file cannot be found (e.g. ``pulumi up --config-file``)."""
+    root = pulumi.runtime.get_root_directory()
+    if not root:
+        return None
+    try:
+        return secure_leaves(Path(root), pulumi.get_stack())
+    except StackFileError:
+        return None
+
+
+def read_secrets(raw: dict[str, Any]) -> Secrets:
+    """The secret values of ``raw`` as the running program was given it."""
+    return secret_leaves(raw, pulumi.runtime.is_config_secret, stack_file_leaves)

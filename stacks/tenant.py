@@ -33,8 +33,9 @@ def tenant_provider(stack: TenantStack) -> k8s.Provider:
     )
 
 
-def deploy(stack: TenantStack) -> None:
-    """Register every resource of a validated tenant stack and export its outputs."""
+def deploy(stack: TenantStack, secret_quota: bool = False) -> None:
+    """Register every resource of a validated tenant stack and export its outputs
+    (``secret_quota``: the quota was stored as a secret; its output is one too)."""
     namespace = stack.platform.namespace
     if namespace is None:  # rules reject this before deploy runs
         raise ValueError("tenant namespace missing")
@@ -59,4 +60,4 @@ def deploy(stack: TenantStack) -> None:
     for name in sorted(stack.clusters):
         GpuKubernetesCluster(name, stack.clusters[name], namespace=namespace, provider=provider, app=app)
     pulumi.export("clusters", {name: summarize(c, name, app) for name, c in sorted(stack.clusters.items())})
-    pulumi.export("gpuCapacity", as_output(capacity(stack)))
+    pulumi.export("gpuCapacity", as_output(capacity(stack), secret_quota))

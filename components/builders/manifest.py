@@ -8,10 +8,13 @@ from typing import Any
 COZYSTACK_APPS = "apps.cozystack.io/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "hikube-gpu"}
 
+SecretPath = tuple[str | int, ...]
+
 
 @dataclass(frozen=True)
 class Manifest:
-    """A Kubernetes object. ``secret_paths`` name the fields to register as Pulumi secrets;
+    """A Kubernetes object. ``secret_paths`` name the fields to register as Pulumi secrets,
+    as keys from ``body`` down, list positions as ints (``("spec", "env", 0, "value")``);
     an empty ``namespace`` means a cluster-scoped object."""
 
     api_version: str
@@ -21,7 +24,7 @@ class Manifest:
     labels: dict[str, str]
     body: dict[str, Any]
     """Everything besides apiVersion, kind and metadata (for a Cozystack app: ``{"spec": …}``)."""
-    secret_paths: tuple[tuple[str, ...], ...] = field(default=())
+    secret_paths: tuple[SecretPath, ...] = field(default=())
     annotations: dict[str, str] = field(default_factory=dict)
 
     @property

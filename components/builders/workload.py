@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import SecretStr
+
 from components.builders.manifest import MANAGED_BY, Manifest
 from components.builders.placement import demand, scheduling
 from components.models.cluster import GpuKubernetesClusterArgs
-from components.models.workload import DEFAULT_USER, GpuWorkloadArgs
+from components.models.workload import DEFAULT_USER, GpuWorkloadArgs, reveal
 
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 ROLLOUT_TIMEOUT_SECONDS = "1800"
@@ -46,9 +48,9 @@ def _container(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorklo
     if workload.command:
         container["command"] = list(workload.command)
     if workload.args:
-        container["args"] = list(workload.args)
+        container["args"] = [reveal(arg) for arg in workload.args]
     if workload.env:
-        container["env"] = [{"name": k, "value": workload.env[k]} for k in sorted(workload.env)]
+        container["env"] = [{"name": k, "value": reveal(workload.env[k])} for k in sorted(workload.env)]
     if workload.ports:
         container["ports"] = [
             {"name": f"tcp-{port}", "containerPort": port, "protocol": "TCP"} for port in workload.ports
@@ -63,6 +65,23 @@ def _container(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorklo
     if mounts:
         container["volumeMounts"] = mounts
     return container
+
+
+CONTAINER = ("spec", "template", "spec", "containers", 0)
+"""Where the workload's one container sits in its controller's body."""
+
+
+def secret_paths(workload: GpuWorkloadArgs) -> tuple[tuple[str | int, ...], ...]:
+    """The container's ``env`` values and ``args`` stored as secrets (sorted like ``_container``)."""
+    paths: list[tuple[str | int, ...]] = [
+        (*CONTAINER, "args", index) for index, arg in enumerate(workload.args) if isinstance(arg, SecretStr)
+    ]
+    paths += [
+        (*CONTAINER, "env", index, "value")
+        for index, key in enumerate(sorted(workload.env))
+        if isinstance(workload.env[key], SecretStr)
+    ]
+    return tuple(paths)
 
 
 def pod_template(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> dict[str, Any]:
@@ -152,6 +171,7 @@ def build_workload(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWo
             workload.namespace,
             _labels(name),
             {"spec": spec},
+            secret_paths=secret_paths(workload),
             annotations=annotations,
         )
     ]

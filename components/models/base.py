@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from components.catalog.quantity import parse_quantity
+from components.catalog.quantity import GIB, parse_quantity
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_MAX = 63
@@ -44,6 +44,14 @@ def _quantity(value: object) -> str:
     return str(value)
 
 
+def _memory(value: object) -> str:
+    """A quantity; a bare number under 1Gi is bytes, which no memory setting means."""
+    text = _quantity(value)
+    if text.strip().replace(".", "", 1).isdigit() and parse_quantity(text) < GIB:
+        raise ValueError(f"{text} has no unit, so it means {text} bytes; add one, e.g. {text}Gi")
+    return text
+
+
 def _port(value: int) -> int:
     if not 1 <= value <= 65535:
         raise ValueError(f"{value} is not a TCP/UDP port (1-65535)")
@@ -55,5 +63,8 @@ Name = Annotated[str, AfterValidator(_dns1035)]
 
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 """A Kubernetes quantity, kept as written (``100Gi``)."""
+
+Memory = Annotated[str, BeforeValidator(_memory)]
+"""A memory quantity (``32Gi``): like ``Quantity``, but a small bare number is refused."""
 
 Port = Annotated[int, AfterValidator(_port)]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PositiveInt, SecretStr, model_validator
 
 from components.catalog.gpus import GpuModelName
-from components.models.base import Name, Port, Quantity, StrictModel
+from components.models.base import Memory, Name, Port, Quantity, StrictModel
 from components.models.user_data import cloud_config_problem
 
 ENCRYPTED_PLACEHOLDER = "[encrypted]"
@@ -114,7 +114,7 @@ class Resources(StrictModel):
 
     cpu: PositiveInt
     """vCPU count (required)."""
-    memory: Quantity
+    memory: Memory
     """Memory, e.g. ``32Gi`` (required)."""
     sockets: PositiveInt = 1
     """CPU sockets. Default 1."""

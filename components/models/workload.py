@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PlainValidator, PositiveInt, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from components.catalog.gpus import GpuModelName
-from components.models.base import Name, Port, Quantity, StrictModel
+from components.models.base import Memory, Name, Port, Quantity, StrictModel
 
 WorkloadKind = Literal["Deployment", "Job", "StatefulSet"]
 
 DEFAULT_NAMESPACE = "gpu-workloads"
 DEFAULT_USER = 1000
+
+
+def _text(value: object) -> str | SecretStr:
+    """Text, or text the stack stored as a secret (``SecretStr``, set by ``stacks.secrets``)."""
+    if isinstance(value, str | SecretStr):
+        return value
+    raise PydanticCustomError("string_type", "Input should be a valid string")
+
+
+MaybeSecret = Annotated[str | SecretStr, PlainValidator(_text)]
+"""Plain text, or a secret the workload's object registers as a Pulumi secret."""
+
+
+def reveal(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 class Volume(StrictModel):
@@ -50,21 +66,22 @@ class GpuWorkloadArgs(StrictModel):
     """Job only: retries before the Job fails. Default 2."""
     command: list[str] = Field(default_factory=list)
     """Container entrypoint. Default: the image's."""
-    args: list[str] = Field(default_factory=list)
-    """Container arguments. Default: the image's."""
-    env: dict[str, str] = Field(default_factory=dict)
-    """Plain environment variables (no secrets here). Default: none."""
+    args: list[MaybeSecret] = Field(default_factory=list)
+    """Container arguments; one stored with ``--secret`` stays a Pulumi secret. Default: the image's."""
+    env: dict[str, MaybeSecret] = Field(default_factory=dict)
+    """Environment variables; a value stored with ``--secret`` stays a Pulumi secret (values
+    kept in a Kubernetes Secret belong in ``envFromSecrets``). Default: none."""
     env_from_secrets: list[Name] = Field(default_factory=list)
     """Secrets in the workload's namespace whose keys become environment variables
     (e.g. an ``HF_TOKEN``); created outside this stack. Default: none."""
-    shm_size: Quantity | None = None
+    shm_size: Memory | None = None
     """Size of ``/dev/shm`` (a memory-backed volume; counts against ``memory``), for PyTorch
     data loaders and NCCL. Default: the runtime's 64Mi."""
     ports: list[Port] = Field(default_factory=list)
     """TCP ports; a ClusterIP Service exposes them. Default: none."""
     cpu: Quantity | None = None
     """CPU per pod (request = limit). Default: none (no CPU request or limit)."""
-    memory: Quantity | None = None
+    memory: Memory | None = None
     """Memory per pod (request = limit). Default: none (no memory request or limit)."""
     run_as_root: bool = False
     """Run as root for images that need it. Default false: user 1000, non-root enforced."""

@@ -69,7 +69,7 @@ def capacity_table(capacity: dict[str, dict[str, Any]]) -> str:
     for model in sorted(capacity, key=_catalog_order):
         row = capacity[model]
         nodes = row["nodeGroupGpus"]
-        quota = str(row["quota"]) if "quota" in row else "-"
+        quota = "[secret]" if row.get("quotaSecret") else str(row.get("quota", "-"))
         lines.append(
             f"  {model:<6} {row['vmGpus']:>4} {_span(nodes['min'], nodes['max']):>12} {nodes['peak']:>5} "
             f"{row['gpus']:>5} {row['memoryGB']:>8} GB {row['int8Tops']:>10} {quota:>6}"

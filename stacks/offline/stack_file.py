@@ -2,7 +2,8 @@
 
 Project defaults from ``Pulumi.yaml``'s ``config:`` block are merged under the stack file's
 values. ``secure:`` values cannot be decrypted offline: they become ``[encrypted]`` and
-their keys are marked secret.
+their keys are marked secret. ``secure_leaves`` tells which leaves of a key are secret
+(the Pulumi CLI only says which top-level keys contain one).
 """
 
 from __future__ import annotations
@@ -54,10 +55,28 @@ def _yaml(path: Path) -> Any:
         raise StackFileError(f"{path}: not valid YAML: {error}") from None
 
 
+Leaf = tuple[str | int, ...]
+"""Where a value sits inside a config key's value: ``("a", "env", "TOKEN")``, ``("sshKeys", 0)``."""
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _secure_leaves(value: Any, at: Leaf = ()) -> list[Leaf]:
+    if _is_secure(value):
+        return [at]
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _secure_leaves(item, (*at, str(key)))]
+    if isinstance(value, list):
+        return [leaf for index, item in enumerate(value) for leaf in _secure_leaves(item, (*at, index))]
+    return []
+
+
 def _decrypt_offline(value: Any) -> tuple[Any, bool]:
     """Replace every ``{secure: …}`` by the placeholder; report whether any was found."""
     if isinstance(value, dict):
-        if set(value) == {"secure"}:
+        if _is_secure(value):
             return ENCRYPTED_PLACEHOLDER, True
         found = False
         out = {}
@@ -92,17 +111,40 @@ def _project_defaults(project_file: dict[str, Any], project: str) -> dict[str, A
     return defaults
 
 
-def load_stack_file(project_dir: Path, stack: str, config_file: Path | None = None) -> StackConfigFile:
-    """The config of ``stack`` (``Pulumi.<stack>.yaml`` unless ``config_file`` is given)."""
-    project_file = _yaml(project_dir / "Pulumi.yaml") or {}
-    project = str(project_file.get("name", "")) or project_dir.name
-    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+def _stack_values(path: Path, project: str) -> dict[str, Any]:
+    """The stack file's ``config:`` by full key, values as written (``secure:`` kept)."""
     document = _yaml(path) or {}
     if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
         raise StackFileError(f"{path}: expected a mapping with a 'config:' mapping")
-    values = {**_project_defaults(project_file, project)}
-    for key, value in (document.get("config") or {}).items():
-        values[_qualify(str(key), project)] = value
+    return {_qualify(str(key), project): value for key, value in (document.get("config") or {}).items()}
+
+
+def _project(project_dir: Path) -> tuple[dict[str, Any], str]:
+    """``Pulumi.yaml`` and the project's name."""
+    project_file = _yaml(project_dir / "Pulumi.yaml") or {}
+    if not isinstance(project_file, dict):
+        raise StackFileError(f"{project_dir / 'Pulumi.yaml'}: expected a mapping")
+    return project_file, str(project_file.get("name", "")) or project_dir.name
+
+
+def _stack_path(project_dir: Path, project_file: dict[str, Any], stack: str) -> Path:
+    """``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir`` (default: the project folder)."""
+    return project_dir / str(project_file.get("stackConfigDir") or "") / f"Pulumi.{stack}.yaml"
+
+
+def secure_leaves(project_dir: Path, stack: str) -> dict[str, list[Leaf]]:
+    """Full key → the leaves of its value written as ``secure:`` in the stack file (keys
+    without one are left out). Raises ``StackFileError`` when a file is missing or invalid."""
+    project_file, project = _project(project_dir)
+    values = _stack_values(_stack_path(project_dir, project_file, stack), project)
+    return {key: leaves for key, value in values.items() if (leaves := _secure_leaves(value))}
+
+
+def load_stack_file(project_dir: Path, stack: str, config_file: Path | None = None) -> StackConfigFile:
+    """The config of ``stack`` (``Pulumi.<stack>.yaml`` unless ``config_file`` is given)."""
+    project_file, project = _project(project_dir)
+    path = config_file or _stack_path(project_dir, project_file, stack)
+    values = {**_project_defaults(project_file, project), **_stack_values(path, project)}
     config: dict[str, str] = {}
     secret_keys = []
     for key in sorted(values):
