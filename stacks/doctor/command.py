@@ -1,0 +1,101 @@
+"""``python -m stacks doctor``: arguments, the run, and the report.
+
+Exit codes: 0 nothing differs (``can't tell`` lines included), 1 something differs,
+2 the doctor could not run (bad stack file or config, unusable kubeconfig, server unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from stacks.doctor.check import CHECKS, DIFFERS, Check
+
+EXIT_DIFFERS = 1
+EXIT_CANNOT_RUN = 2
+STATUS_WIDTH = 11
+NAME_WIDTH = max(len(name) for name in CHECKS) + 2
+
+
+def add_parser(commands: Any, project_dir: Path) -> None:
+    """Add ``doctor`` to the CLI's subcommands; ``--help`` lists every check."""
+    text = "check the live platform behind a stack, read-only (GET and access reviews only)"
+    epilog = "checks:\n" + "\n".join(f"  {name:<{NAME_WIDTH}}{help_}" for name, help_ in CHECKS.items())
+    epilog += "\n\nexit codes: 0 nothing differs, 1 something differs, 2 cannot run"
+    doctor = commands.add_parser(
+        "doctor",
+        help=text,
+        description=text,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    doctor.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
+    doctor.add_argument("--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
+    doctor.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    doctor.add_argument(
+        "--kubeconfig",
+        type=Path,
+        help="kubeconfig file (default: the stack's kubeconfig unless it is a secret, then KUBECONFIG, "
+        "then ~/.kube/config)",
+    )
+    doctor.add_argument(
+        "--context", help="kubeconfig context (default: hikube-gpu:platform.context, then current)"
+    )
+
+
+def _fail(label: str, message: str) -> int:
+    print(f"error: {label}: {message}", file=sys.stderr)
+    return EXIT_CANNOT_RUN
+
+
+def format_report(checks: list[Check]) -> str:
+    lines = []
+    for check in checks:
+        lines.append(f"{check.status:<{STATUS_WIDTH}}{check.name:<{NAME_WIDTH}}{check.detail}")
+        if check.fix:
+            lines.append(f"{'':<{STATUS_WIDTH}}{'':<{NAME_WIDTH}}fix: {check.fix}")
+    counts = {status: sum(c.status == status for c in checks) for status in ("ok", "differs", "can't tell")}
+    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from stacks.config import TenantStack
+    from stacks.doctor.access import AccessError, choose, connect
+    from stacks.doctor.facts import platform_facts, tenant_facts
+    from stacks.doctor.platform import platform_checks
+    from stacks.doctor.reader import Unreachable
+    from stacks.doctor.stack import StackInput, read_stack
+    from stacks.offline.stack_file import StackFileError
+    from stacks.problems import ConfigError
+
+    label = f"stack {args.stack!r}" if args.config_file is None else str(args.config_file)
+    try:
+        given: StackInput = read_stack(args.project_dir, args.stack, args.config_file)
+    except StackFileError as error:
+        return _fail(label, str(error))
+    except ConfigError as error:
+        return _fail(label, str(error))
+    stack = given.stack
+    try:
+        credentials = choose(
+            args.kubeconfig, args.context, given.kubeconfig, given.kubeconfig_key, stack.platform.context
+        )
+        reader = connect(credentials)
+    except AccessError as error:
+        return _fail(label, str(error))
+    context = f", context {credentials.context}" if credentials.context else ""
+    print(f"doctor: {label} ({stack.kind}) on {reader.server} with {credentials.source}{context}")
+    try:
+        if isinstance(stack, TenantStack):
+            from stacks.doctor.tenant import tenant_checks
+
+            checks = tenant_checks(stack, tenant_facts(reader, stack))
+        else:
+            checks = platform_checks(stack, platform_facts(reader, stack))
+    except Unreachable as error:
+        return _fail(label, str(error))
+    sys.stdout.write(format_report(checks))
+    return EXIT_DIFFERS if any(c.status == DIFFERS for c in checks) else 0

@@ -1,0 +1,81 @@
+"""Fetch the API objects the checks read; every request goes through ``Reader`` (read-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.builders.gpu_operator_release import RELEASE_NAME
+from stacks.config import PlatformStack, TenantStack
+from stacks.doctor.reader import Fetched, Reader
+
+VERSION_CONFIG_MAP = "/api/v1/namespaces/cozy-system/configmaps/cozystack-version"
+"""Cozystack's migration counter (``data.version``), written by the platform chart and every migration."""
+KUBERNETES_APP_DEFINITION = "/apis/cozystack.io/v1alpha1/applicationdefinitions/kubernetes"
+APPS_OPENAPI = "/openapi/v3/apis/apps.cozystack.io/v1alpha1"
+"""The apps API's OpenAPI v3 document: each app's ``spec`` is its values schema (any user may read it)."""
+CLUSTER_INSTANCE_TYPES = "/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes"
+NODES = "/api/v1/nodes"
+
+
+@dataclass(frozen=True)
+class VersionSources:
+    config_map: Fetched
+    app_definition: Fetched
+    openapi: Fetched
+
+
+@dataclass(frozen=True)
+class TenantFacts:
+    version: VersionSources
+    namespace: Fetched
+    """The Namespace, or (when a tenant may not read Namespaces) Cozystack's TenantNamespace."""
+    quotas: Fetched
+    instance_types: Fetched
+    rules: Fetched
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    version: VersionSources
+    nodes: Fetched
+    kubevirt: Fetched | None
+    """The KubeVirt CR the stack patches; None when ``hikube-gpu:kubevirt`` is unset."""
+    releases: Fetched
+    """Helm's release Secrets of the GPU Operator."""
+
+
+def version_sources(reader: Reader) -> VersionSources:
+    return VersionSources(
+        reader.get(VERSION_CONFIG_MAP), reader.get(KUBERNETES_APP_DEFINITION), reader.get(APPS_OPENAPI)
+    )
+
+
+def tenant_facts(reader: Reader, stack: TenantStack) -> TenantFacts:
+    namespace = stack.platform.namespace or ""
+    found = reader.get(f"/api/v1/namespaces/{namespace}")
+    if found.denied:
+        found = reader.get(f"/apis/core.cozystack.io/v1alpha1/tenantnamespaces/{namespace}")
+    return TenantFacts(
+        version=version_sources(reader),
+        namespace=found,
+        quotas=reader.get(f"/api/v1/namespaces/{namespace}/resourcequotas"),
+        instance_types=reader.get(CLUSTER_INSTANCE_TYPES),
+        rules=reader.review_rules(namespace),
+    )
+
+
+def platform_facts(reader: Reader, stack: PlatformStack) -> PlatformFacts:
+    kubevirt = None
+    if stack.kubevirt is not None:
+        kubevirt = reader.get(
+            f"/apis/kubevirt.io/v1/namespaces/{stack.kubevirt.namespace}/kubevirts/{stack.kubevirt.name}"
+        )
+    return PlatformFacts(
+        version=version_sources(reader),
+        nodes=reader.get(NODES),
+        kubevirt=kubevirt,
+        releases=reader.get(
+            f"/api/v1/namespaces/{stack.gpu_operator.namespace}/secrets",
+            labelSelector=f"owner=helm,name={RELEASE_NAME}",
+        ),
+    )

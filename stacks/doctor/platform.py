@@ -1,0 +1,218 @@
+"""Checks of a platform stack: nodes, KubeVirt, the GPU names nodes publish, the GPU Operator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.builders.gpu_operator_release import uses_vgpu
+from components.builders.kubevirt_patch import build_kubevirt_patch, feature_gates, permitted_resource_name
+from components.catalog.gpus import gpu
+from components.catalog.kubevirt import parse_version
+from components.models.kubevirt import KubeVirtArgs, ResourceNaming
+from stacks.config import PlatformStack
+from stacks.doctor import helm
+from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check
+from stacks.doctor.facts import PlatformFacts
+from stacks.doctor.reader import Fetched
+from stacks.doctor.version import check_version
+from stacks.problems import config_path
+
+NVIDIA_PREFIX = "nvidia.com/"
+
+
+def check_nodes(stack: PlatformStack, facts: PlatformFacts) -> Check:
+    if not stack.nodes:
+        return Check("nodes", OK, f"{config_path('nodes')} names no node")
+    if not facts.nodes.ok:
+        return Check("nodes", CANT_TELL, facts.nodes.why(), "use a credential that can list nodes")
+    existing = {str(n.get("metadata", {}).get("name")) for n in facts.nodes.items}
+    missing = sorted(set(stack.nodes) - existing)
+    if not missing:
+        return Check("nodes", OK, "all exist: " + ", ".join(sorted(stack.nodes)))
+    return Check(
+        "nodes",
+        DIFFERS,
+        "no such node: " + ", ".join(missing) + " (patching a missing Node creates a phantom one, P9)",
+        "fix the names in " + ", ".join(config_path("nodes", n) for n in missing) + " (`kubectl get nodes`)",
+    )
+
+
+def _kubevirt_cr(args: KubeVirtArgs, fetched: Fetched | None, name: str) -> Check | dict[str, Any]:
+    """The CR, or the check saying why it cannot be read."""
+    where = f"KubeVirt {args.namespace}/{args.name}"
+    if fetched is None or fetched.missing:
+        keys = f"{config_path('kubevirt', 'namespace')} and {config_path('kubevirt', 'name')}"
+        fix = f"set {keys} to the cluster's CR (`kubectl get kubevirt -A`)"
+        return Check(name, DIFFERS, f"{where} does not exist", fix)
+    if not fetched.ok:
+        return Check(name, CANT_TELL, fetched.why(), f"use a credential that can get {where}")
+    return fetched.body
+
+
+def check_kubevirt_version(args: KubeVirtArgs, cr: dict[str, Any]) -> Check:
+    observed = str(cr.get("status", {}).get("observedKubeVirtVersion", ""))
+    live = parse_version(observed)
+    if live is None:
+        return Check("kubevirt-version", CANT_TELL, "KubeVirt reports no observedKubeVirtVersion yet", "")
+    if live == parse_version(args.version):
+        return Check(
+            "kubevirt-version",
+            OK,
+            f"KubeVirt {observed}, {config_path('kubevirt', 'version')} is {args.version}",
+        )
+    return Check(
+        "kubevirt-version",
+        DIFFERS,
+        f"KubeVirt {observed}, but {config_path('kubevirt', 'version')} is {args.version} "
+        "(the gates it needs differ by version)",
+        f'pulumi config set --path kubevirt.version "{live[0]}.{live[1]}"',
+    )
+
+
+def check_feature_gates(args: KubeVirtArgs, vgpu: bool, cr: dict[str, Any]) -> Check:
+    wanted = feature_gates(args, vgpu)
+    configuration = cr.get("spec", {}).get("configuration", {})
+    live = list(configuration.get("developerConfiguration", {}).get("featureGates") or [])
+    if not wanted:
+        return Check(
+            "kubevirt-feature-gates", OK, "the patch leaves the gates alone: " + (", ".join(live) or "none")
+        )
+    added = [g for g in wanted if g not in live]
+    dropped = [g for g in live if g not in wanted]
+    if not added and not dropped:
+        return Check("kubevirt-feature-gates", OK, "as the patch sets them: " + ", ".join(wanted))
+    parts, fixes = [], []
+    if dropped:
+        parts.append("the patch owns the list and would drop " + ", ".join(dropped))
+        fixes.append(f"add {', '.join(dropped)} to {config_path('kubevirt', 'featureGates')}")
+    if added:
+        parts.append("not set yet: " + ", ".join(added))
+        fixes.append("`pulumi up` sets them")
+    return Check("kubevirt-feature-gates", DIFFERS, "; ".join(parts), "; ".join(fixes))
+
+
+def _device_keys(devices: dict[str, Any]) -> set[tuple[str, str, str]]:
+    keys = set()
+    for entry in devices.get("pciHostDevices") or []:
+        keys.add(("pci", str(entry.get("pciVendorSelector", "")).upper(), str(entry.get("resourceName", ""))))
+    for entry in devices.get("mediatedDevices") or []:
+        keys.add(("mdev", str(entry.get("mdevNameSelector", "")), str(entry.get("resourceName", ""))))
+    return keys
+
+
+def check_permitted_devices(args: KubeVirtArgs, vgpu: bool, cr: dict[str, Any]) -> Check:
+    patch = build_kubevirt_patch(args, vgpu)
+    wanted = _device_keys(patch.body["spec"]["configuration"]["permittedHostDevices"])
+    live_devices = cr.get("spec", {}).get("configuration", {}).get("permittedHostDevices") or {}
+    live = _device_keys(live_devices)
+    missing, extra = sorted(wanted - live), sorted(live - wanted)
+    if not missing and not extra:
+        return Check("kubevirt-permitted-devices", OK, "permits " + ", ".join(k[2] for k in sorted(wanted)))
+    parts, fixes = [], []
+    if missing:
+        parts.append("not permitted: " + ", ".join(f"{k[1]} as {k[2]}" for k in missing))
+        fixes.append("`pulumi up` permits them")
+    if extra:
+        parts.append(
+            "permitted but not in the stack (the patch drops them): " + ", ".join(k[2] for k in extra)
+        )
+        fixes.append(f"add their models to {config_path('kubevirt', 'gpus')} if VMs use them")
+    return Check("kubevirt-permitted-devices", DIFFERS, "; ".join(parts), "; ".join(fixes))
+
+
+def published_names(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """``nvidia.com/…`` resource → the nodes whose allocatable has more than zero of it."""
+    names: dict[str, list[str]] = {}
+    for node in nodes:
+        for resource, amount in (node.get("status", {}).get("allocatable") or {}).items():
+            if resource.startswith(NVIDIA_PREFIX) and str(amount) not in ("0", ""):
+                names.setdefault(resource, []).append(str(node.get("metadata", {}).get("name")))
+    return names
+
+
+def check_gpu_names(stack: PlatformStack, facts: PlatformFacts) -> Check:
+    name = "gpu-resource-names"
+    if not facts.nodes.ok:
+        return Check(name, CANT_TELL, facts.nodes.why(), "use a credential that can list nodes")
+    published = published_names(facts.nodes.items)
+    seen = ", ".join(f"{r} ({', '.join(n)})" for r, n in sorted(published.items())) or "none"
+    args = stack.kubevirt
+    if args is None:
+        return Check(name, OK, f"{config_path('kubevirt')} is unset; nodes publish {seen}")
+    problems, fixes = [], []
+    for model in args.gpus:
+        expected = permitted_resource_name(model, args.resource_naming)
+        if expected in published:
+            continue
+        other: ResourceNaming = "upstream" if args.resource_naming == "hikube" else "hikube"
+        alternative = permitted_resource_name(model, other)
+        if alternative in published:
+            problems.append(f"{model.value}: nodes publish {alternative}, not {expected}")
+            fixes.append(f"pulumi config set --path kubevirt.resourceNaming {other}")
+        else:
+            problems.append(
+                f"{model.value}: no node publishes {expected} (PCI {gpu(model).pci_vendor_selector})"
+            )
+            fixes.append(
+                f"give a {model.value} node the vm-passthrough workload; check the sandbox device plugin"
+            )
+    if problems:
+        return Check(
+            name, DIFFERS, "; ".join(problems) + f"; nodes publish {seen}", "; ".join(dict.fromkeys(fixes))
+        )
+    return Check(name, OK, f"nodes publish {seen}")
+
+
+def check_operator_release(stack: PlatformStack, facts: PlatformFacts) -> Check:
+    name = "gpu-operator-release"
+    args = stack.gpu_operator
+    key = config_path("gpuOperator", "version")
+    if not facts.releases.ok:
+        return Check(
+            name,
+            CANT_TELL,
+            facts.releases.why(),
+            f"use a credential that can list secrets in {args.namespace}, or `helm list -n {args.namespace}`",
+        )
+    release = helm.current(facts.releases.items)
+    if release is None:
+        return Check(
+            name, DIFFERS, f"no Helm release gpu-operator in {args.namespace}", "`pulumi up` installs it"
+        )
+    if release.chart_version is None:
+        return Check(
+            name, CANT_TELL, f"revision {release.revision} ({release.status}): chart version unreadable", ""
+        )
+    live = release.chart_version.lstrip("v")
+    state = f"chart v{live}, revision {release.revision}, {release.status}"
+    if live != args.version.lstrip("v"):
+        return Check(
+            name,
+            DIFFERS,
+            f"{state}, but {key} is {args.version}",
+            f"`pulumi up` upgrades it, or set {key}: v{live}",
+        )
+    if release.status != "deployed":
+        return Check(name, DIFFERS, state, f"see `helm history gpu-operator -n {args.namespace}`")
+    return Check(name, OK, state)
+
+
+def platform_checks(stack: PlatformStack, facts: PlatformFacts) -> list[Check]:
+    checks = [
+        check_version(facts.version, stack.platform.profile, needs_cozystack=False),
+        check_nodes(stack, facts),
+    ]
+    args = stack.kubevirt
+    if args is not None:
+        vgpu = uses_vgpu(stack.gpu_operator, stack.nodes)
+        found = _kubevirt_cr(args, facts.kubevirt, "kubevirt-version")
+        if isinstance(found, Check):
+            checks.append(found)
+        else:
+            checks += [
+                check_kubevirt_version(args, found),
+                check_feature_gates(args, vgpu, found),
+                check_permitted_devices(args, vgpu, found),
+            ]
+    checks += [check_gpu_names(stack, facts), check_operator_release(stack, facts)]
+    return checks

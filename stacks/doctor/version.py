@@ -1,0 +1,158 @@
+"""Which Cozystack release is behind the API, and so which ``platform.profile`` fits.
+
+Sources, most precise first: the ``cozystack-version`` ConfigMap in ``cozy-system`` (admins);
+the ``kubernetes`` ApplicationDefinition's values schema (admins); the apps API's OpenAPI
+document, which every authenticated user may read (tenants). The schemas tell the profiles
+apart by the node groups' disk field (``KubernetesApp.node_disk_field``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from components.catalog.platform import PROFILES
+from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check
+from stacks.doctor.facts import VersionSources
+from stacks.doctor.reader import Fetched
+from stacks.problems import config_path
+
+NAME = "cozystack-version"
+PROFILE_KEY = config_path("platform", "profile")
+KUBERNETES_SCHEMA = "com.github.cozystack.cozystack.pkg.apis.apps.v1alpha1.Kubernetes"
+"""The app's schema in the OpenAPI document (cozystack ``pkg/cmd/server/openapi.go``)."""
+
+MIGRATIONS: tuple[tuple[int, tuple[int, int]], ...] = (
+    (34, (1, 0)),
+    (35, (1, 1)),
+    (36, (1, 2)),
+    (39, (1, 3)),
+    (40, (1, 4)),
+    (45, (1, 5)),
+    (54, (1, 6)),
+)
+"""``migrations.targetVersion`` of cozystack ``packages/core/platform/values.yaml`` at the first
+tag of each minor: v1.0.x 34, v1.1.x 35, v1.2.x 36–38, v1.3.x 39, v1.4.x 40–42, v1.5.x 45–46,
+v1.6.x 54. The ConfigMap holds the number of the last migration run."""
+
+
+def release_for(counter: int) -> tuple[int, int] | None:
+    """The Cozystack minor whose migrations end at ``counter``; None before v1.0."""
+    found = None
+    for first, minor in MIGRATIONS:
+        if counter >= first:
+            found = minor
+    return found
+
+
+def release_text(minor: tuple[int, int]) -> str:
+    newest = MIGRATIONS[-1][1]
+    return f"v{minor[0]}.{minor[1]}" + ("+" if minor == newest else "")
+
+
+def _profile_minor(version: str) -> tuple[tuple[int, int], bool]:
+    """``v1.1.2`` → ((1, 1), False); ``v1.4+`` → ((1, 4), True) (that minor and later)."""
+    later = version.endswith("+")
+    major, minor = version.lstrip("v").rstrip("+").split(".")[:2]
+    return (int(major), int(minor)), later
+
+
+def profile_for_release(minor: tuple[int, int]) -> str | None:
+    for name, profile in PROFILES.items():
+        first, later = _profile_minor(profile.cozystack_version)
+        if minor == first or (later and minor > first):
+            return name
+    return None
+
+
+def profile_for_schema(schema: dict[str, Any]) -> str | None:
+    """The profile whose Kubernetes app takes the node-group disk field this values schema has."""
+    groups = schema.get("properties", {}).get("nodeGroups", {})
+    fields = groups.get("additionalProperties", {}).get("properties", {})
+    for name, profile in PROFILES.items():
+        if profile.kubernetes.node_disk_field in fields:
+            return name
+    return None
+
+
+def _app_definition_schema(fetched: Fetched) -> dict[str, Any] | None:
+    text = fetched.body.get("spec", {}).get("application", {}).get("openAPISchema")
+    try:
+        schema = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def _openapi_schema(fetched: Fetched) -> dict[str, Any] | None:
+    schemas = fetched.body.get("components", {}).get("schemas", {})
+    spec = schemas.get(KUBERNETES_SCHEMA, {}).get("properties", {}).get("spec")
+    return spec if isinstance(spec, dict) else None
+
+
+def detect(sources: VersionSources) -> tuple[str | None, str] | None:
+    """(profile or None, what was found) from the first readable source; None when none is."""
+    if sources.config_map.ok:
+        counter = str(sources.config_map.body.get("data", {}).get("version", ""))
+        if counter.isdigit():
+            minor = release_for(int(counter))
+            if minor is None:
+                return None, f"Cozystack before v1.0 (cozystack-version {counter})"
+            text = f"Cozystack {release_text(minor)} (cozystack-version {counter})"
+            return profile_for_release(minor), text
+    for fetched, schema, label in (
+        (sources.app_definition, _app_definition_schema(sources.app_definition), "ApplicationDefinition"),
+        (sources.openapi, _openapi_schema(sources.openapi), "apps API schema"),
+    ):
+        if fetched.ok and schema is not None:
+            profile = profile_for_schema(schema)
+            if profile is None:
+                return None, f"the Kubernetes app's node groups ({label}) fit no known profile"
+            field = PROFILES[profile].kubernetes.node_disk_field
+            version = PROFILES[profile].cozystack_version
+            return (
+                profile,
+                f"the Kubernetes app's node groups take {field} ({label}), as on Cozystack {version}",
+            )
+    return None
+
+
+def check_version(sources: VersionSources, profile: str, needs_cozystack: bool) -> Check:
+    """``needs_cozystack``: a tenant stack, which deploys Cozystack apps."""
+    found = detect(sources)
+    if found is not None:
+        detected, text = found
+        if detected == profile:
+            return Check(NAME, OK, f"{text}: {PROFILE_KEY} is {profile}")
+        if detected is None:
+            names = ", ".join(f"{n} = Cozystack {p.cozystack_version}" for n, p in PROFILES.items())
+            return Check(
+                NAME,
+                DIFFERS,
+                f"{text}: no profile is written for it ({names})",
+                "move the platform to a release a profile is written for, or check the rendered apps by hand",
+            )
+        return Check(
+            NAME,
+            DIFFERS,
+            f"{text}, but {PROFILE_KEY} is {profile}",
+            f"pulumi config set --path platform.profile {detected}",
+        )
+    every = (sources.config_map, sources.app_definition, sources.openapi)
+    if all(f.missing for f in every):
+        if needs_cozystack:
+            return Check(
+                NAME,
+                DIFFERS,
+                "no Cozystack apps API (apps.cozystack.io) behind this kubeconfig",
+                "point --kubeconfig/--context at the Cozystack cluster of the tenant",
+            )
+        return Check(NAME, OK, f"not a Cozystack cluster: {PROFILE_KEY} is not used")
+    reasons = "; ".join(f.why() if not f.ok else f"{f.path} has no version" for f in every if not f.missing)
+    return Check(
+        NAME,
+        CANT_TELL,
+        f"no version source could be read ({reasons})",
+        "ask the platform team for the Cozystack release (ConfigMap cozy-system/cozystack-version) "
+        f"and set {PROFILE_KEY} to match",
+    )

@@ -1,0 +1,446 @@
+"""``python -m stacks doctor``: the real kubernetes client against recorded API objects.
+
+A local HTTP server (127.0.0.1) answers with the objects in tests/fixtures/doctor and records
+every request, so the client's whole code path runs: kubeconfig, auth header, JSON, errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from stacks.doctor.check import CHECKS
+from stacks.doctor.facts import APPS_OPENAPI, KUBERNETES_APP_DEFINITION, VERSION_CONFIG_MAP
+from stacks.doctor.reader import READ_ONLY_POSTS, RULES_REVIEW, Reader
+from stacks.doctor.version import KUBERNETES_SCHEMA
+from stacks.offline.cli import PROJECT_DIR, main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
+TOKEN = "doctor-test-token"
+NAMESPACE = "tenant-acme"
+KUBEVIRT = "/apis/kubevirt.io/v1/namespaces/cozy-kubevirt/kubevirts/kubevirt"
+RELEASES = "/api/v1/namespaces/gpu-operator/secrets"
+QUOTAS = f"/api/v1/namespaces/{NAMESPACE}/resourcequotas"
+INSTANCE_TYPES = "/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes"
+
+
+def fixture(name: str) -> Any:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+
+
+def listing(kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": f"{kind}List", "metadata": {}, "items": items}
+
+
+def status(code: int, reason: str) -> dict[str, Any]:
+    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code,
+            "message": f"{reason.lower()} (recorded)"}  # fmt: skip
+
+
+def openapi_document(app_definition: str) -> dict[str, Any]:
+    """The apps API's OpenAPI v3 document as cozystack's server builds it: ``spec`` = the values schema."""
+    schema = json.loads(fixture(app_definition)["spec"]["application"]["openAPISchema"])
+    kind = {"type": "object", "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+            "metadata": {"type": "object"}, "spec": schema}}  # fmt: skip
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Cozy"},
+        "paths": {},
+        "components": {"schemas": {KUBERNETES_SCHEMA: kind}},
+    }
+
+
+def helm_secret(chart_version: str, status_label: str = "deployed") -> dict[str, Any]:
+    """The release Secret with Helm's encoding: base64(gzip(JSON)), base64 again as Secret data."""
+    secret = fixture("helm-release-gpu-operator.yaml")
+    record = {"name": "gpu-operator", "version": 2, "namespace": "gpu-operator",
+              "info": {"status": status_label},
+              "chart": {"metadata": {"name": "gpu-operator", "version": chart_version, "appVersion": chart_version}}}  # fmt: skip
+    helm = base64.b64encode(gzip.compress(json.dumps(record).encode()))
+    secret["data"] = {"release": base64.b64encode(helm).decode()}
+    secret["metadata"]["labels"]["status"] = status_label
+    return secret
+
+
+def kubevirt_cr(gates: list[str], devices: list[tuple[str, str]], version: str = "v1.9.0") -> dict[str, Any]:
+    """KubeVirt's API-testing object with this cluster's name, version, gates and PCI devices."""
+    cr = fixture("kubevirt-apitesting-v1.9.0.yaml")
+    cr["metadata"].update(name="kubevirt", namespace="cozy-kubevirt")
+    configuration = cr["spec"]["configuration"]
+    configuration["developerConfiguration"]["featureGates"] = gates
+    configuration["permittedHostDevices"] = {
+        "pciHostDevices": [
+            {"pciVendorSelector": selector, "resourceName": name, "externalResourceProvider": True}
+            for selector, name in devices
+        ]
+    }
+    cr["status"]["observedKubeVirtVersion"] = version
+    return cr
+
+
+GATES = ["HotplugVolumes", "ExpandDisks", "LiveMigration"]
+DEVICES = [("10DE:26B9", "nvidia.com/AD102GL_L40S"), ("10DE:2321", "nvidia.com/GH100_H100L_94GB")]
+
+
+class FakeApi:
+    """Routes (path → status code and body) and every request received."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, Any]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.auth: set[str] = set()
+        self.url = ""
+
+    def serve(self, path: str, body: Any, code: int = 200) -> None:
+        self.routes[path] = (code, body)
+
+    def deny(self, *paths: str) -> None:
+        for path in paths:
+            self.routes[path] = (403, status(403, "Forbidden"))
+
+    def tenant(self) -> FakeApi:
+        """A Hikube tenant's view: Cozystack internals forbidden, the apps schema readable."""
+        self.deny(VERSION_CONFIG_MAP, KUBERNETES_APP_DEFINITION, f"/api/v1/namespaces/{NAMESPACE}")
+        self.serve(APPS_OPENAPI, openapi_document("applicationdefinition-kubernetes-v1.1.2.yaml"))
+        self.serve(f"/apis/core.cozystack.io/v1alpha1/tenantnamespaces/{NAMESPACE}",
+                   {"apiVersion": "core.cozystack.io/v1alpha1", "kind": "TenantNamespace", "metadata": {"name": NAMESPACE}})  # fmt: skip
+        self.serve(QUOTAS, listing("ResourceQuota", [fixture("resourcequota-tenant.yaml")]))
+        types = [
+            d for d in yaml.safe_load_all((FIXTURES / "clusterinstancetypes-v1.1.2.yaml").read_text()) if d
+        ]
+        self.serve(INSTANCE_TYPES, listing("VirtualMachineClusterInstancetype", types))
+        self.serve(RULES_REVIEW, fixture("rules-read-only.json"), 201)
+        return self
+
+    def platform(self) -> FakeApi:
+        """A Cozystack v1.1.2 host seen by its admin."""
+        self.serve(VERSION_CONFIG_MAP, fixture("cozystack-version.yaml"))
+        self.serve(KUBERNETES_APP_DEFINITION, fixture("applicationdefinition-kubernetes-v1.1.2.yaml"))
+        self.serve(APPS_OPENAPI, openapi_document("applicationdefinition-kubernetes-v1.1.2.yaml"))
+        self.serve("/api/v1/nodes", fixture("nodes.yaml"))
+        self.serve(KUBEVIRT, kubevirt_cr(GATES, DEVICES))
+        self.serve(RELEASES, listing("Secret", [helm_secret("v26.7.0")]))
+        return self
+
+
+def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            api.requests.append((self.command, self.path))
+            api.auth.add(self.headers.get("Authorization", ""))
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            code, body = api.routes.get(urlsplit(self.path).path, (404, status(404, "NotFound")))
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def api() -> Iterator[FakeApi]:
+    fake = FakeApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def kubeconfig(tmp_path: Path, server: str) -> Path:
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "test", "cluster": {"server": server}}],
+        "users": [{"name": "test", "user": {"token": TOKEN}}],
+        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+    }))  # fmt: skip
+    return path
+
+
+def stack_file(tmp_path: Path, name: str, **changes: Any) -> Path:
+    """A fixture stack with top-level ``hikube-gpu:*`` keys replaced (None removes one)."""
+    document = fixture(name)
+    for key, value in changes.items():
+        full = f"hikube-gpu:{key}"
+        if value is None:
+            document["config"].pop(full, None)
+        else:
+            document["config"][full] = value
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def doctor(
+    tmp_path: Path, api: FakeApi, stack: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    code = main(["doctor", "--config-file", str(stack), "--project-dir", str(PROJECT_DIR),
+                 "--kubeconfig", str(kubeconfig(tmp_path, api.url))])  # fmt: skip
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def line(out: str, check: str) -> str:
+    """The report line of ``check`` and its fix line, if any."""
+    lines = out.splitlines()
+    for index, text in enumerate(lines):
+        if text.split()[1:2] == [check] or text.startswith(f"can't tell {check} "):
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            return text + ("\n" + following if following.strip().startswith("fix:") else "")
+    raise AssertionError(f"no {check} line in:\n{out}")
+
+
+def assert_only_reads(api: FakeApi) -> None:
+    assert api.requests
+    for method, path in api.requests:
+        read_only = method == "GET" or (method == "POST" and urlsplit(path).path in READ_ONLY_POSTS)
+        assert read_only, (method, path)
+    assert api.auth == {f"Bearer {TOKEN}"}
+
+
+TENANT_CHECKS = ["cozystack-version", "namespace", "gpu-quota", "instance-types", "write-access"]
+PLATFORM_CHECKS = ["cozystack-version", "nodes", "kubevirt-version", "kubevirt-feature-gates",
+                   "kubevirt-permitted-devices", "gpu-resource-names", "gpu-operator-release"]  # fmt: skip
+
+
+def test_tenant_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = doctor(tmp_path, api.tenant(), FIXTURES / "stack-tenant.yaml", capsys)
+    assert (code, err) == (0, "")
+    for check in TENANT_CHECKS:
+        assert line(out, check).startswith("ok "), out
+    assert "ephemeralStorage (apps API schema)" in line(out, "cozystack-version")
+    assert "nvidia.com/GA100_A100_PCIE_80GB 4/8" in line(out, "gpu-quota")
+    assert "5 ok, 0 differs, 0 can't tell" in out
+    assert_only_reads(api)
+
+
+def test_platform_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = doctor(tmp_path, api.platform(), FIXTURES / "stack-platform.yaml", capsys)
+    assert (code, err) == (0, "")
+    for check in PLATFORM_CHECKS:
+        assert line(out, check).startswith("ok "), out
+    assert "Cozystack v1.1 (cozystack-version 35)" in line(out, "cozystack-version")
+    assert "chart v26.7.0, revision 2, deployed" in line(out, "gpu-operator-release")
+    assert_only_reads(api)
+
+
+def test_doctor_sends_only_reads_even_when_everything_differs(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.platform().serve(VERSION_CONFIG_MAP, {"data": {"version": "40"}})
+    api.serve(KUBEVIRT, kubevirt_cr(["Snapshot"], [], "v1.6.3"))
+    api.serve(RELEASES, listing("Secret", []))
+    api.serve("/api/v1/nodes", listing("Node", fixture("nodes.yaml")["items"][2:]))  # no GPU node
+    stack = stack_file(tmp_path, "stack-platform.yaml", nodes={"gpu-node-9": "vm-passthrough"})
+    code, out, _ = doctor(tmp_path, api, stack, capsys)
+    assert code == 1
+    assert all(line(out, check).startswith("differs ") for check in PLATFORM_CHECKS), out
+    methods = {method for method, _ in api.requests}
+    assert methods == {"GET"}
+    api.requests.clear()
+    api.tenant().serve(RULES_REVIEW, fixture("rules-tenant-base.json"), 201)
+    doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert ("POST", RULES_REVIEW) in api.requests
+    assert_only_reads(api)
+
+
+def test_reader_refuses_to_write() -> None:
+    reader = Reader(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="never sends PATCH"):
+        reader._send("PATCH", "/apis/apps.cozystack.io/v1alpha1/namespaces/x/vminstances/y", {}, {})
+
+
+def test_wrong_profile_from_the_schema_a_tenant_can_read(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.tenant().serve(APPS_OPENAPI, openapi_document("applicationdefinition-kubernetes-main.yaml"))
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 1
+    text = line(out, "cozystack-version")
+    assert text.startswith("differs ")
+    assert "diskSize" in text
+    assert "hikube-gpu:platform.profile is hikube" in text
+    assert "fix: pulumi config set --path platform.profile cozystack-1.4" in text
+
+
+@pytest.mark.parametrize(
+    ("counter", "expected"),
+    [("40", "Cozystack v1.4 (cozystack-version 40), but hikube-gpu:platform.profile is hikube"),
+     ("39", "Cozystack v1.3 (cozystack-version 39): no profile is written for it")],
+)  # fmt: skip
+def test_wrong_profile_from_the_version_config_map(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str], counter: str, expected: str
+) -> None:
+    api.platform().serve(VERSION_CONFIG_MAP, {"data": {"version": counter}})
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
+    assert code == 1
+    assert expected in line(out, "cozystack-version")
+
+
+def test_version_cant_tell_when_every_source_is_forbidden(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.tenant().deny(APPS_OPENAPI)
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    text = line(out, "cozystack-version")
+    assert text.startswith("can't tell cozystack-version")
+    assert f"403 Forbidden on {APPS_OPENAPI}" in text
+    assert "fix: ask the platform team" in text
+    assert code == 0  # nothing differs
+
+
+def test_missing_node(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    nodes = {"gpu-node-1": "vm-passthrough", "gpu-nod-2": "vm-passthrough"}
+    stack = stack_file(tmp_path, "stack-platform.yaml", nodes=nodes)
+    code, out, _ = doctor(tmp_path, api.platform(), stack, capsys)
+    assert code == 1
+    text = line(out, "nodes")
+    assert text.startswith("differs ")
+    assert "no such node: gpu-nod-2" in text
+    assert "fix the names in hikube-gpu:nodes.gpu-nod-2" in text
+
+
+def test_h100_name_mismatch(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    kubevirt = fixture("stack-platform.yaml")["config"]["hikube-gpu:kubevirt"]
+    kubevirt.pop("resourceNaming")  # Hikube's names: nvidia.com/H100_94GB
+    stack = stack_file(tmp_path, "stack-platform.yaml", kubevirt=kubevirt)
+    code, out, _ = doctor(tmp_path, api.platform(), stack, capsys)
+    assert code == 1
+    text = line(out, "gpu-resource-names")
+    assert "H100: nodes publish nvidia.com/GH100_H100L_94GB, not nvidia.com/H100_94GB" in text
+    assert "L40S" not in text.split(";")[0]
+    assert "fix: pulumi config set --path kubevirt.resourceNaming upstream" in text
+
+
+def test_missing_permitted_device(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.platform().serve(KUBEVIRT, kubevirt_cr(GATES, DEVICES[:1]))
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
+    assert code == 1
+    text = line(out, "kubevirt-permitted-devices")
+    assert "not permitted: 10DE:2321 as nvidia.com/GH100_H100L_94GB" in text
+    assert line(out, "kubevirt-feature-gates").startswith("ok ")
+
+
+def test_feature_gates_the_patch_would_drop(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.platform().serve(KUBEVIRT, kubevirt_cr([*GATES, "Snapshot"], DEVICES))
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
+    assert code == 1
+    text = line(out, "kubevirt-feature-gates")
+    assert "would drop Snapshot" in text
+    assert "add Snapshot to hikube-gpu:kubevirt.featureGates" in text
+
+
+def test_chart_version_mismatch(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.platform().serve(RELEASES, listing("Secret", [helm_secret("v25.10.1")]))
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
+    assert code == 1
+    text = line(out, "gpu-operator-release")
+    assert "chart v25.10.1, revision 2, deployed, but hikube-gpu:gpuOperator.version is v26.7.0" in text
+
+
+def test_write_capable_credential(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.tenant().serve(RULES_REVIEW, fixture("rules-tenant-base.json"), 201)
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 1
+    text = line(out, "write-access")
+    assert text.startswith("differs ")
+    assert "may create/update/patch/delete apps.cozystack.io objects in tenant-acme" in text
+    assert "P1" in text
+    assert line(out, "namespace").startswith("ok ")
+
+
+def test_quota_without_the_name_the_vm_requests(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quota = fixture("resourcequota-tenant.yaml")
+    hard = quota["spec"]["hard"]
+    for prefix in ("requests.", "limits."):
+        hard[f"{prefix}nvidia.com/GH100_H100L_94GB"] = hard.pop(f"{prefix}nvidia.com/H100_94GB")
+    api.tenant().serve(QUOTAS, listing("ResourceQuota", [quota]))
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 1
+    text = line(out, "gpu-quota")
+    assert "H100: the quota has no nvidia.com/H100_94GB (it names nvidia.com/GH100_H100L_94GB" in text
+
+
+def test_missing_instance_type_and_namespace(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.tenant()
+    types = copy.deepcopy(api.routes[INSTANCE_TYPES][1])
+    types["items"] = [t for t in types["items"] if t["metadata"]["name"] != "u1.4xlarge"]
+    api.serve(INSTANCE_TYPES, types)
+    api.serve(f"/apis/core.cozystack.io/v1alpha1/tenantnamespaces/{NAMESPACE}", status(404, "NotFound"), 404)
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 1
+    assert "not on the cluster: u1.4xlarge (hikube-gpu:vms.llm.instanceType)" in line(out, "instance-types")
+    assert "namespace tenant-acme does not exist" in line(out, "namespace")
+
+
+def test_unreachable_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    code = main(["doctor", "--config-file", str(FIXTURES / "stack-platform.yaml"),
+                 "--kubeconfig", str(kubeconfig(tmp_path, f"http://127.0.0.1:{port}"))])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"http://127.0.0.1:{port} did not answer" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_encrypted_kubeconfig_needs_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "must-not-be-used"))
+    stack = stack_file(tmp_path, "stack-tenant.yaml", kubeconfig={"secure": "v1:abc"})
+    code = main(["doctor", "--config-file", str(stack)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "hikube-gpu:kubeconfig is a Pulumi secret" in err
+    assert "`pulumi config get kubeconfig > kc`" in err
+    assert "--kubeconfig" in err
+
+
+def test_invalid_stack_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = stack_file(tmp_path, "stack-tenant.yaml", vms={"ws-1": {"gpus": {"H200": 1}}})
+    code = main(["doctor", "--config-file", str(stack), "--kubeconfig", str(tmp_path / "unused")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "hikube-gpu:vms.ws-1.gpus.H200" in err
+
+
+def test_help_lists_every_check(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["doctor", "--help"])
+    out = capsys.readouterr().out
+    for name in CHECKS:
+        assert f"  {name} " in out
