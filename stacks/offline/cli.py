@@ -4,6 +4,7 @@
     python -m stacks render  [--stack dev] [--config-file PATH] --out DIR
     python -m stacks diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
     python -m stacks list    [--format text|json]
+    python -m stacks doctor  [--stack S] [--kubeconfig PATH] [--context C]  (reads the live cluster)
 
 Exit codes: 0 success (diff: no change), 1 the program logged errors (diff: something
 changed), 2 invalid configuration, unreadable stack file, or a diff that could not be made
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stacks.doctor.command import add_parser as add_doctor
 from stacks.offline import diff_report
 from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.revision import RevisionError
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     many.add_argument("--out", type=Path, required=True)
     many.add_argument("--project-dir", type=Path, default=Path.cwd())
     many.add_argument("stacks", nargs="+")
+    add_doctor(commands, PROJECT_DIR)
     return parser
 
 
@@ -110,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         stacks = discover(args.project_dir)
         print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
         return 0
+    if args.command == "doctor":
+        from stacks.doctor.command import run as doctor
+
+        return doctor(args)
     if args.command == "render-many":
         from stacks.offline.many import render_many
 
