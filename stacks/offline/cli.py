@@ -14,6 +14,7 @@ changed), 2 invalid configuration, unreadable stack file, or a diff that could n
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -125,18 +126,41 @@ def main(argv: list[str] | None = None) -> int:
     return _one_stack(args)
 
 
+def unknown_stack(project_dir: Path, stack: str) -> str | None:
+    """Why ``stack`` is not a stack of the project (with the closest names), or None."""
+    stacks = discover(project_dir)
+    if stack in stacks:
+        return None
+    close = difflib.get_close_matches(stack, stacks, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = f" (stacks: {', '.join(stacks)})" if stacks else " (it has no Pulumi.<stack>.yaml)"
+    return f"no stack {stack!r} in {project_dir}{hint}{known}"
+
+
+def _run_or_say_why(args: argparse.Namespace) -> OfflineRun | None:
+    """Run the stack offline, or print why its config cannot be read (None)."""
+    from stacks.offline.stack_file import StackFileError
+
+    missing = None if args.config_file is not None else unknown_stack(args.project_dir, args.stack)
+    if missing is not None:
+        print(f"error: {missing}", file=sys.stderr)
+        return None
+    try:
+        return run_stack(args.project_dir, args.stack, args.config_file)
+    except StackFileError as error:
+        print(f"error: {error}", file=sys.stderr)  # the message names the file
+        return None
+
+
 def _one_stack(args: argparse.Namespace) -> int:
     """``preview`` or ``render`` of one stack."""
     from stacks.offline.engine import OfflineTimeout
     from stacks.offline.render import RenderDirError, render
     from stacks.offline.report import preview_text
-    from stacks.offline.stack_file import StackFileError
 
     label = f"stack {args.stack!r}" if args.config_file is None else str(args.config_file)
-    try:
-        run = run_stack(args.project_dir, args.stack, args.config_file)
-    except StackFileError as error:
-        print(f"error: {label}: {error}", file=sys.stderr)
+    run = _run_or_say_why(args)
+    if run is None:
         return EXIT_INVALID
     if run.failure is not None:
         print(f"error: {label}: {run.failure}", file=sys.stderr)
