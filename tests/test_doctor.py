@@ -226,7 +226,8 @@ def assert_only_reads(api: FakeApi) -> None:
 
 TENANT_CHECKS = ["cozystack-version", "namespace", "gpu-quota", "instance-types", "write-access"]
 PLATFORM_CHECKS = ["cozystack-version", "nodes", "kubevirt-version", "kubevirt-feature-gates",
-                   "kubevirt-permitted-devices", "gpu-resource-names", "gpu-operator-release"]  # fmt: skip
+                   "kubevirt-permitted-devices", "gpu-resource-names", "gpu-operator-release", "vm-namespaces"]  # fmt: skip
+RAW_VM = {"cuda-lab": {"gpus": {"L40S": 1}, "namespace": "gpu-vms"}}
 
 
 def test_tenant_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,7 +258,7 @@ def test_doctor_sends_only_reads_even_when_everything_differs(
     api.serve(KUBEVIRT, kubevirt_cr(["Snapshot"], [], "v1.6.3"))
     api.serve(RELEASES, listing("Secret", []))
     api.serve("/api/v1/nodes", listing("Node", fixture("nodes.yaml")["items"][2:]))  # no GPU node
-    stack = stack_file(tmp_path, "stack-platform.yaml", nodes={"gpu-node-9": "vm-passthrough"})
+    stack = stack_file(tmp_path, "stack-platform.yaml", nodes={"gpu-node-9": "vm-passthrough"}, vms=RAW_VM)
     code, out, _ = doctor(tmp_path, api, stack, capsys)
     assert code == 1
     assert all(line(out, check).startswith("differs ") for check in PLATFORM_CHECKS), out
@@ -444,3 +445,36 @@ def test_help_lists_every_check(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in CHECKS:
         assert f"  {name} " in out
+
+
+def test_chart_version_from_the_operator_deployment_when_secrets_are_forbidden(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.platform().deny(RELEASES)
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
+                  "metadata": {"name": "gpu-operator", "namespace": "gpu-operator",
+                               "labels": {"helm.sh/chart": "gpu-operator-v26.3.1", "app.kubernetes.io/component": "gpu-operator"}}}  # fmt: skip
+    api.serve("/apis/apps/v1/namespaces/gpu-operator/deployments/gpu-operator", deployment)
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
+    assert code == 1
+    text = line(out, "gpu-operator-release")
+    assert "chart v26.3.1 (helm.sh/chart of the operator Deployment; release Secrets: 403)" in text
+    assert "but hikube-gpu:gpuOperator.version is v26.7.0" in text
+    api.deny("/apis/apps/v1/namespaces/gpu-operator/deployments/gpu-operator")
+    code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
+    assert code == 0
+    assert line(out, "gpu-operator-release").startswith("can't tell gpu-operator-release")
+
+
+def test_raw_vm_namespaces(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = stack_file(tmp_path, "stack-platform.yaml", vms=RAW_VM)
+    code, out, _ = doctor(tmp_path, api.platform(), stack, capsys)
+    assert code == 1
+    assert "no such namespace: gpu-vms" in line(out, "vm-namespaces")
+    api.serve(
+        "/api/v1/namespaces/gpu-vms",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gpu-vms"}},
+    )
+    code, out, _ = doctor(tmp_path, api, stack, capsys)
+    assert code == 0
+    assert line(out, "vm-namespaces").startswith("ok ")

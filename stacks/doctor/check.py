@@ -33,4 +33,5 @@ CHECKS: dict[str, str] = {
     "kubevirt-permitted-devices": "KubeVirt permits the GPUs the stack's patch permits (platform)",
     "gpu-resource-names": "the Nodes publish the GPU resource names KubeVirt is told to use (platform)",
     "gpu-operator-release": "the installed GPU Operator chart version is gpuOperator.version (platform)",
+    "vm-namespaces": "the namespaces of the raw KubeVirt VMs exist (platform)",
 }

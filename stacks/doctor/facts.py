@@ -15,6 +15,9 @@ APPS_OPENAPI = "/openapi/v3/apis/apps.cozystack.io/v1alpha1"
 """The apps API's OpenAPI v3 document: each app's ``spec`` is its values schema (any user may read it)."""
 CLUSTER_INSTANCE_TYPES = "/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes"
 NODES = "/api/v1/nodes"
+OPERATOR_DEPLOYMENT = "gpu-operator"
+"""The chart's operator Deployment (gpu-operator ``templates/operator.yaml``), labelled
+``helm.sh/chart: gpu-operator-<chart version>``."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class PlatformFacts:
     """The KubeVirt CR the stack patches; None when ``hikube-gpu:kubevirt`` is unset."""
     releases: Fetched
     """Helm's release Secrets of the GPU Operator."""
+    operator: Fetched | None
+    """The operator Deployment (its ``helm.sh/chart`` label), read only when the Secrets are not."""
+    vm_namespaces: dict[str, Fetched]
+    """The namespaces of the raw VMs, by name."""
 
 
 def version_sources(reader: Reader) -> VersionSources:
@@ -70,12 +77,23 @@ def platform_facts(reader: Reader, stack: PlatformStack) -> PlatformFacts:
         kubevirt = reader.get(
             f"/apis/kubevirt.io/v1/namespaces/{stack.kubevirt.namespace}/kubevirts/{stack.kubevirt.name}"
         )
+    namespace = stack.gpu_operator.namespace
+    releases = reader.get(
+        f"/api/v1/namespaces/{namespace}/secrets", labelSelector=f"owner=helm,name={RELEASE_NAME}"
+    )
+    operator = None
+    if not releases.ok:
+        operator = reader.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/{OPERATOR_DEPLOYMENT}")
     return PlatformFacts(
         version=version_sources(reader),
         nodes=reader.get(NODES),
         kubevirt=kubevirt,
-        releases=reader.get(
-            f"/api/v1/namespaces/{stack.gpu_operator.namespace}/secrets",
-            labelSelector=f"owner=helm,name={RELEASE_NAME}",
-        ),
+        releases=releases,
+        operator=operator,
+        vm_namespaces={name: reader.get(f"/api/v1/namespaces/{name}") for name in vm_namespaces(stack)},
     )
+
+
+def vm_namespaces(stack: PlatformStack) -> list[str]:
+    """Where the raw VMs go: their own namespace, else ``platform.namespace``."""
+    return sorted({vm.namespace or stack.platform.namespace or "" for vm in stack.vms.values()} - {""})

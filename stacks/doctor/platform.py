@@ -163,17 +163,55 @@ def check_gpu_names(stack: PlatformStack, facts: PlatformFacts) -> Check:
     return Check(name, OK, f"nodes publish {seen}")
 
 
-def check_operator_release(stack: PlatformStack, facts: PlatformFacts) -> Check:
+CHART_LABEL = "helm.sh/chart"
+
+
+def _from_deployment(stack: PlatformStack, facts: PlatformFacts) -> Check:
+    """The chart version from the operator Deployment's label, when the release Secrets are forbidden."""
     name = "gpu-operator-release"
     args = stack.gpu_operator
-    key = config_path("gpuOperator", "version")
-    if not facts.releases.ok:
+    deployment = facts.operator
+    if deployment is not None and deployment.missing:
+        return Check(
+            name, DIFFERS, f"no gpu-operator Deployment in {args.namespace}", "`pulumi up` installs it"
+        )
+    label = (
+        str((deployment.body.get("metadata", {}).get("labels") or {}).get(CHART_LABEL, ""))
+        if deployment
+        else ""
+    )
+    if deployment is None or not deployment.ok or not label.startswith("gpu-operator-"):
+        reasons = "; ".join(f.why() for f in (facts.releases, deployment) if f is not None and not f.ok)
         return Check(
             name,
             CANT_TELL,
-            facts.releases.why(),
+            reasons or f"the gpu-operator Deployment has no {CHART_LABEL} label",
             f"use a credential that can list secrets in {args.namespace}, or `helm list -n {args.namespace}`",
         )
+    live = label.removeprefix("gpu-operator-").lstrip("v")
+    state = (
+        f"chart v{live} ({CHART_LABEL} of the operator Deployment; release Secrets: {facts.releases.code})"
+    )
+    return _compare_chart(args.version, live, state)
+
+
+def _compare_chart(wanted: str, live: str, state: str) -> Check:
+    key = config_path("gpuOperator", "version")
+    if live != wanted.lstrip("v"):
+        return Check(
+            "gpu-operator-release",
+            DIFFERS,
+            f"{state}, but {key} is {wanted}",
+            f"`pulumi up` upgrades it, or set {key}: v{live}",
+        )
+    return Check("gpu-operator-release", OK, state)
+
+
+def check_operator_release(stack: PlatformStack, facts: PlatformFacts) -> Check:
+    name = "gpu-operator-release"
+    args = stack.gpu_operator
+    if not facts.releases.ok:
+        return _from_deployment(stack, facts)
     release = helm.current(facts.releases.items)
     if release is None:
         return Check(
@@ -185,16 +223,31 @@ def check_operator_release(stack: PlatformStack, facts: PlatformFacts) -> Check:
         )
     live = release.chart_version.lstrip("v")
     state = f"chart v{live}, revision {release.revision}, {release.status}"
-    if live != args.version.lstrip("v"):
+    compared = _compare_chart(args.version, live, state)
+    if compared.status == OK and release.status != "deployed":
+        return Check(name, DIFFERS, state, f"see `helm history gpu-operator -n {args.namespace}`")
+    return compared
+
+
+def check_vm_namespaces(stack: PlatformStack, facts: PlatformFacts) -> Check:
+    """The raw VMs' namespaces must exist: the stack creates none (P5)."""
+    name = "vm-namespaces"
+    if not facts.vm_namespaces:
+        return Check(name, OK, "the stack has no raw VMs")
+    missing = sorted(ns for ns, fetched in facts.vm_namespaces.items() if fetched.missing)
+    unknown = [f.why() for f in facts.vm_namespaces.values() if not f.ok and not f.missing]
+    if missing:
         return Check(
             name,
             DIFFERS,
-            f"{state}, but {key} is {args.version}",
-            f"`pulumi up` upgrades it, or set {key}: v{live}",
+            "no such namespace: " + ", ".join(missing) + " (the stack creates none; `pulumi up` would fail)",
+            "kubectl create namespace "
+            + " ".join(missing)
+            + f", or fix {config_path('platform', 'namespace')}",
         )
-    if release.status != "deployed":
-        return Check(name, DIFFERS, state, f"see `helm history gpu-operator -n {args.namespace}`")
-    return Check(name, OK, state)
+    if unknown:
+        return Check(name, CANT_TELL, "; ".join(unknown), "use a credential that can get namespaces")
+    return Check(name, OK, "all exist: " + ", ".join(sorted(facts.vm_namespaces)))
 
 
 def platform_checks(stack: PlatformStack, facts: PlatformFacts) -> list[Check]:
@@ -214,5 +267,9 @@ def platform_checks(stack: PlatformStack, facts: PlatformFacts) -> list[Check]:
                 check_feature_gates(args, vgpu, found),
                 check_permitted_devices(args, vgpu, found),
             ]
-    checks += [check_gpu_names(stack, facts), check_operator_release(stack, facts)]
+    checks += [
+        check_gpu_names(stack, facts),
+        check_operator_release(stack, facts),
+        check_vm_namespaces(stack, facts),
+    ]
     return checks

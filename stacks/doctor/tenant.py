@@ -197,7 +197,7 @@ def check_write_access(stack: TenantStack, facts: TenantFacts) -> Check:
             DIFFERS,
             f"the credential may {'/'.join(writes)} {APPS_GROUP} objects in {namespace}: a `pulumi preview` "
             "with it applies updates (Cozystack drops dryRun on updates, P1)",
-            "run previews with a read-only credential (get/list/watch on apps.cozystack.io); "
+            "preview with a read-only credential (get/list/watch on apps.cozystack.io, docs/deploying.md); "
             "keep this one for `pulumi up`",
         )
     if incomplete:
