@@ -50,7 +50,8 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(PY) -m mypy
-	cd policy && ../$(PY) -m mypy --config-file ../pyproject.toml gpu_rules.py gpu_policies.py __main__.py
+	cd policy && ../$(PY) -m mypy --config-file ../pyproject.toml catalog_tables.py shapes.py secret_values.py gpu_rules.py stack_rules.py gpu_policies.py __main__.py
+	$(PY) -m mypy policy/generate_tables.py
 
 unit: $(VENV)/.dev
 	$(PY) -m pytest

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import catalog_tables as facts
 import gpu_rules
+import stack_rules
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -22,6 +24,7 @@ from pulumi_policy import (
 )
 
 Check = Callable[[str, Mapping[str, Any]], list[str]]
+StackCheck = Callable[[list[stack_rules.StackResource]], list[tuple[str, str]]]
 
 
 def _resource_policy(
@@ -36,31 +39,64 @@ def _resource_policy(
     )
 
 
-def _stack_resources(args: StackValidationArgs) -> list[gpu_rules.StackResource]:
-    return [gpu_rules.StackResource(r.resource_type, r.props, r.urn) for r in args.resources]
+def _stack_resources(args: StackValidationArgs) -> list[stack_rules.StackResource]:
+    return [stack_rules.StackResource(r.resource_type, r.props, r.urn) for r in args.resources]
+
+
+def _stack_policy(name: str, description: str, check: StackCheck) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        for urn, message in check(_stack_resources(args)):
+            report_violation(message, urn)
+
+    return StackValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=MANDATORY
+    )
 
 
 def _vcpu_validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     config = args.get_config()
-    low, high = int(config.get("minVcpuPerGpu", 8)), int(config.get("maxVcpuPerGpu", 16))
+    low = int(config.get("minVcpuPerGpu", facts.MIN_VCPU_PER_GPU))
+    high = int(config.get("maxVcpuPerGpu", facts.MAX_VCPU_PER_GPU))
     for message in gpu_rules.vcpu_per_gpu(args.resource_type, args.props, low, high):
         report_violation(message, None)
 
 
-def _devices_validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    for urn, message in gpu_rules.vm_devices_permitted(_stack_resources(args)):
-        report_violation(message, urn)
+QuotaCheck = Callable[[list[stack_rules.StackResource], Mapping[str, int], str], list[str]]
 
 
-def _quota_ns_validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    for urn, message in gpu_rules.gpu_namespaces_have_quota(_stack_resources(args)):
-        report_violation(message, urn)
+def _quota_policy(name: str, description: str, check: QuotaCheck, level: EnforcementLevel) -> Policy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        config = args.get_config()
+        quota = config.get("quota")
+        if quota is None:
+            args.not_applicable("no quota configured")
+            return
+        platform = str(config.get("platform") or facts.DEFAULT_PLATFORM)
+        for message in check(_stack_resources(args), quota, platform):
+            report_violation(message, None)
 
-
-def _stack_quota_validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    quota = args.get_config().get("quota") or {}
-    for message in gpu_rules.stack_within_quota(_stack_resources(args), quota):
-        report_violation(message, None)
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=PolicyConfigSchema(
+            properties={
+                "quota": {
+                    "type": "object",
+                    "description": 'GPUs per model, e.g. {"L40S": 4, "A100": 2}; unlisted models get 0. '
+                    "Unset: no limit.",
+                    "additionalProperties": {"type": "integer", "minimum": 0},
+                },
+                "platform": {
+                    "type": "string",
+                    "description": "Cozystack profile that sizes node groups (start size, roll-out surge).",
+                    "enum": list(facts.NODE_GROUP_START_REPLICAS),
+                    "default": facts.DEFAULT_PLATFORM,
+                },
+            }
+        ),
+    )
 
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
@@ -97,14 +133,15 @@ POLICIES: list[Policy] = [
         enforcement_level=ADVISORY,
         config_schema=PolicyConfigSchema(
             properties={
-                "minVcpuPerGpu": {"type": "integer", "minimum": 1, "default": 8},
-                "maxVcpuPerGpu": {"type": "integer", "minimum": 1, "default": 16},
+                "minVcpuPerGpu": {"type": "integer", "minimum": 1, "default": facts.MIN_VCPU_PER_GPU},
+                "maxVcpuPerGpu": {"type": "integer", "minimum": 1, "default": facts.MAX_VCPU_PER_GPU},
             }
         ),
     ),
     _resource_policy(
         "helm-values-without-secrets",
-        "Helm release values hold no secret-looking values (they land in clear in the release).",
+        "Helm values (Release, Chart v3/v4, Flux HelmRelease) hold no secret-looking values: "
+        "they land in clear in the release.",
         gpu_rules.helm_values_without_secrets,
         MANDATORY,
     ),
@@ -114,32 +151,38 @@ POLICIES: list[Policy] = [
         gpu_rules.operator_chart_pinned,
         MANDATORY,
     ),
-    StackValidationPolicy(
-        name="vm-gpu-devices-permitted",
-        description="Every VM GPU deviceName is permitted by the stack's KubeVirt configuration.",
-        validate=_devices_validate,
-        enforcement_level=MANDATORY,
+    _resource_policy(
+        "gpu-quota-uses-requests-prefix",
+        "ResourceQuotas limit GPUs as requests.<resource>, the only form Kubernetes enforces.",
+        gpu_rules.gpu_quota_uses_requests,
+        MANDATORY,
     ),
-    StackValidationPolicy(
-        name="gpu-namespaces-have-quota",
-        description="Every namespace with GPU workloads has a ResourceQuota on their GPU resources.",
-        validate=_quota_ns_validate,
-        enforcement_level=MANDATORY,
+    _stack_policy(
+        "vm-gpu-devices-permitted",
+        "Every VM GPU deviceName is permitted by the stack's KubeVirt configuration, "
+        "with the PCI selector of that GPU.",
+        stack_rules.vm_devices_permitted,
     ),
-    StackValidationPolicy(
-        name="stack-gpu-quota",
-        description="The stack's GPUs (VMs, node groups at maxReplicas) stay within a per-model quota.",
-        validate=_stack_quota_validate,
-        enforcement_level=MANDATORY,
-        config_schema=PolicyConfigSchema(
-            properties={
-                "quota": {
-                    "type": "object",
-                    "description": 'GPUs per model, e.g. {"L40S": 4, "A100": 2}; unlisted models: no limit.',
-                    "additionalProperties": {"type": "integer", "minimum": 0},
-                    "default": {},
-                }
-            }
-        ),
+    _stack_policy(
+        "gpu-namespaces-have-quota",
+        "Every namespace with GPU workloads has a ResourceQuota on their GPU resources.",
+        stack_rules.gpu_namespaces_have_quota,
+    ),
+    _stack_policy(
+        "kubevirt-no-live-migrate-with-gpus",
+        "The KubeVirt CR does not make LiveMigrate the cluster-wide eviction where GPU VMs run.",
+        stack_rules.cluster_eviction_spares_gpu_vms,
+    ),
+    _quota_policy(
+        "stack-gpu-quota",
+        "The stack's GPUs (VMs, pools, node groups as the platform runs them) stay within a per-model quota.",
+        stack_rules.stack_within_quota,
+        MANDATORY,
+    ),
+    _quota_policy(
+        "stack-gpu-quota-rollouts",
+        "Node-group roll-outs (which add up to maxReplicas nodes first) stay within the quota.",
+        stack_rules.rollouts_within_quota,
+        ADVISORY,
     ),
 ]

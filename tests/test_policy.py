@@ -3,21 +3,31 @@ wiring, and our own example stacks complying with it."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from components.catalog.instance_types import INSTANCE_TYPES
 from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.stack_list import discover
+from tests.helpers import stack_config
 
 sys.path.insert(0, str(PROJECT_DIR / "policy"))
 import gpu_policies
 import gpu_rules
-from gpu_rules import StackResource
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, StackValidationArgs
+import shapes
+import stack_rules
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+from pulumi_policy.policy import _NotApplicableError
+from stack_rules import StackResource
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
@@ -108,22 +118,22 @@ RESOURCE_CASES = [
         deployment({"nvidia.com/gpu": 1}),
         deployment({"nvidia.com/gpu": 1}, **PLACED),
     ),
-    (gpu_rules.gpu_vm_safety, gpu_rules.VM_INSTANCE, vm_instance("o1.2xlarge"), vm_instance("u1.2xlarge")),
+    (gpu_rules.gpu_vm_safety, shapes.VM_INSTANCE, vm_instance("o1.2xlarge"), vm_instance("u1.2xlarge")),
     (
         gpu_rules.gpu_vm_safety,
-        gpu_rules.VIRTUAL_MACHINE,
+        shapes.VIRTUAL_MACHINE,
         kubevirt_vm("u1.2xlarge", eviction="LiveMigrate"),
         kubevirt_vm("u1.2xlarge", eviction="LiveMigrateIfPossible"),
     ),
     (
         gpu_rules.vcpu_per_gpu,
-        gpu_rules.VM_INSTANCE,
+        shapes.VM_INSTANCE,
         vm_instance("u1.2xlarge", gpus=4),
         vm_instance("u1.8xlarge", gpus=4),
     ),
     (
         gpu_rules.helm_values_without_secrets,
-        gpu_rules.HELM_RELEASE,
+        shapes.HELM_RELEASE,
         {
             "values": {
                 "vgpuManager": {"licensing": {"token": "abc123"}},
@@ -134,7 +144,7 @@ RESOURCE_CASES = [
     ),
     (
         gpu_rules.operator_chart_pinned,
-        gpu_rules.HELM_RELEASE,
+        shapes.HELM_RELEASE,
         {"chart": "gpu-operator", "version": ">=v26.0.0"},
         {"chart": "gpu-operator", "version": "v26.7.0"},
     ),
@@ -154,10 +164,10 @@ def test_resource_rule_flags_the_violation_and_passes_the_compliant(
 
 
 def test_secret_values_are_found_by_key_and_by_content() -> None:
-    messages = gpu_rules.helm_values_without_secrets(gpu_rules.HELM_RELEASE, RESOURCE_CASES[7][2])
+    messages = gpu_rules.helm_values_without_secrets(shapes.HELM_RELEASE, RESOURCE_CASES[7][2])
     assert messages == [
         "values.vgpuManager.licensing.token looks like a secret (by its key)",
-        "values.x[0] looks like a secret (by its content)",
+        "values.x[0] looks like a secret (a PEM private key)",
     ]
 
 
@@ -173,50 +183,55 @@ def test_vm_devices_must_be_permitted_by_the_stack() -> None:
         },
         "urn:patch",
     )
-    good = StackResource(gpu_rules.VIRTUAL_MACHINE, kubevirt_vm("u1.2xlarge"), "urn:good")
+    good = StackResource(shapes.VIRTUAL_MACHINE, kubevirt_vm("u1.2xlarge"), "urn:good")
     bad = StackResource(
-        gpu_rules.VIRTUAL_MACHINE, kubevirt_vm("u1.2xlarge", device="nvidia.com/H100_94GB"), "urn:bad"
+        shapes.VIRTUAL_MACHINE, kubevirt_vm("u1.2xlarge", device="nvidia.com/H100_94GB"), "urn:bad"
     )
-    assert gpu_rules.vm_devices_permitted([patch, good, bad]) == [
+    assert stack_rules.vm_devices_permitted([patch, good, bad]) == [
         ("urn:bad", "GPU nvidia.com/H100_94GB is not in the stack's KubeVirt permittedHostDevices")
     ]
     assert (
-        gpu_rules.vm_devices_permitted([good, bad]) == []
+        stack_rules.vm_devices_permitted([good, bad]) == []
     )  # no KubeVirt config in the stack: not applicable
 
 
 def test_gpu_namespaces_need_a_quota() -> None:
     workload = StackResource(DEPLOYMENT, deployment({"nvidia.com/gpu": 1}, **PLACED), "urn:w")
     quota = StackResource(
-        gpu_rules.RESOURCE_QUOTA,
+        shapes.RESOURCE_QUOTA,
         {"metadata": {"namespace": "ml"}, "spec": {"hard": {"requests.nvidia.com/gpu": "2"}}},
         "urn:q",
     )
-    assert gpu_rules.gpu_namespaces_have_quota([workload]) == [
+    assert stack_rules.gpu_namespaces_have_quota([workload]) == [
         ("urn:w", "namespace ml has no ResourceQuota on requests.nvidia.com/gpu")
     ]
-    assert gpu_rules.gpu_namespaces_have_quota([workload, quota]) == []
+    assert stack_rules.gpu_namespaces_have_quota([workload, quota]) == []
 
 
-def test_stack_gpu_quota_counts_vms_and_node_groups_at_max() -> None:
-    vm = StackResource(gpu_rules.VM_INSTANCE, vm_instance("u1.4xlarge", gpus=2), "urn:vm")
+def test_stack_gpu_quota_counts_vms_and_node_groups_as_the_platform_runs_them() -> None:
+    vm = StackResource(shapes.VM_INSTANCE, vm_instance("u1.4xlarge", gpus=2), "urn:vm")
     cluster = StackResource(
-        gpu_rules.KUBERNETES_APP,
+        shapes.KUBERNETES_APP,
         {"spec": {"nodeGroups": {"g": {"maxReplicas": 3, "gpus": [{"name": "nvidia.com/AD102GL_L40S"}]}}}},
         "urn:k",
     )
-    assert gpu_rules.stack_gpu_counts([vm, cluster])["L40S"] == 5
-    assert gpu_rules.stack_within_quota([vm, cluster], {"L40S": 4}) == [
-        "the stack may hold 5 L40S GPUs but the quota is 4"
+    steady, peak = stack_rules.stack_gpu_counts([vm, cluster])
+    assert (steady["L40S"], peak["L40S"]) == (5, 8)  # 2 + 3 nodes; a roll-out adds 3 more
+    assert stack_rules.stack_within_quota([vm, cluster], {"L40S": 4}) == [
+        "the stack may hold 5 L40S GPUs but its quota is 4"
     ]
-    assert gpu_rules.stack_within_quota([vm, cluster], {"L40S": 5, "A100": 0}) == []
+    assert stack_rules.stack_within_quota([vm, cluster], {"L40S": 5, "A100": 0}) == []
+    assert stack_rules.rollouts_within_quota([vm, cluster], {"L40S": 5}) == [
+        "a node-group roll-out can hold 8 L40S GPUs at once but the quota is 5: "
+        "roll-outs will wait for GPUs and go one node at a time"
+    ]
 
 
-def test_the_pack_table_of_vcpus_matches_the_catalog() -> None:
-    for name, spec in INSTANCE_TYPES.items():
-        if name in gpu_rules.VCPU:
-            assert gpu_rules.VCPU[name] == spec.vcpu, name
-    assert {"u1.2xlarge", "s1.3xlarge", "cx1.4xlarge"} <= set(gpu_rules.VCPU)
+def test_a_quota_gives_unlisted_models_zero() -> None:
+    vm = StackResource(shapes.VM_INSTANCE, vm_instance("u1.4xlarge", gpus=2), "urn:vm")
+    assert stack_rules.stack_within_quota([vm], {"A100": 4}) == [
+        "the stack may hold 2 L40S GPUs but its quota is 0 (L40S is not in the quota, so it gets 0)"
+    ]
 
 
 # --- the CrossGuard wiring -----------------------------------------------------------------
@@ -230,7 +245,7 @@ def _violations(policy: Any, args: Any) -> list[tuple[str, str | None]]:
 
 def test_each_policy_has_a_name_description_and_enforcement_level() -> None:
     names = [p.name for p in gpu_policies.POLICIES]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 13
     levels = {p.name: p.enforcement_level for p in gpu_policies.POLICIES}
     assert levels["gpu-vm-vcpu-per-gpu"] == EnforcementLevel.ADVISORY
     assert levels["gpu-requests-in-limits"] == EnforcementLevel.MANDATORY
@@ -240,11 +255,11 @@ def test_each_policy_has_a_name_description_and_enforcement_level() -> None:
 def test_resource_policy_reports_through_crossguard_with_its_config() -> None:
     policy = next(p for p in gpu_policies.POLICIES if p.name == "gpu-vm-vcpu-per-gpu")
     args = ResourceValidationArgs(
-        gpu_rules.VM_INSTANCE, vm_instance("u1.2xlarge", gpus=2), "urn:vm", "vm", None, None, {}
+        shapes.VM_INSTANCE, vm_instance("u1.2xlarge", gpus=2), "urn:vm", "vm", None, None, {}
     )
     assert _violations(policy, args) == [("u1.2xlarge gives 4 vCPU per GPU; 8-16 is recommended", None)]
     relaxed = ResourceValidationArgs(
-        gpu_rules.VM_INSTANCE,
+        shapes.VM_INSTANCE,
         vm_instance("u1.2xlarge", gpus=2),
         "urn:vm",
         "vm",
@@ -259,12 +274,15 @@ def test_stack_quota_policy_reads_its_config() -> None:
     policy = next(p for p in gpu_policies.POLICIES if p.name == "stack-gpu-quota")
 
     class Resource:
-        resource_type = gpu_rules.VM_INSTANCE
+        resource_type = shapes.VM_INSTANCE
         props = vm_instance("u1.4xlarge", gpus=2)
         urn = "urn:vm"
 
     args = StackValidationArgs([Resource()], {"quota": {"L40S": 1}})  # type: ignore[list-item]
-    assert _violations(policy, args) == [("the stack may hold 2 L40S GPUs but the quota is 1", None)]
+    assert _violations(policy, args) == [("the stack may hold 2 L40S GPUs but its quota is 1", None)]
+    with pytest.raises(_NotApplicableError) as raised:  # no quota: no limit, the policy does not apply
+        _violations(policy, StackValidationArgs([Resource()], {}))  # type: ignore[list-item]
+    assert getattr(raised.value, "reason", None) == "no quota configured"
 
 
 # --- our own stacks comply -------------------------------------------------------------------
@@ -277,20 +295,35 @@ def _example_resources() -> Iterator[Any]:
         yield pytest.param(stack, resources, id=stack)
 
 
+def _crossguard(resources: list[Any], config: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Every policy of the pack over ``resources`` through pulumi_policy, by policy name."""
+    found: dict[str, list[str]] = {}
+    stack = [PolicyResource(r.type, r.inputs, r.urn, r.name, None, None, None, [], {}) for r in resources]
+    for policy in gpu_policies.POLICIES:
+        settings = config.get(policy.name, {})
+
+        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
+            found.setdefault(name, []).append(f"{(urn or '').rsplit('::', 1)[-1]}: {message}")
+
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in stack:
+                args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, None, None, settings)
+                policy.validate(args, report)
+        else:
+            with contextlib.suppress(_NotApplicableError):  # e.g. no quota configured
+                policy.validate(StackValidationArgs(stack, settings), report)  # type: ignore[attr-defined]
+    return found
+
+
 @pytest.mark.parametrize(("stack", "resources"), list(_example_resources()))
 def test_every_example_stack_complies_with_the_pack(stack: str, resources: list[Any]) -> None:
-    problems = []
-    for rule in (
-        gpu_rules.gpu_limits,
-        gpu_rules.gpu_toleration,
-        gpu_rules.gpu_placement,
-        gpu_rules.gpu_vm_safety,
-        gpu_rules.vcpu_per_gpu,
-        gpu_rules.helm_values_without_secrets,
-        gpu_rules.operator_chart_pinned,
-    ):
-        problems += [f"{r.name}: {m}" for r in resources for m in rule(r.type, r.inputs)]
-    stack_resources = [StackResource(r.type, r.inputs, r.urn) for r in resources]
-    problems += [m for _, m in gpu_rules.vm_devices_permitted(stack_resources)]
-    problems += [m for _, m in gpu_rules.gpu_namespaces_have_quota(stack_resources)]
-    assert problems == []
+    """Every policy, through the CrossGuard wiring, with the stack's own quota and platform."""
+    config = stack_config(stack)
+    settings: dict[str, Any] = {}
+    if config.get("quota") is not None:
+        platform = (config.get("platform") or {}).get("profile", "hikube")
+        settings = {"quota": config["quota"], "platform": platform}
+    found = _crossguard(resources, {"stack-gpu-quota": settings, "stack-gpu-quota-rollouts": settings})
+    # Roll-outs past the quota are advice the stack itself warns about (test_policy_shapes checks it).
+    found.pop("stack-gpu-quota-rollouts", None)
+    assert found == {}
