@@ -68,7 +68,7 @@ def test_successful_preview_process_writes_nothing_to_stderr() -> None:
 
 def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--stack", "no-such-stack"]) == 2
-    assert "Pulumi.no-such-stack.yaml: no such file" in capsys.readouterr().err
+    assert "error: no stack 'no-such-stack' in " in capsys.readouterr().err
 
 
 def test_render_writes_one_file_per_object_and_replaces_its_own_output(tmp_path: Path) -> None:
