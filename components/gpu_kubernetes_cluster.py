@@ -10,7 +10,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.kubernetes_cluster import build_kubernetes
-from components.builders.names import KUBECONFIG_KEY, kubeconfig_secret_name
+from components.builders.names import (
+    KUBECONFIG_KEY,
+    cluster_app_resource,
+    cluster_provider_resource,
+    kubeconfig_resource,
+    kubeconfig_secret_name,
+    namespace_resource,
+    node_group_resource,
+    quota_resource,
+    workload_resource,
+)
 from components.builders.node_group import effective_node_groups
 from components.builders.workload_namespace import build_namespace, workload_namespaces
 from components.catalog.platform import KubernetesApp
@@ -55,12 +65,16 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
 
         self.node_groups = {
             group: GpuNodeGroup(
-                f"{name}-{group}", group, group_args, app=app, opts=pulumi.ResourceOptions(parent=self)
+                node_group_resource(name, group),
+                group,
+                group_args,
+                app=app,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for group, group_args in effective_node_groups(args, app).items()
         }
         self.cluster = register_custom_resource(
-            f"{name}-cluster", build_kubernetes(name, namespace, args, app), child
+            cluster_app_resource(name), build_kubernetes(name, namespace, args, app), child
         )
 
         secret_name = kubeconfig_secret_name(name)
@@ -69,30 +83,32 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
         # resolves once the cluster is Ready). metadata would not do: it is known in preview.
         secret_id = self.cluster.id.apply(lambda _: f"{namespace}/{secret_name}")
         secret = k8s.core.v1.Secret.get(
-            f"{name}-kubeconfig",
+            kubeconfig_resource(name),
             secret_id,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.cluster]),
         )
         decoded: pulumi.Output[str] = secret.data.apply(lambda data: _kubeconfig(data, secret_name))
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(decoded)
         self.provider = k8s.Provider(
-            f"{name}-provider", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+            cluster_provider_resource(name),
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
         inside = pulumi.ResourceOptions(parent=self, provider=self.provider)
         guards: dict[str, list[pulumi.Resource]] = {}
         for ns in workload_namespaces(args):
             namespace_manifest, quota_manifest = build_namespace(args, ns)
-            created = register_manifest(f"{name}-ns-{ns}", namespace_manifest, inside)
+            created = register_manifest(namespace_resource(name, ns), namespace_manifest, inside)
             quota = register_manifest(
-                f"{name}-ns-{ns}-quota",
+                quota_resource(name, ns),
                 quota_manifest,
                 pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[created])),
             )
             guards[ns] = [created, quota]
         self.workloads = {
             workload: GpuWorkload(
-                f"{name}-{workload}",
+                workload_resource(name, workload),
                 workload,
                 args,
                 provider=self.provider,

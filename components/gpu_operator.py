@@ -11,6 +11,11 @@ from components.builders.gpu_operator_release import (
     build_operator_release,
     sandbox_enabled,
 )
+from components.builders.names import (
+    node_patch_resource,
+    operator_namespace_resource,
+    operator_release_resource,
+)
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.registration import register_manifest
 
@@ -37,10 +42,12 @@ class GpuOperator(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        namespace = register_manifest(f"{name}-namespace", build_operator_namespace(args), child)
+        namespace = register_manifest(
+            operator_namespace_resource(name), build_operator_namespace(args), child
+        )
         chart = build_operator_release(args, nodes)
         self.release = k8s.helm.v3.Release(
-            f"{name}-release",
+            operator_release_resource(name),
             name=chart.name,
             namespace=chart.namespace,
             chart=chart.chart,
@@ -55,7 +62,7 @@ class GpuOperator(pulumi.ComponentResource):
         for node in sorted(nodes):
             patch = build_node_patch(node, nodes[node])
             self.nodes[node] = k8s.core.v1.NodePatch(
-                f"{name}-node-{node}",
+                node_patch_resource(name, node),
                 metadata={"name": patch.name, "labels": patch.labels, "annotations": dict(FORCE)},
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release])),
             )

@@ -7,7 +7,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.builders.names import data_disk_name, system_disk_name, vm_release_name
+from components.builders.names import (
+    SYSTEM_DISK,
+    data_disk_name,
+    system_disk_name,
+    vm_disk_resource,
+    vm_instance_resource,
+    vm_release_name,
+)
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance, gpu_entries
 from components.models.vm import GpuVirtualMachineArgs
@@ -42,8 +49,8 @@ class GpuVirtualMachine(pulumi.ComponentResource):
 
         self.disks = {}
         system = build_vm_disk(system_disk_name(name), namespace, name, args.disk)
-        self.disks["system"] = register_custom_resource(
-            f"{name}-disk-system",
+        self.disks[SYSTEM_DISK] = register_custom_resource(
+            vm_disk_resource(name, SYSTEM_DISK),
             system,
             pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.disk.protect)),
         )
@@ -51,14 +58,14 @@ class GpuVirtualMachine(pulumi.ComponentResource):
             disk = args.data_disks[disk_name]
             manifest = build_vm_disk(data_disk_name(name, disk_name), namespace, name, disk)
             self.disks[disk_name] = register_custom_resource(
-                f"{name}-disk-{disk_name}",
+                vm_disk_resource(name, disk_name),
                 manifest,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=disk.protect)),
             )
 
         instance = build_vm_instance(name, namespace, args)
         self.instance = register_custom_resource(
-            f"{name}-instance",
+            vm_instance_resource(name),
             instance,
             pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.disks.values()))),
         )

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.builders.names import workload_object_resource
 from components.builders.placement import eligible_groups, resource_name
 from components.builders.workload import build_workload
 from components.models.cluster import GpuKubernetesClusterArgs
@@ -36,7 +37,9 @@ class GpuWorkload(pulumi.ComponentResource):
         self.resources: dict[str, pulumi.CustomResource] = {}
         for manifest in build_workload(workload, cluster, args):
             suffix = manifest.kind.lower()
-            self.resources[suffix] = register_manifest(f"{name}-{suffix}", manifest, child)
+            self.resources[suffix] = register_manifest(
+                workload_object_resource(name, manifest.kind), manifest, child
+            )
         self.outputs: dict[str, Any] = {
             "namespace": args.namespace,
             "gpuResource": resource_name(cluster, args),

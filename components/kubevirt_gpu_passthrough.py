@@ -6,6 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.kubevirt_patch import build_kubevirt_patch, permitted_resource_name
+from components.builders.names import passthrough_patch_resource
 from components.models.kubevirt import KubeVirtArgs
 
 TYPE = "hikube-gpu:kubevirt:KubeVirtGpuPassthrough"
@@ -27,7 +28,7 @@ class KubeVirtGpuPassthrough(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         patch = build_kubevirt_patch(args, operator_manages_vgpu)
         self.patch = k8s.apiextensions.CustomResourcePatch(
-            f"{name}-patch",
+            passthrough_patch_resource(name),
             api_version=patch.api_version,
             kind=patch.kind,
             metadata={

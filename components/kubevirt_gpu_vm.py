@@ -6,6 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.kubevirt_vm import build_cloud_init_secret, build_kubevirt_vm
+from components.builders.names import raw_vm_resource, raw_vm_secret_resource
 from components.models.kubevirt import KubeVirtGpuVmArgs, ResourceNaming
 from components.registration import register_manifest
 
@@ -30,11 +31,11 @@ class KubeVirtGpuVirtualMachine(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         secret = register_manifest(
-            f"{name}-cloud-init", build_cloud_init_secret(name, namespace, args), child
+            raw_vm_secret_resource(name), build_cloud_init_secret(name, namespace, args), child
         )
         manifest = build_kubevirt_vm(name, namespace, args, naming)
         self.vm = register_manifest(
-            f"{name}-vm",
+            raw_vm_resource(name),
             manifest,
             pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[secret, *(depends_on or [])])

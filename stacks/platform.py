@@ -7,13 +7,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.gpu_operator_release import uses_vgpu
+from components.builders.names import HOST_PROVIDER, OPERATOR_COMPONENT, PASSTHROUGH_COMPONENT
 from components.gpu_operator import GpuOperator
 from components.kubevirt_gpu_passthrough import KubeVirtGpuPassthrough
 from components.kubevirt_gpu_vm import KubeVirtGpuVirtualMachine
 from stacks.config import PlatformStack
 from stacks.credentials import kubeconfig_input
 
-PROVIDER_NAME = "host"
+PROVIDER_NAME = HOST_PROVIDER
 
 
 def host_provider(stack: PlatformStack) -> k8s.Provider:
@@ -31,11 +32,11 @@ def host_provider(stack: PlatformStack) -> k8s.Provider:
 def deploy(stack: PlatformStack) -> None:
     """Register every resource of a validated platform stack and export its outputs."""
     provider = host_provider(stack)
-    operator = GpuOperator("gpu-operator", stack.gpu_operator, stack.nodes, provider=provider)
+    operator = GpuOperator(OPERATOR_COMPONENT, stack.gpu_operator, stack.nodes, provider=provider)
     passthrough = None
     if stack.kubevirt is not None:
         passthrough = KubeVirtGpuPassthrough(
-            "kubevirt-gpu",
+            PASSTHROUGH_COMPONENT,
             stack.kubevirt,
             operator_manages_vgpu=uses_vgpu(stack.gpu_operator, stack.nodes),
             provider=provider,

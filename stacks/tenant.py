@@ -6,6 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.builders.names import TENANT_PROVIDER
 from components.catalog.platform import PROFILES
 from components.gpu_kubernetes_cluster import GpuKubernetesCluster
 from components.gpu_virtual_machine import GpuVirtualMachine
@@ -14,7 +15,7 @@ from stacks.cluster_summary import summarize
 from stacks.config import TenantStack
 from stacks.credentials import kubeconfig_input
 
-PROVIDER_NAME = "tenant"
+PROVIDER_NAME = TENANT_PROVIDER
 
 
 def tenant_provider(stack: TenantStack) -> k8s.Provider:

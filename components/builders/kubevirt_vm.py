@@ -12,6 +12,7 @@ from typing import Any
 from components.builders.cloud_init import build_user_data
 from components.builders.kubevirt_patch import permitted_resource_name
 from components.builders.manifest import MANAGED_BY, Manifest
+from components.builders.names import cloud_init_secret_name, root_volume_name
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.instance_types import default_for
 from components.models.kubevirt import KubeVirtGpuVmArgs, ResourceNaming
@@ -24,10 +25,6 @@ def vm_instance_type(vm: KubeVirtGpuVmArgs) -> str | None:
         return vm.instance_type
     chosen = default_for(vm.gpu_count)
     return chosen.name if chosen else None
-
-
-def cloud_init_secret_name(name: str) -> str:
-    return f"{name}-cloud-init"
 
 
 def build_cloud_init_secret(name: str, namespace: str, vm: KubeVirtGpuVmArgs) -> Manifest:
@@ -76,7 +73,7 @@ def build_kubevirt_vm(name: str, namespace: str, vm: KubeVirtGpuVmArgs, naming: 
         "preference": {"kind": "VirtualMachineClusterPreference", "name": vm.preference},
         "dataVolumeTemplates": [
             {
-                "metadata": {"name": f"{name}-root"},
+                "metadata": {"name": root_volume_name(name)},
                 "spec": {"source": {"http": {"url": vm.disk.url}}, "storage": storage},
             }
         ],
@@ -87,7 +84,7 @@ def build_kubevirt_vm(name: str, namespace: str, vm: KubeVirtGpuVmArgs, naming: 
                 "domain": domain,
                 "networks": [{"name": "default", "pod": {}}],
                 "volumes": [
-                    {"name": "root", "dataVolume": {"name": f"{name}-root"}},
+                    {"name": "root", "dataVolume": {"name": root_volume_name(name)}},
                     {
                         "name": "cloudinit",
                         "cloudInitNoCloud": {"secretRef": {"name": cloud_init_secret_name(name)}},

@@ -19,6 +19,12 @@ from components.models.workload import DEFAULT_USER, GpuWorkloadArgs, reveal
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 ROLLOUT_TIMEOUT_SECONDS = "1800"
 """GPU nodes may scale from zero and install a driver first: allow 30 minutes to become ready."""
+API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1"}
+
+
+def has_service(workload: GpuWorkloadArgs) -> bool:
+    """Workloads with ports get a Service; a StatefulSet always gets its governing one."""
+    return bool(workload.ports) or workload.kind == "StatefulSet"
 
 
 def selector_labels(name: str) -> dict[str, str]:
@@ -118,7 +124,7 @@ def _controller_spec(
             "template": template,
         }
         # Training runs for hours: `pulumi up` creates the Job and does not wait for it.
-        return "batch/v1", spec, {"pulumi.com/skipAwait": "true"}
+        return API_VERSIONS["Job"], spec, {"pulumi.com/skipAwait": "true"}
     timeout = {"pulumi.com/timeoutSeconds": ROLLOUT_TIMEOUT_SECONDS}
     if workload.kind == "StatefulSet":
         spec = {
@@ -135,7 +141,7 @@ def _controller_spec(
             if workload.volume.storage_class is not None:
                 claim["storageClassName"] = workload.volume.storage_class
             spec["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": claim}]
-        return "apps/v1", spec, timeout
+        return API_VERSIONS["StatefulSet"], spec, timeout
     spec = {
         "replicas": workload.replicas,
         "selector": selector,
@@ -143,7 +149,7 @@ def _controller_spec(
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
         "template": template,
     }
-    return "apps/v1", spec, timeout
+    return API_VERSIONS["Deployment"], spec, timeout
 
 
 def _service(name: str, workload: GpuWorkloadArgs) -> Manifest:
@@ -175,6 +181,6 @@ def build_workload(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWo
             annotations=annotations,
         )
     ]
-    if workload.ports or workload.kind == "StatefulSet":
+    if has_service(workload):
         manifests.append(_service(name, workload))
     return manifests

@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 from components.builders.manifest import MANAGED_BY, Manifest
+from components.builders.names import quota_name
 from components.builders.placement import demand
 from components.models.cluster import GpuKubernetesClusterArgs
 
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 RESERVED_PREFIXES = ("kube-", "cozy-")
-
-
-def quota_name(namespace: str) -> str:
-    return f"{namespace}-gpu-quota"
 
 
 def namespace_demand(cluster: GpuKubernetesClusterArgs, namespace: str) -> dict[str, int]:
