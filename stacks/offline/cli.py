@@ -155,7 +155,7 @@ def _run_or_say_why(args: argparse.Namespace) -> OfflineRun | None:
 def _one_stack(args: argparse.Namespace) -> int:
     """``preview`` or ``render`` of one stack."""
     from stacks.offline.engine import OfflineTimeout
-    from stacks.offline.render import RenderDirError, render
+    from stacks.offline.render import RenderError, render
     from stacks.offline.report import preview_text
 
     label = f"stack {args.stack!r}" if args.config_file is None else str(args.config_file)
@@ -174,7 +174,7 @@ def _one_stack(args: argparse.Namespace) -> int:
         return 0
     try:
         written = render(run, args.out)
-    except RenderDirError as error:
+    except RenderError as error:  # a foreign --out folder, or two objects for one file
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     print(f"wrote {len(written)} files of {label} to {args.out}")

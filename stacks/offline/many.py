@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from stacks.offline.engine import run_offline
-from stacks.offline.render import render
+from stacks.offline.render import RenderCollision, render
 from stacks.offline.revision import ERROR_SUFFIX
 from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.offline.stack_list import discover
@@ -30,7 +30,10 @@ def render_one(project_dir: Path, stack: str, out: Path) -> str | None:
         return str(run.failure)
     if run.errors:
         return "\n".join(run.errors)
-    render(run, out / stack)
+    try:
+        render(run, out / stack)
+    except RenderCollision as error:
+        return str(error)
     return None
 
 

@@ -6,6 +6,12 @@ objects deployed inside a tenant Kubernetes cluster (through its provider) go un
 ``HelmRelease`` (readable, and usable with GitOps); a patch of an existing object is
 ``<kind>-<name>.patch.yaml`` with only the fields it sets. Keys are sorted, secrets are
 already masked by the engine: same config, same bytes.
+
+Distinct objects get distinct paths: namespaces and names are DNS names (no ``_``, ``/``,
+upper case), so ``_cluster`` is no namespace and ``clusters/<cluster>/`` no file, and kinds
+have no ``-``, so ``<kind>-<name>`` splits one way; only the API group is left out (no
+two kinds we render share a name). Should two objects still map to one path, ``render``
+refuses before writing anything (``RenderCollision``): a file is never overwritten.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from components.builders.names import cluster_of_provider
 from components.yaml_text import dump_yaml
 from stacks.offline.engine import OfflineRun, Registered
 from stacks.offline.stack_list import RENDER_MARKER
@@ -21,8 +28,16 @@ from stacks.offline.stack_list import RENDER_MARKER
 MARKER = RENDER_MARKER
 
 
-class RenderDirError(Exception):
+class RenderError(Exception):
+    """A render that cannot be written."""
+
+
+class RenderDirError(RenderError):
     """The output directory holds files that a render did not write."""
+
+
+class RenderCollision(RenderError):
+    """Two objects of one run would be written to the same file."""
 
 
 def is_kubernetes_object(resource: Registered) -> bool:
@@ -43,7 +58,7 @@ def target_cluster(resource: Registered) -> str | None:
     parts = resource.provider.split("::")  # <urn: 4 parts>::<id>
     if len(parts) < 4 or parts[2] != CLUSTER_PROVIDER:
         return None
-    return parts[3].removesuffix("-provider")
+    return cluster_of_provider(parts[3])
 
 
 def relative_path(manifest: dict[str, Any], cluster: str | None = None, suffix: str = ".yaml") -> Path:
@@ -118,27 +133,58 @@ def documents(resource: Registered) -> list[tuple[Path, str]]:
     return [(relative_path(manifest, cluster), _dump(header, manifest))]
 
 
-def render(run: OfflineRun, out: Path) -> list[Path]:
-    """Write the run's objects under ``out`` (replacing an earlier render there)."""
-    _prepare(out)
-    written = []
+def planned(run: OfflineRun) -> dict[Path, tuple[str, str]]:
+    """Every file of the run: relative path → (URN of its resource, text).
+
+    Raises ``RenderCollision`` naming both URNs when two documents share a path (compared
+    case-insensitively, as on macOS and Windows file systems).
+    """
+    files: dict[Path, tuple[str, str]] = {}
+    owners: dict[str, str] = {}
     for resource in run.resources:
         if not is_kubernetes_object(resource):
             continue
         for relative, text in documents(resource):
-            path = out / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
+            key = str(relative).lower()
+            if key in owners:
+                raise RenderCollision(
+                    f"{relative} would be written twice: by {owners[key]} and by {resource.urn}"
+                )
+            owners[key] = resource.urn
+            files[relative] = (resource.urn, text)
+    return files
+
+
+def render(run: OfflineRun, out: Path) -> list[Path]:
+    """Write the run's objects under ``out`` (replacing an earlier render there); nothing is
+    written when two objects would share a file (``RenderCollision``)."""
+    files = planned(run)
+    _prepare(out)
+    written = []
+    for relative, (_, text) in files.items():
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
     return sorted(written)
 
 
 def _prepare(out: Path) -> None:
-    if out.exists() and any(out.iterdir()):
-        if not (out / MARKER).exists():
-            raise RenderDirError(f"{out} is not empty and was not written by a render; choose another --out")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text(
-        "written by `python -m stacks render`; replaced on each render\n", encoding="utf-8"
-    )
+    if out.is_symlink():
+        raise RenderDirError(f"{out} is a symbolic link; give a real folder as --out")
+    if out.exists() and not out.is_dir():
+        raise RenderDirError(f"{out} is a file, not a folder; choose another --out")
+    try:
+        if out.exists() and any(out.iterdir()):
+            if not (out / MARKER).is_file():
+                raise RenderDirError(
+                    f"{out} is not empty and was not written by a render; choose another --out"
+                )
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).write_text(
+            "written by `python -m stacks render`; replaced on each render\n", encoding="utf-8"
+        )
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise RenderDirError(f"{out}: cannot write a render there ({reason})") from None
