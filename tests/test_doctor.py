@@ -478,3 +478,27 @@ def test_raw_vm_namespaces(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureF
     code, out, _ = doctor(tmp_path, api, stack, capsys)
     assert code == 0
     assert line(out, "vm-namespaces").startswith("ok ")
+
+
+def test_context_from_the_stack_and_a_plain_kubeconfig_in_the_stack(
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack's own kubeconfig (plain text) is used, with ``platform.context`` over the current one."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "must-not-be-used"))
+    api.platform()
+    document = yaml.safe_load(kubeconfig(tmp_path, api.url).read_text())
+    document["clusters"].append({"name": "dead", "cluster": {"server": "http://127.0.0.1:9"}})
+    document["contexts"].append({"name": "dead", "context": {"cluster": "dead", "user": "test"}})
+    document["current-context"] = "dead"
+    platform = {"context": "test"}
+    stack = stack_file(
+        tmp_path, "stack-platform.yaml", kubeconfig=yaml.safe_dump(document), platform=platform
+    )
+    code = main(["doctor", "--config-file", str(stack)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"on {api.url} with hikube-gpu:kubeconfig, context test" in out
+    assert_only_reads(api)
+    code = main(["doctor", "--config-file", str(stack), "--context", "dead"])
+    assert code == 2
+    assert "http://127.0.0.1:9 did not answer" in capsys.readouterr().err
