@@ -1,20 +1,21 @@
-"""Check one rendered object against its upstream definition (shared by the conformance
-suite and the fuzz tests). Reference files come from ../shared/reference."""
+"""Check rendered files against their upstream definitions (shared by the conformance suite
+and the fuzz tests). Each file is validated exactly as ``render`` wrote it, masked secrets
+included; the definitions are the vendored files under tests/upstream."""
 
 from __future__ import annotations
 
 import copy
 import functools
-import json
 import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
-import yaml
 
-from stacks.offline.engine import SECRET_MASK, Registered
-from tests.helpers import REFERENCE
+from stacks.offline.engine import OfflineRun
+from stacks.offline.render import render
+from tests.helpers import load_yaml, reference_data
 
 KUBERNETES_VERSION = "1.33.0"
 SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}
@@ -24,25 +25,59 @@ CHART_VALUES = {
     "v26.3.1": ("cozystack", "main", "system", "gpu-operator", "upstream-chart-values.yaml"),
     "v26.7.0": ("gpu-operator", "values-v26.7.0.yaml"),
 }
+CLUSTER_POLICY_CRD = ("gpu-operator", "crd-nvidia.com_clusterpolicies-v26.7.0.yaml")
+KUBEVIRT_FRAGMENTS = ("kubevirt", "crd-kubevirt-configuration-fragments-v1.9.0.yaml")
+KUBEVIRT_DEFINITIONS = ("kubevirt", "openapi-definitions-gpu-hostdevices-v1.9.0.json")
+FLUX_CRDS = {
+    "HelmRelease": ("fluxcd", "helm-controller", "v1.4.5", "helm.toolkit.fluxcd.io_helmreleases.yaml"),
+    "HelmRepository": (
+        "fluxcd", "source-controller", "v1.7.4", "source.toolkit.fluxcd.io_helmrepositories.yaml"
+    ),
+}  # fmt: skip
 FREE_FORM = (("devicePlugin", "config", "data"), ("migManager", "config", "data"))
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
+def rendered(run: OfflineRun, out: Path) -> list[Path]:
+    """``render`` the run into ``out``: the object files it wrote."""
+    assert run.failure is None, run.failure
+    return render(run, out)
+
+
+def read_back(path: Path) -> dict[str, Any]:
+    """A rendered file as a YAML reader sees it (the header lines are YAML comments)."""
+    document = load_yaml(path.read_text(encoding="utf-8"))
+    assert isinstance(document, dict), f"{path} holds no object"
+    return document
+
+
+_VALIDATORS: dict[int, jsonschema.Draft7Validator] = {}
+
+
+def _validate(instance: Any, schema: dict[str, Any]) -> None:
+    """``jsonschema.validate`` without checking the schema again on each call (the schemas
+    come from the ``reference_data`` cache, so their ids stay valid)."""
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None:
+        jsonschema.Draft7Validator.check_schema(schema)
+        validator = _VALIDATORS[id(schema)] = jsonschema.Draft7Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise error
+
+
 @functools.cache
-def _reference(*parts: str) -> Any:
-    path = REFERENCE.joinpath(*parts)
-    text = path.read_text(encoding="utf-8")
-    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+def _definition(name: str) -> dict[str, Any]:
+    """One KubeVirt OpenAPI definition, its ``$ref``s resolvable."""
+    definitions = reference_data(*KUBEVIRT_DEFINITIONS)["definitions"]
+    return {"$ref": f"#/definitions/{name}", "definitions": definitions}
 
 
-def unmasked(value: Any) -> Any:
-    """Drop fields the engine masked as secrets (their values are checked by the builder tests)."""
-    if isinstance(value, dict):
-        return {k: unmasked(v) for k, v in value.items() if v != SECRET_MASK}
-    if isinstance(value, list):
-        return [unmasked(v) for v in value]
-    return value
+def _crd_schema(crd: dict[str, Any], version: str) -> dict[str, Any]:
+    served = next(v for v in crd["spec"]["versions"] if v["name"] == version)
+    schema: dict[str, Any] = served["schema"]["openAPIV3Schema"]
+    return schema
 
 
 def _keys_exist(values: dict[str, Any], chart: dict[str, Any]) -> None:
@@ -66,47 +101,56 @@ def _merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
-def check(resource: Registered, profile: str) -> str:
-    """Validate ``resource``; returns what it was checked against (raises on a violation)."""
-    manifest = unmasked(resource.inputs)
-    kind = manifest.get("kind", "")
-    if resource.type == "kubernetes:helm.sh/v3:Release":
-        chart = _reference(*CHART_VALUES[manifest["version"]])
-        _keys_exist(manifest["values"], chart)
-        crd = _reference("gpu-operator", "crd-nvidia.com_clusterpolicies-v26.7.0.yaml")
-        spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
-        for section, value in manifest["values"].items():
-            if section in spec:
-                jsonschema.validate(
-                    _merge(chart.get(section), value), spec[section], cls=jsonschema.Draft7Validator
-                )
-        return f"chart {manifest['version']} values and the ClusterPolicy CRD"
+def _check_flux(document: dict[str, Any]) -> str:
+    kind = document["kind"]
+    parts = FLUX_CRDS[kind]
+    version = document["apiVersion"].split("/", 1)[1]
+    _validate(document, _crd_schema(reference_data(*parts), version))
+    if kind == "HelmRepository":
+        return f"Flux source-controller {parts[2]} CRD"
+    chart_version = document["spec"]["chart"]["spec"]["version"]
+    chart = reference_data(*CHART_VALUES[chart_version])
+    values = document["spec"].get("values", {})
+    _keys_exist(values, chart)
+    spec = _crd_schema(reference_data(*CLUSTER_POLICY_CRD), "v1")["properties"]["spec"]["properties"]
+    for section, value in values.items():
+        if section in spec:
+            _validate(_merge(chart.get(section), value), spec[section])
+    return f"Flux helm-controller {parts[2]} CRD, chart {chart_version} values and the ClusterPolicy CRD"
+
+
+def check(document: dict[str, Any], profile: str, patch: bool = False) -> str:
+    """Validate one rendered document as written; returns what it was checked against
+    (raises on a violation). ``patch``: the file is a ``.patch.yaml`` of an existing object."""
+    kind = document.get("kind", "")
+    if kind in FLUX_CRDS:
+        return _check_flux(document)
     if kind in COZYSTACK_APPS:
-        schema = _reference(
-            "cozystack", SCHEMA_DIR[profile], "apps", COZYSTACK_APPS[kind], "values.schema.json"
-        )
-        jsonschema.validate(manifest["spec"], schema, cls=jsonschema.Draft7Validator)
-        return f"Cozystack {SCHEMA_DIR[profile]} {COZYSTACK_APPS[kind]} schema"
-    if resource.type.endswith(":KubeVirtPatch"):
-        fragments = _reference("kubevirt", "crd-kubevirt-configuration-fragments-v1.9.0.yaml")["properties"]
-        for key, value in manifest["spec"]["configuration"].items():
-            jsonschema.validate(value, fragments[key], cls=jsonschema.Draft7Validator)
+        app = COZYSTACK_APPS[kind]
+        schema = reference_data("cozystack", SCHEMA_DIR[profile], "apps", app, "values.schema.json")
+        _validate(document["spec"], schema)
+        return f"Cozystack {SCHEMA_DIR[profile]} {app} schema"
+    if patch and kind == "KubeVirt":
+        fragments = reference_data(*KUBEVIRT_FRAGMENTS)["properties"]
+        for key, value in document["spec"]["configuration"].items():
+            _validate(value, fragments[key])
         return "KubeVirt v1.9.0 CRD"
     if kind == "VirtualMachine":
-        definitions = _reference("kubevirt", "openapi-definitions-gpu-hostdevices-v1.9.0.json")
-        gpu_schema = definitions.get("definitions", definitions)["v1.GPU"]
-        for entry in manifest["spec"]["template"]["spec"]["domain"]["devices"]["gpus"]:
-            jsonschema.validate(entry, gpu_schema)
-            assert set(entry) <= set(gpu_schema["properties"])
+        gpu_schema = _definition("v1.GPU")
+        for entry in document["spec"]["template"]["spec"]["domain"]["devices"]["gpus"]:
+            _validate(entry, gpu_schema)
+            assert set(entry) <= set(gpu_schema["definitions"]["v1.GPU"]["properties"])
         return "KubeVirt v1.9.0 v1.GPU"
-    if resource.type.endswith(":NodePatch"):
-        for key, value in manifest["metadata"]["labels"].items():
+    if patch and kind == "Node":
+        for key, value in document["metadata"]["labels"].items():
             assert LABEL_KEY.match(key), f"invalid label key {key}"
             assert LABEL_VALUE.match(value), f"invalid label value {key}={value}"
         return "label syntax"
-    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+    assert not patch, f"no check for a patch of a {kind}"
+    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
     return f"Kubernetes {KUBERNETES_VERSION} OpenAPI"
 
 
-def managed_objects(resources: list[Registered]) -> list[Registered]:
-    return [r for r in resources if r.custom and not r.read and r.type.startswith("kubernetes:")]
+def check_file(path: Path, profile: str) -> str:
+    """Read a rendered file back and validate it unmodified."""
+    return check(read_back(path), profile, patch=path.name.endswith(".patch.yaml"))

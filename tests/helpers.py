@@ -1,8 +1,9 @@
-"""Test helpers: run configs through the real program offline, find the reference data."""
+"""Test helpers: run configs through the real program offline, read the vendored upstream files."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from stacks.offline.stack_file import load_stack_file
 from stacks.problems import ConfigError, Problem
 from stacks.pulumi_config import decode
 
-SHARED = PROJECT_DIR.parent / "shared"
-REFERENCE = SHARED / "reference"
+UPSTREAM = Path(__file__).parent / "upstream"
+"""Upstream definitions vendored with the tests (tests/upstream/SOURCES.md says where from)."""
 
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnlyForUnitTests test@example"
 
@@ -99,12 +100,25 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 
 def reference(*parts: str) -> Path:
-    """A file under ../shared/reference, or skip the test with the reason."""
-    path = REFERENCE.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"upstream reference file {path} is absent (../shared not checked out)")
+    """A vendored upstream file under tests/upstream; a missing one fails the test."""
+    path = UPSTREAM.joinpath(*parts)
+    if not path.is_file():
+        pytest.fail(f"upstream definition {path} is missing (see tests/upstream/SOURCES.md)", pytrace=False)
     return path
 
 
 def reference_json(*parts: str) -> Any:
     return json.loads(reference(*parts).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def reference_data(*parts: str) -> Any:
+    """A vendored JSON or YAML file, parsed (cached: callers must not modify it)."""
+    path = reference(*parts)
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else load_yaml(text)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when available (the large CRDs load 10x faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

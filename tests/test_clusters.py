@@ -25,9 +25,8 @@ from stacks.offline.render import render, target_cluster
 from stacks.offline.report import preview_text
 from stacks.validate import validate
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack
+from tests.conformance import SCHEMA_DIR
 from tests.helpers import objects, reference, reference_json, run_config, stack_config
-
-SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""Conformance: every object the example stacks and the test stacks render validates against
-its upstream definition. One test per object, so a failure names the object."""
+"""Conformance: every file ``render`` writes for the example stacks and the test stacks
+validates, exactly as written (masked secrets included), against its upstream definition.
+One test per rendered file, so a failure names the object."""
 
 from __future__ import annotations
 
@@ -10,17 +11,12 @@ from typing import Any
 import pytest
 
 from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import Registered
+from stacks.offline.engine import OfflineRun
 from stacks.offline.stack_list import discover
 from tests.cluster_stacks import cluster_stack
-from tests.conformance import check, managed_objects
-from tests.helpers import REFERENCE, run_config, stack_config
+from tests.conformance import check_file, read_back, rendered
+from tests.helpers import run_config, stack_config
 from tests.platform_stacks import MODES, platform_stack
-
-pytestmark = pytest.mark.skipif(
-    not REFERENCE.exists(),
-    reason=f"upstream reference files ({REFERENCE}) are absent (../shared not checked out)",
-)
 
 TEST_STACKS: dict[str, dict[str, Any]] = {
     "clusters-hikube": cluster_stack("hikube"),
@@ -28,36 +24,65 @@ TEST_STACKS: dict[str, dict[str, Any]] = {
     **{f"platform-{mode}": platform_stack(mode) for mode in MODES},
 }
 
+# The renders live as long as the test session (the directory is removed at exit).
+RENDERS = tempfile.TemporaryDirectory(prefix="hikube-gpu-conformance-")
+
+
+def _runs(scratch: Path) -> list[tuple[str, str, OfflineRun]]:
+    runs = []
+    for stack in discover(PROJECT_DIR):
+        profile = (stack_config(stack).get("platform") or {}).get("profile", "hikube")
+        runs.append((stack, profile, run_stack(PROJECT_DIR, stack)))
+    for name, config in TEST_STACKS.items():
+        run = run_config(scratch / name, config)
+        runs.append((name, (config.get("platform") or {}).get("profile", "hikube"), run))
+    return runs
+
+
+RUNS = _runs(Path(RENDERS.name) / "stacks")
+
 
 def _cases() -> list[Any]:
     cases = []
-    runs: list[tuple[str, str, list[Registered]]] = []
-    for stack in discover(PROJECT_DIR):
-        profile = (stack_config(stack).get("platform") or {}).get("profile", "hikube")
-        runs.append((stack, profile, run_stack(PROJECT_DIR, stack).resources))
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, config in TEST_STACKS.items():
-            run = run_config(Path(tmp) / name, config)
-            assert run.failure is None, (name, run.failure)
-            runs.append((name, (config.get("platform") or {}).get("profile", "hikube"), run.resources))
-    for stack, profile, resources in runs:
-        for resource in managed_objects(resources):
-            cases.append(pytest.param(resource, profile, id=f"{stack}/{resource.name}"))
+    for stack, profile, run in RUNS:
+        if run.failure is None:  # a failing stack fails test_every_stack_renders
+            out = Path(RENDERS.name) / "render" / stack
+            cases += [
+                pytest.param(p, profile, id=f"{stack}/{p.relative_to(out)}") for p in rendered(run, out)
+            ]
     return cases
 
 
-CASES = _cases() if REFERENCE.exists() else []
+CASES = _cases()
 
 
-@pytest.mark.parametrize(("resource", "profile"), CASES)
-def test_object_conforms_to_its_upstream_definition(resource: Registered, profile: str) -> None:
-    assert check(resource, profile)
+@pytest.mark.parametrize("run", [pytest.param(run, id=stack) for stack, _, run in RUNS])
+def test_every_stack_renders(run: OfflineRun) -> None:
+    assert run.failure is None, run.failure
+
+
+@pytest.mark.parametrize(("path", "profile"), CASES)
+def test_rendered_file_conforms_to_its_upstream_definition(path: Path, profile: str) -> None:
+    assert check_file(path, profile)
 
 
 def test_the_suite_covers_every_kind_we_render() -> None:
-    kinds = {r.values[0].type.rsplit(":", 1)[-1] for r in CASES}
+    kinds = {read_back(case.values[0])["kind"] for case in CASES}
+    patches = {read_back(c.values[0])["kind"] for c in CASES if c.values[0].name.endswith(".patch.yaml")}
     assert {
         "VMInstance", "VMDisk", "Kubernetes", "Namespace", "ResourceQuota", "Service", "Deployment",
-        "StatefulSet", "Job", "Secret", "Release", "NodePatch", "KubeVirtPatch", "VirtualMachine",
+        "StatefulSet", "Job", "Secret", "HelmRelease", "HelmRepository", "VirtualMachine",
     } <= kinds  # fmt: skip
+    assert {"Node", "KubeVirt"} <= patches
     assert len(CASES) >= 90
+
+
+def test_masked_secrets_are_checked_as_written(tmp_path: Path) -> None:
+    """A VM with SSH keys and user data renders them masked, in their schema types."""
+    files = rendered(run_stack(PROJECT_DIR, "dev"), tmp_path)
+    vm = next(p for p in files if p.name == "vminstance-trainer.yaml")
+    spec = read_back(vm)["spec"]
+    assert spec["sshKeys"] == ["[secret]"] * len(stack_config("dev")["vms"]["trainer"]["sshKeys"])
+    assert spec["cloudInit"] == "[secret]"
+    assert "# masked secrets: spec.cloudInit, spec.sshKeys\n" in vm.read_text(encoding="utf-8")
+    assert check_file(vm, "hikube")

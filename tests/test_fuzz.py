@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -20,8 +22,7 @@ from stacks.offline.engine import run_offline
 from stacks.offline.stack_file import StackConfigFile
 from stacks.problems import NAMESPACE, ConfigError
 from stacks.program import main as program
-from tests.conformance import check, managed_objects
-from tests.helpers import REFERENCE
+from tests.conformance import check_file, rendered
 
 settings.register_profile(
     "ci", max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -237,10 +238,10 @@ def _property(config: dict[str, Any]) -> None:
         assert [r.type for r in run.resources if r.type != "pulumi:pulumi:Stack"] == []
         return
     assert run.errors == []
-    if REFERENCE.exists():
-        profile = (config.get("platform") or {}).get("profile", "hikube")
-        for resource in managed_objects(run.resources):
-            check(resource, profile)
+    profile = (config.get("platform") or {}).get("profile", "hikube")
+    with tempfile.TemporaryDirectory() as out:
+        for path in rendered(run, Path(out)):
+            check_file(path, profile)
 
 
 @given(tenant)

@@ -1,7 +1,7 @@
 """Every VMInstance and VMDisk spec we build validates against Cozystack's values.schema.json.
 
 Hikube runs Cozystack v1.1.2 (profile ``hikube``); ``cozystack-1.4`` is checked against
-upstream ``main``. The schemas come from ../shared/reference (tests skip without it).
+upstream ``main``. The schemas are vendored under tests/upstream.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from components.builders.names import data_disk_name, system_disk_name
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
 from stacks.validate import validate
+from tests.conformance import SCHEMA_DIR
 from tests.helpers import SSH_KEY, base_config, reference_json, stack_config
-
-SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}
 
 VARIED_VMS: dict[str, Any] = {
     "single": {"gpus": {"L40S": 1}, "sshKeys": [SSH_KEY], "external": {"ports": [22, 8888]}},
