@@ -27,7 +27,9 @@ WORKLOAD_TYPES = {
 VM_INSTANCE = "kubernetes:apps.cozystack.io/v1alpha1:VMInstance"
 VIRTUAL_MACHINE = "kubernetes:kubevirt.io/v1:VirtualMachine"
 VIRTUAL_MACHINE_INSTANCE = "kubernetes:kubevirt.io/v1:VirtualMachineInstance"
-VIRTUAL_MACHINE_POOL = "kubernetes:pool.kubevirt.io/v1alpha1:VirtualMachinePool"
+VIRTUAL_MACHINE_POOLS = tuple(
+    f"kubernetes:pool.kubevirt.io/{v}:VirtualMachinePool" for v in ("v1alpha1", "v1beta1")
+)  # v1beta1 since KubeVirt v1.7; both serve the same spec
 KUBERNETES_APP = "kubernetes:apps.cozystack.io/v1alpha1:Kubernetes"
 KUBEVIRT_TYPES = ("kubernetes:kubevirt.io/v1:KubeVirt", "kubernetes:kubevirt.io/v1:KubeVirtPatch")
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -112,9 +114,12 @@ _POOL_VM = ("spec", "virtualMachineTemplate", "spec")
 VM_SHAPES = {
     VIRTUAL_MACHINE: VmShape(("spec", "template", "spec"), ("spec", "instancetype", "name")),
     VIRTUAL_MACHINE_INSTANCE: VmShape(("spec",)),
-    VIRTUAL_MACHINE_POOL: VmShape(
-        (*_POOL_VM, "template", "spec"), (*_POOL_VM, "instancetype", "name"), ("spec", "replicas")
-    ),
+    **{
+        pool: VmShape(
+            (*_POOL_VM, "template", "spec"), (*_POOL_VM, "instancetype", "name"), ("spec", "replicas")
+        )
+        for pool in VIRTUAL_MACHINE_POOLS
+    },
 }
 
 

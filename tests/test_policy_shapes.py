@@ -88,13 +88,17 @@ def vmi(devs: dict[str, Any], eviction: str | None = "None", cpu: dict[str, Any]
 
 
 def pool(
-    devs: dict[str, Any], kind: str = "u1.2xlarge", eviction: str | None = "None", replicas: int | None = None
+    devs: dict[str, Any],
+    kind: str = "u1.2xlarge",
+    eviction: str | None = "None",
+    replicas: int | None = None,
+    api: str = "v1alpha1",
 ) -> Resource:
     template = {"instancetype": {"name": kind}, "template": {"spec": vmi_spec(devs, eviction)}}
     spec: dict[str, Any] = {"virtualMachineTemplate": {"spec": template}}
     if replicas is not None:
         spec["replicas"] = replicas
-    return "kubernetes:pool.kubevirt.io/v1alpha1:VirtualMachinePool", {"spec": spec}
+    return f"kubernetes:pool.kubevirt.io/{api}:VirtualMachinePool", {"spec": spec}
 
 
 def kubevirt(config: dict[str, Any], patch: bool = False) -> Resource:
@@ -121,6 +125,12 @@ SHAPE_CASES = [
     (SAFETY, vmi(devices(host=[L40S]), eviction="LiveMigrate"), vmi(devices(host=[L40S])), "cannot migrate"),
     (SAFETY, pool(devices(gpus=[L40S]), kind="o1.4xlarge"), pool(devices(gpus=[L40S])), "overcommits memory"),
     (SAFETY, pool(devices(host=[L40S]), eviction="LiveMigrate"), pool(devices(host=[L40S])), "LiveMigrate"),
+    (
+        SAFETY,
+        pool(devices(gpus=[L40S]), kind="o1.xlarge", api="v1beta1"),
+        pool(devices(gpus=[L40S]), api="v1beta1"),
+        "o1.xlarge",
+    ),
     (
         "gpu-vm-vcpu-per-gpu",
         vmi(devices(host=[L40S, L40S]), cpu={"cores": 4}),
@@ -153,6 +163,7 @@ SHAPES_OF_A_GPU = {
     "vmi-gpus": lambda device: vmi(devices(gpus=[device])),
     "vmi-hostDevices": lambda device: vmi(devices(host=[device])),
     "pool-hostDevices": lambda device: pool(devices(host=[device])),
+    "pool-v1beta1-gpus": lambda device: pool(devices(gpus=[device]), api="v1beta1"),
 }
 
 
