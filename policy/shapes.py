@@ -29,7 +29,7 @@ VIRTUAL_MACHINE = "kubernetes:kubevirt.io/v1:VirtualMachine"
 VIRTUAL_MACHINE_INSTANCE = "kubernetes:kubevirt.io/v1:VirtualMachineInstance"
 VIRTUAL_MACHINE_POOLS = tuple(
     f"kubernetes:pool.kubevirt.io/{v}:VirtualMachinePool" for v in ("v1alpha1", "v1beta1")
-)  # v1beta1 since KubeVirt v1.7; both serve the same spec
+)  # newer KubeVirt releases serve v1beta1 too, with the same spec
 KUBERNETES_APP = "kubernetes:apps.cozystack.io/v1alpha1:Kubernetes"
 KUBEVIRT_TYPES = ("kubernetes:kubevirt.io/v1:KubeVirt", "kubernetes:kubevirt.io/v1:KubeVirtPatch")
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
