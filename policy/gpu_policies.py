@@ -1,4 +1,5 @@
-"""The CrossGuard policies of the hikube-gpu pack, built on the plain checks of ``gpu_rules``.
+"""The CrossGuard policies of the hikube-gpu pack, built on the plain checks of ``gpu_rules``
+(one resource) and ``stack_rules`` (the whole stack). docs/policy-pack.md describes each.
 
 Every policy's enforcement level can be changed in the pack's config
 (``{"gpu-vm-vcpu-per-gpu": "mandatory"}``); some take settings (below).
