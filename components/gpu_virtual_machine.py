@@ -29,7 +29,9 @@ class GpuVirtualMachine(pulumi.ComponentResource):
 
     Data disks are protected (Pulumi ``protect``) unless their ``protect`` is false; the
     VMInstance depends on its disks because the platform refuses to render a VM whose
-    disks do not exist yet.
+    disks do not exist yet. ``port_list_filters`` is the platform's
+    ``PlatformProfile.port_list_filters``: where it is False, an external ``PortList`` VM gets
+    the guest firewall (``external.guestFirewall``).
     """
 
     instance: k8s.apiextensions.CustomResource
@@ -42,6 +44,7 @@ class GpuVirtualMachine(pulumi.ComponentResource):
         *,
         namespace: str,
         provider: k8s.Provider,
+        port_list_filters: bool,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE, name, None, opts)
@@ -63,7 +66,7 @@ class GpuVirtualMachine(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=disk.protect)),
             )
 
-        instance = build_vm_instance(name, namespace, args)
+        instance = build_vm_instance(name, namespace, args, port_list_filters=port_list_filters)
         self.instance = register_custom_resource(
             vm_instance_resource(name),
             instance,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from components.builders.guest_firewall import firewall_ports
 from components.builders.names import data_disk_name, system_disk_name
 from components.builders.sizing import resolve_size
 from components.catalog.gpus import GPU_MODELS
@@ -17,7 +18,7 @@ from components.catalog.instance_types import (
     SERIES,
     instance_type,
 )
-from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PROFILES
+from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PROFILES, PlatformProfile
 from components.catalog.quantity import GIB, parse_quantity
 from components.models.user_data import is_mime
 from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
@@ -65,11 +66,18 @@ def _vm(stack: TenantStack, name: str, vm: GpuVirtualMachineArgs) -> Iterator[Pr
             f"{vm.instance_profile!r} is not an instance profile of the {profile.name} platform "
             f"(e.g. ubuntu, rhel.9, windows.2k22)",
         )
-    if vm.external and vm.external.method == "WholeIP" and vm.external.ports is not None:
+    external = vm.external
+    if (
+        external is not None
+        and external.method == "WholeIP"
+        and external.ports is not None
+        and not external.guest_firewall  # with the firewall on, ports are what it admits
+    ):
         yield Problem(
             config_path("vms", name, "external", "ports"),
-            "ports are only used with method PortList; WholeIP exposes every port",
+            "ports are only used with method PortList (or guestFirewall: true); WholeIP exposes every port",
         )
+    yield from _exposure(name, vm, profile)
     if len(vm.gpus) > 1:
         models = ", ".join(m.value for m in GPU_MODELS if m in vm.gpus)  # catalog order
         yield Problem(
@@ -87,12 +95,18 @@ def _vm(stack: TenantStack, name: str, vm: GpuVirtualMachineArgs) -> Iterator[Pr
             "your cloudInit (or your image) and set nvidiaDriver.install: false",
             "warning",
         )
-    if vm.cloud_init is not None and vm.nvidia_driver.install and is_mime(vm.cloud_init.get_secret_value()):
-        yield Problem(
-            config_path("vms", name, "cloudInit"),
-            "MIME multi-part user data cannot be merged with the driver installer; "
-            "set nvidiaDriver.install: false",
-        )
+    if vm.cloud_init is not None and is_mime(vm.cloud_init.get_secret_value()):
+        generated = {}
+        if vm.nvidia_driver.install:
+            generated["the driver installer"] = "nvidiaDriver.install: false"
+        if firewall_ports(vm.external, profile.port_list_filters) is not None:
+            generated["the guest firewall"] = "external.guestFirewall: false"
+        if generated:
+            yield Problem(
+                config_path("vms", name, "cloudInit"),
+                f"MIME multi-part user data cannot be merged with {' and '.join(generated)}; "
+                f"set {' and '.join(generated.values())}",
+            )
     storage_classes = profile.storage_classes
     for path, disk in _all_disks(name, vm):
         if disk.storage_class not in storage_classes:
@@ -102,6 +116,28 @@ def _vm(stack: TenantStack, name: str, vm: GpuVirtualMachineArgs) -> Iterator[Pr
                 f"({', '.join(sorted(storage_classes))})",
                 "warning",
             )
+
+
+def _exposure(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Problem]:
+    """Where PortList does not filter (P3): what the guest firewall admits, or that it is off."""
+    external = vm.external
+    if external is None or external.method != "PortList" or profile.port_list_filters:
+        return
+    platform = f"Cozystack {profile.cozystack_version}"
+    ports = firewall_ports(external, profile.port_list_filters)
+    if ports is not None:
+        yield Problem(
+            config_path("vms", name, "external"),
+            f"PortList does not filter on this platform ({platform}); the guest firewall "
+            f"admits only ports {list(ports)}",
+            "warning",
+        )
+    else:
+        yield Problem(
+            config_path("vms", name, "external", "guestFirewall"),
+            f"every port of this VM is reachable on its public IP (PortList does not filter on {platform})",
+            "warning",
+        )
 
 
 def _all_disks(

@@ -41,8 +41,11 @@ def deploy(stack: TenantStack, secret_quota: bool = False) -> None:
     if namespace is None:  # rules reject this before deploy runs
         raise ValueError("tenant namespace missing")
     provider = tenant_provider(stack)
+    filters = PROFILES[stack.platform.profile].port_list_filters
     vms = {
-        name: GpuVirtualMachine(name, stack.vms[name], namespace=namespace, provider=provider)
+        name: GpuVirtualMachine(
+            name, stack.vms[name], namespace=namespace, provider=provider, port_list_filters=filters
+        )
         for name in sorted(stack.vms)
     }
     pulumi.export("namespace", namespace)

@@ -14,6 +14,7 @@ import pytest
 from components.builders.names import data_disk_name, system_disk_name
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
+from components.catalog.platform import PROFILES
 from stacks.validate import validate
 from tests.conformance import SCHEMA_DIR
 from tests.helpers import SSH_KEY, base_config, reference_json, stack_config
@@ -60,7 +61,9 @@ def _specs() -> list[Any]:
                 pytest.param(
                     version,
                     "vm-instance",
-                    build_vm_instance(name, namespace, vm).body["spec"],
+                    build_vm_instance(
+                        name, namespace, vm, port_list_filters=PROFILES[stack.platform.profile].port_list_filters
+                    ).body["spec"],
                     id=f"{stack_name}/VMInstance/{name}",
                 )
             )

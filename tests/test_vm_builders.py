@@ -18,7 +18,7 @@ def vm(**fields: Any) -> GpuVirtualMachineArgs:
 
 
 def spec_of(args: GpuVirtualMachineArgs, name: str = "ws") -> dict[str, Any]:
-    return build_vm_instance(name, "tenant-x", args).body["spec"]
+    return build_vm_instance(name, "tenant-x", args, port_list_filters=True).body["spec"]
 
 
 def test_one_gpu_entry_per_gpu_in_catalog_order() -> None:
@@ -67,7 +67,7 @@ def test_data_disks_follow_the_system_disk_sorted_by_name() -> None:
 
 
 def test_secrets_are_declared_for_ssh_keys_and_cloud_init() -> None:
-    manifest = build_vm_instance("ws", "tenant-x", vm(sshKeys=[SSH_KEY]))
+    manifest = build_vm_instance("ws", "tenant-x", vm(sshKeys=[SSH_KEY]), port_list_filters=True)
     assert set(manifest.secret_paths) == {("spec", "sshKeys"), ("spec", "cloudInit")}
     assert manifest.body["spec"]["sshKeys"] == [SSH_KEY]
 

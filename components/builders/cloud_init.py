@@ -3,7 +3,8 @@
 PCI passthrough hands the VM a bare GPU; the driver must be installed in the guest.
 The installer uses Ubuntu's signed, prebuilt datacenter ("-server") driver modules
 (``ubuntu-drivers install --gpgpu``), then reboots once if the module cannot load
-without it (nouveau bound to the GPU at first boot).
+without it (nouveau bound to the GPU at first boot). Where the platform does not restrict an
+external VM's ports, the guest firewall (``guest_firewall``) comes first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from components.builders.guest_firewall import firewall_cloud_config
 from components.models.user_data import LIST_KEYS, is_cloud_config
 from components.models.vm import NvidiaDriver
 from components.yaml_text import dump_yaml
@@ -84,12 +86,22 @@ def render_cloud_config(config: dict[str, Any]) -> str:
     return "#cloud-config\n" + dump_yaml(config)
 
 
-def build_user_data(driver: NvidiaDriver, user_data: str | None, ssh_keys: tuple[str, ...] = ()) -> str:
+def build_user_data(
+    driver: NvidiaDriver,
+    user_data: str | None,
+    ssh_keys: tuple[str, ...] = (),
+    firewall_ports: tuple[int, ...] | None = None,
+) -> str:
     """The VM's final user data (the VM's args must have passed validation).
 
-    ``ssh_keys`` become ``ssh_authorized_keys`` (for VMs without an SSH-key Secret of their own).
+    ``ssh_keys`` become ``ssh_authorized_keys`` (for VMs without an SSH-key Secret of their own);
+    ``firewall_ports``, when given, are the only TCP ports the guest firewall admits.
     """
-    ours = driver_cloud_config(driver) if driver.install else {}
+    ours: dict[str, Any] = {}
+    if firewall_ports is not None:
+        ours = merge_cloud_config(ours, firewall_cloud_config(firewall_ports))
+    if driver.install:
+        ours = merge_cloud_config(ours, driver_cloud_config(driver))
     if ssh_keys:
         ours["ssh_authorized_keys"] = list(ssh_keys)
     if not ours:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from components.builders.cloud_init import build_user_data
+from components.builders.guest_firewall import firewall_ports
 from components.builders.manifest import COZYSTACK_APPS, MANAGED_BY, Manifest
 from components.builders.names import data_disk_name, system_disk_name
 from components.builders.sizing import resolve_size
 from components.catalog.gpus import GPU_MODELS
-from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
+from components.models.vm import DEFAULT_EXTERNAL_PORTS, DataDisk, GpuVirtualMachineArgs, SystemDisk
 
-DEFAULT_EXTERNAL_PORTS = [22]
 SECRET_FIELDS = ("cloudInit", "sshKeys")
 """Spec fields registered as Pulumi secrets when they hold something; empty, they stay plain
 (``[]`` and ``""``, the chart's defaults), so a rendered VM without keys shows no secret."""
@@ -30,8 +30,13 @@ def _disk_ref(name: str, disk: SystemDisk | DataDisk) -> dict[str, str]:
     return {"name": name, **({"bus": disk.bus} if disk.bus else {})}
 
 
-def build_vm_instance(name: str, namespace: str, vm: GpuVirtualMachineArgs) -> Manifest:
-    """The VMInstance ``name``. Expects a VM that passed ``stacks.rules``."""
+def build_vm_instance(
+    name: str, namespace: str, vm: GpuVirtualMachineArgs, *, port_list_filters: bool
+) -> Manifest:
+    """The VMInstance ``name``. Expects a VM that passed ``stacks.rules``.
+
+    ``port_list_filters``: the platform fact (``PlatformProfile``) that decides the guest firewall.
+    """
     size = resolve_size(vm)
     if size is None:  # rules reject this before any builder runs
         raise ValueError(f"VM {name!r} has no size")
@@ -53,7 +58,9 @@ def build_vm_instance(name: str, namespace: str, vm: GpuVirtualMachineArgs) -> M
         "externalMethod": external.method if external else "PortList",
         "externalPorts": list(external.ports if external and external.ports else DEFAULT_EXTERNAL_PORTS),
         "sshKeys": [key.get_secret_value() for key in vm.ssh_keys],
-        "cloudInit": build_user_data(vm.nvidia_driver, user_data),
+        "cloudInit": build_user_data(
+            vm.nvidia_driver, user_data, firewall_ports=firewall_ports(external, port_list_filters)
+        ),
         "cloudInitSeed": vm.cloud_init_seed,
         "cpuModel": vm.cpu_model,
         "subnets": [{"name": subnet} for subnet in vm.subnets],

@@ -120,13 +120,25 @@ class Resources(StrictModel):
     """CPU sockets. Default 1."""
 
 
+DEFAULT_EXTERNAL_PORTS = (22,)
+
+
 class External(StrictModel):
     """Expose the VM outside the cluster (a LoadBalancer Service)."""
 
     method: Literal["PortList", "WholeIP"] = "PortList"
     """``PortList`` forwards ``ports``; ``WholeIP`` gives the VM a whole public IP. Default ``PortList``."""
     ports: list[Port] | None = None
-    """Ports to forward with ``PortList``. Default ``[22]``."""
+    """TCP ports to forward with ``PortList`` (and that the guest firewall admits). Default ``[22]``."""
+    guest_firewall: bool | None = None
+    """An nftables firewall in the guest that admits only ``ports`` from outside. Default: on
+    with ``PortList`` where the platform does not restrict ports itself (the ``hikube``
+    profile, Cozystack v1.1), off elsewhere and with ``WholeIP``; ``true``/``false`` force it."""
+
+    @property
+    def admitted_ports(self) -> tuple[int, ...]:
+        """``ports`` or the default ``[22]``, sorted and without duplicates."""
+        return tuple(sorted(set(self.ports or DEFAULT_EXTERNAL_PORTS)))
 
 
 class NvidiaDriver(StrictModel):
