@@ -15,8 +15,13 @@ from shapes import MASKED
 SECRET_KEY = re.compile(
     r"(pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential)", re.IGNORECASE
 )
-REFERENCE_KEY = re.compile(r"((name|ref|file|path|env|dir|enabled|mount\w*)$|^existing)", re.IGNORECASE)
-"""Keys that name a secret kept elsewhere (``secretName``, ``existingSecret``, ``tokenFile``)."""
+NOT_A_SECRET_KEY = re.compile(
+    r"((name|ref|file|path|env|dir|mount\w*|enabled|ttl|timeout|expir\w*|length|policy|type|mode|version)$"
+    r"|^existing)",
+    re.IGNORECASE,
+)
+"""Keys that name a secret kept elsewhere (``secretName``, ``existingSecret``, ``tokenFile``)
+or say something about one (``tokenTTL``, ``passwordLength``, ``secretType``)."""
 TOKEN_SHAPES = {
     "a PEM private key": r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----",
     "an AWS access key ID": r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
@@ -31,7 +36,7 @@ _SHAPES = [(what, re.compile(pattern)) for what, pattern in TOKEN_SHAPES.items()
 
 def secret_name(key: str) -> bool:
     """A key or variable name that holds a secret itself (not a reference to one)."""
-    return bool(SECRET_KEY.search(key)) and not REFERENCE_KEY.search(key)
+    return bool(SECRET_KEY.search(key)) and not NOT_A_SECRET_KEY.search(key)
 
 
 def clear_value(value: Any) -> bool:

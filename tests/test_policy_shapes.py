@@ -287,6 +287,7 @@ CLEAN_VALUES: list[dict[str, Any]] = [
     {"driver": {"licensingConfig": {"secretName": "licensing-config"}, "secretEnv": "driver-env"}},
     {"auth": {"existingSecret": "grafana-admin", "passwordEnabled": True, "password": "[secret]"}},
     {"imagePullSecrets": ["ngc-secret"], "retries": 123456},
+    {"auth": {"tokenTTL": 3600, "passwordLength": 16, "secretType": "Opaque"}},
 ]
 
 
