@@ -455,3 +455,12 @@ def test_the_pack_quota_flags_what_the_stack_rules_flag(tmp_path: Path, quota: d
     settings = {"quota": quota, "platform": "hikube"}
     assert _held(violations("stack-gpu-quota", resources, settings)) == errors
     assert _held(violations("stack-gpu-quota-rollouts", resources, settings)) == warnings
+
+
+def test_every_policy_is_documented() -> None:
+    page = (PROJECT_DIR / "docs" / "policy-pack.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9-]+)` \| (?:mandatory|advisory) \|", page, re.MULTILINE))
+    assert documented == set(POLICIES)
+    for name, policy in POLICIES.items():
+        level = policy.enforcement_level.value  # type: ignore[union-attr]
+        assert f"| `{name}` | {level} |" in page, name
