@@ -107,6 +107,9 @@ EVICTION_STRATEGIES = (
     "External",
 )
 
+# KubeVirt feature gate that lets a VM with one vGPU live-migrate.
+VGPU_LIVE_MIGRATION_GATE = "VGPULiveMigration"
+
 # The GPU Operator's chart name.
 GPU_OPERATOR_CHART = "gpu-operator"
 

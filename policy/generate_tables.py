@@ -102,6 +102,10 @@ def tables() -> dict[str, tuple[str, Table]]:
             "Eviction strategies a GPU passthrough VM may use (it cannot live-migrate).",
             kubevirt.EVICTION_STRATEGIES,
         ),
+        "VGPU_LIVE_MIGRATION_GATE": (
+            "KubeVirt feature gate that lets a VM with one vGPU live-migrate.",
+            kubevirt.FEATURE_GATES["VGPULiveMigration"].name,
+        ),
         "GPU_OPERATOR_CHART": ("The GPU Operator's chart name.", gpu_operator.CHART),
         "GPU_OPERATOR_REPOSITORY": ("NVIDIA's Helm repository.", gpu_operator.REPOSITORY),
         "NODE_GROUP_START_REPLICAS": (

@@ -30,7 +30,6 @@ from shapes import (
 )
 
 LIVE_MIGRATE = "LiveMigrate"
-VGPU_LIVE_MIGRATION_GATE = "VGPULiveMigration"
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ def _unmigratable_gpus(config: Mapping[str, Any]) -> list[str]:
     return [
         str(entry.get("resourceName"))
         for key, entry in _permitted_entries(config)
-        if _nvidia(entry) and not (key == "mediatedDevices" and VGPU_LIVE_MIGRATION_GATE in gates)
+        if _nvidia(entry) and not (key == "mediatedDevices" and facts.VGPU_LIVE_MIGRATION_GATE in gates)
     ]
 
 
