@@ -27,7 +27,7 @@ CHART_VALUES = {
 }
 CLUSTER_POLICY_CRD = ("gpu-operator", "crd-nvidia.com_clusterpolicies-v26.7.0.yaml")
 KUBEVIRT_FRAGMENTS = ("kubevirt", "crd-kubevirt-configuration-fragments-v1.9.0.yaml")
-KUBEVIRT_DEFINITIONS = ("kubevirt", "openapi-definitions-gpu-hostdevices-v1.9.0.json")
+KUBEVIRT_DEFINITIONS = ("kubevirt", "openapi-definitions-virtualmachine-v1.9.0.json")
 FLUX_CRDS = {
     "HelmRelease": ("fluxcd", "helm-controller", "v1.4.5", "helm.toolkit.fluxcd.io_helmreleases.yaml"),
     "HelmRepository": (
@@ -52,25 +52,29 @@ def read_back(path: Path) -> dict[str, Any]:
     return document
 
 
-_VALIDATORS: dict[int, jsonschema.Draft7Validator] = {}
+_VALIDATORS: dict[int, Any] = {}
 
 
-def _validate(instance: Any, schema: dict[str, Any]) -> None:
+def _validate(instance: Any, schema: dict[str, Any], cls: Any = jsonschema.Draft7Validator) -> None:
     """``jsonschema.validate`` without checking the schema again on each call (the schemas
     come from the ``reference_data`` cache, so their ids stay valid)."""
     validator = _VALIDATORS.get(id(schema))
     if validator is None:
-        jsonschema.Draft7Validator.check_schema(schema)
-        validator = _VALIDATORS[id(schema)] = jsonschema.Draft7Validator(schema)
+        cls.check_schema(schema)
+        validator = _VALIDATORS[id(schema)] = cls(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
         raise error
 
 
 @functools.cache
-def _definition(name: str) -> dict[str, Any]:
-    """One KubeVirt OpenAPI definition, its ``$ref``s resolvable."""
-    definitions = reference_data(*KUBEVIRT_DEFINITIONS)["definitions"]
+def kubevirt_definition(name: str) -> dict[str, Any]:
+    """A KubeVirt v1.9.0 OpenAPI definition as a strict schema: its ``$ref``s resolve, and an
+    object with listed properties allows no other key (as ``kubernetes-validate --strict``)."""
+    definitions = copy.deepcopy(reference_data(*KUBEVIRT_DEFINITIONS)["definitions"])
+    for definition in definitions.values():
+        if "properties" in definition:
+            definition.setdefault("additionalProperties", False)
     return {"$ref": f"#/definitions/{name}", "definitions": definitions}
 
 
@@ -136,11 +140,8 @@ def check(document: dict[str, Any], profile: str, patch: bool = False) -> str:
             _validate(value, fragments[key])
         return "KubeVirt v1.9.0 CRD"
     if kind == "VirtualMachine":
-        gpu_schema = _definition("v1.GPU")
-        for entry in document["spec"]["template"]["spec"]["domain"]["devices"]["gpus"]:
-            _validate(entry, gpu_schema)
-            assert set(entry) <= set(gpu_schema["definitions"]["v1.GPU"]["properties"])
-        return "KubeVirt v1.9.0 v1.GPU"
+        _validate(document, kubevirt_definition("v1.VirtualMachine"), jsonschema.Draft4Validator)
+        return "KubeVirt v1.9.0 v1.VirtualMachine (strict)"
     if patch and kind == "Node":
         for key, value in document["metadata"]["labels"].items():
             assert LABEL_KEY.match(key), f"invalid label key {key}"

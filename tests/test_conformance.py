@@ -8,7 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import kubernetes_validate
 import pytest
+import yaml
 
 from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun
@@ -86,3 +89,32 @@ def test_masked_secrets_are_checked_as_written(tmp_path: Path) -> None:
     assert spec["cloudInit"] == "[secret]"
     assert "# masked secrets: spec.cloudInit, spec.sshKeys\n" in vm.read_text(encoding="utf-8")
     assert check_file(vm, "hikube")
+
+
+def _first(kind: str) -> Path:
+    return next(case.values[0] for case in CASES if read_back(case.values[0])["kind"] == kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "value"),
+    [
+        ("VMInstance", ("spec", "sshKeys"), "[secret]"),  # a list masked as one string
+        ("Secret", ("stringData",), "[secret]"),
+        ("VirtualMachine", ("spec", "template", "spec", "domain", "devices", "gpus", 0, "bogus"), 1),
+        ("HelmRelease", ("spec", "interval"), 10),
+        ("HelmRepository", ("spec", "url"), None),
+    ],
+)
+def test_the_checks_reject_a_wrong_shape(
+    tmp_path: Path, kind: str, path: tuple[Any, ...], value: Any
+) -> None:
+    """Guard: each check really fails on a document upstream rejects."""
+    document = read_back(_first(kind))
+    node: Any = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    broken = tmp_path / f"{kind.lower()}.yaml"
+    broken.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with pytest.raises((jsonschema.ValidationError, kubernetes_validate.ValidationError)):
+        check_file(broken, "hikube")

@@ -337,7 +337,7 @@ def test_raw_vm_cloud_init_is_a_secret_and_waits_for_the_kubevirt_patch(tmp_path
 
 def test_raw_vm_gpu_entries_match_the_kubevirt_api(tmp_path: Path) -> None:
     definitions = json.loads(
-        reference("kubevirt", "openapi-definitions-gpu-hostdevices-v1.9.0.json").read_text()
+        reference("kubevirt", "openapi-definitions-virtualmachine-v1.9.0.json").read_text()
     )
     gpu_schema = definitions.get("definitions", definitions)["v1.GPU"]
     run = _run(tmp_path, platform_stack("mixed"))

@@ -102,13 +102,21 @@ def _kubevirt_configuration(upstream: bytes, current: bytes, source: Source) -> 
     return yaml.safe_dump(document, sort_keys=False, width=1000).encode()
 
 
-def _swagger_definitions(upstream: bytes, current: bytes, source: Source) -> bytes:
-    """The OpenAPI definitions that the file holds today."""
-    names = list(json.loads(current)["definitions"])
+def _swagger_closure(upstream: bytes, current: bytes, source: Source) -> bytes:
+    """The OpenAPI definition named after ``from`` in ``taken``, with every definition it
+    references, directly or not (so each ``$ref`` resolves)."""
+    root = source.taken.rsplit(" ", 1)[-1]
     definitions = json.loads(upstream)["definitions"]
+    kept: set[str] = set()
+    todo = [root]
+    while todo:
+        name = todo.pop()
+        if name not in kept:
+            kept.add(name)
+            todo += re.findall(r'"\$ref": "#/definitions/([^"]+)"', json.dumps(definitions[name]))
     document = {
-        "source": f"{source.repository} {source.ref} {source.path} (definitions subset)",
-        "definitions": {name: definitions[name] for name in names},
+        "source": f"{source.repository} {source.ref} {source.path} (definitions reachable from {root})",
+        "definitions": {name: definitions[name] for name in sorted(kept)},
     }
     return json.dumps(document, indent=1).encode()
 
@@ -126,7 +134,7 @@ def _pci_ids_nvidia(upstream: bytes, current: bytes, source: Source) -> bytes:
 TAKE: dict[str, Callable[[bytes, bytes, Source], bytes]] = {
     "verbatim": lambda upstream, current, source: upstream,
     "subset: KubeVirt CRD spec.configuration properties": _kubevirt_configuration,
-    "subset: swagger definitions": _swagger_definitions,
+    "subset: swagger definitions reachable from v1.VirtualMachine": _swagger_closure,
     "subset: pci.ids header and vendor 10de": _pci_ids_nvidia,
 }
 
