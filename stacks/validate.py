@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stacks.config import Stack, TenantStack, parse
+from stacks.identities import check_identities, identities
 from stacks.platform_rules import check_platform
 from stacks.problems import ConfigError, Problem
 from stacks.rules import check_tenant
@@ -17,9 +18,12 @@ class ValidStack:
 
 
 def validate(raw: dict[str, object]) -> ValidStack:
-    """Structure first (pydantic), then the semantic rules; every problem at once per phase."""
+    """Structure first (pydantic), then the semantic rules, then one identity per object (no
+    two resources share a URN, no two Kubernetes objects a name); every problem at once per phase."""
     stack = parse(raw)
     problems = check_tenant(stack) if isinstance(stack, TenantStack) else check_platform(stack)
+    if not any(p.severity == "error" for p in problems):
+        problems += check_identities(identities(stack))  # the name helpers expect valid args
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     return ValidStack(stack, sorted(p for p in problems if p.severity == "warning"))
