@@ -292,7 +292,7 @@ def _example_resources() -> Iterator[Any]:
     for stack in discover(PROJECT_DIR):
         run = run_stack(PROJECT_DIR, stack)
         resources = [r for r in run.resources if r.custom and not r.read and r.type.startswith("kubernetes:")]
-        yield pytest.param(stack, resources, id=stack)
+        yield pytest.param(stack, resources, run.failure, id=stack)
 
 
 def _crossguard(resources: list[Any], config: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -315,9 +315,10 @@ def _crossguard(resources: list[Any], config: dict[str, dict[str, Any]]) -> dict
     return found
 
 
-@pytest.mark.parametrize(("stack", "resources"), list(_example_resources()))
-def test_every_example_stack_complies_with_the_pack(stack: str, resources: list[Any]) -> None:
+@pytest.mark.parametrize(("stack", "resources", "failure"), list(_example_resources()))
+def test_every_example_stack_complies_with_the_pack(stack: str, resources: list[Any], failure: Any) -> None:
     """Every policy, through the CrossGuard wiring, with the stack's own quota and platform."""
+    assert failure is None, f"{stack} does not render, so the pack cannot check it: {failure}"
     config = stack_config(stack)
     settings: dict[str, Any] = {}
     if config.get("quota") is not None:
