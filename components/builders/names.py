@@ -100,6 +100,7 @@ COZYSTACK_KUBERNETES_OBJECTS: tuple[tuple[str, str, str], ...] = (
     ("v1", "Secret", "kubeconfig"),
     ("v1", "Secret", "patch-containerd"),
     ("v1", "ConfigMap", "cloud-config"),
+    ("v1", "ConfigMap", "awaiting-etcd"),
     ("apps/v1", "Deployment", "cluster-autoscaler"),
     ("apps/v1", "Deployment", "kccm"),
     ("apps/v1", "Deployment", "kcsi-controller"),
@@ -117,9 +118,11 @@ COZYSTACK_KUBERNETES_OBJECTS: tuple[tuple[str, str, str], ...] = (
             "fluxcd-operator",
             "gateway-api-crds",
             "gpu-operator",
+            "hami",
             "ingress-nginx",
             "metrics-server",
             "monitoring-agents",
+            "ouroboros",
             "prometheus-operator-crds",
             "velero",
             "vertical-pod-autoscaler",
@@ -132,8 +135,9 @@ COZYSTACK_KUBERNETES_OBJECTS: tuple[tuple[str, str, str], ...] = (
 named ``kubernetes-<cluster>[-<suffix>]`` (cozystack v1.1.2 ``packages/apps/kubernetes/templates``:
 ``cluster.yaml``, ``helmreleases/*.yaml``, ``kccm/``, ``csi/``, ``cluster-autoscaler/``,
 ``delete.yaml``; Kamaji writes ``-admin-kubeconfig``, Cluster API ``-kubeconfig``, which the
-``fluxcd`` release reads). Add-on releases count whether or not the add-on is on: turning one
-on later must not need a rename."""
+``fluxcd`` release reads; v1.4 adds ``hami``, ``ouroboros`` and ``awaiting-etcd``). Add-on
+releases count whether or not the add-on is on, and on either profile: turning one on, or
+upgrading the platform, must not need a rename."""
 
 TENANT_OPERATOR_NAMESPACE = "cozy-gpu-operator"
 """Where the tenant cluster's GPU Operator (and the ConfigMaps its chart creates) lives
