@@ -13,6 +13,7 @@ from components.builders.gpu_operator_release import (
 )
 from components.builders.names import (
     node_patch_resource,
+    node_read_resource,
     operator_namespace_resource,
     operator_release_resource,
 )
@@ -61,10 +62,15 @@ class GpuOperator(pulumi.ComponentResource):
         self.nodes = {}
         for node in sorted(nodes):
             patch = build_node_patch(node, nodes[node])
+            # A NodePatch creates the Node when it is missing (server-side apply, no existence
+            # check; pulumi-kubernetes#2194): read it first, so a typo fails instead (P9).
+            existing = k8s.core.v1.Node.get(node_read_resource(name, node), node, opts=child)
             self.nodes[node] = k8s.core.v1.NodePatch(
                 node_patch_resource(name, node),
                 metadata={"name": patch.name, "labels": patch.labels, "annotations": dict(FORCE)},
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release])),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[self.release, existing])
+                ),
             )
         self.namespace = pulumi.Output.from_input(args.namespace)
         self.chart_version = pulumi.Output.from_input(chart.version)

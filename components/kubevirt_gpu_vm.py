@@ -15,7 +15,7 @@ TYPE = "hikube-gpu:kubevirt:KubeVirtGpuVirtualMachine"
 
 class KubeVirtGpuVirtualMachine(pulumi.ComponentResource):
     """``<name>-cloud-init`` (a Secret: SSH keys, driver installer, your user data) and
-    ``<name>-vm`` (the VirtualMachine, after the Secret and ``depends_on``)."""
+    ``<name>-vm`` (the VirtualMachine, after the Secret); both after ``depends_on``."""
 
     def __init__(
         self,
@@ -31,7 +31,9 @@ class KubeVirtGpuVirtualMachine(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         secret = register_manifest(
-            raw_vm_secret_resource(name), build_cloud_init_secret(name, namespace, args), child
+            raw_vm_secret_resource(name),
+            build_cloud_init_secret(name, namespace, args),
+            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(depends_on or []))),
         )
         manifest = build_kubevirt_vm(name, namespace, args, naming)
         self.vm = register_manifest(

@@ -257,15 +257,19 @@ def _platform_scaling(
             continue
         path = config_path("clusters", name, "nodeGroups", group_name)
         scale = app.node_group_scale(group.min_replicas, group.max_replicas)
-        if scale.differs:
-            gpus = group.gpu_count
+        if scale.starts_above_min:
+            beyond = (
+                f", more than maxReplicas ({group.max_replicas}), so quota and capacity count {scale.start}"
+                if scale.start > group.max_replicas
+                else ""
+            )
             yield Problem(
                 path,
                 f"asks for {group.min_replicas}-{group.max_replicas} nodes, but on the {profile.name} "
-                f"platform (Cozystack {profile.cozystack_version}) it starts with {scale.start} nodes (set "
-                f"again when the cluster's release is upgraded) and a roll-out adds up to "
-                f"{group.max_replicas} more: up to "
-                f"{scale.peak} nodes, {scale.peak * gpus} GPUs; quota and capacity count that peak",
+                f"platform (Cozystack {profile.cozystack_version}) it starts with {scale.start} nodes{beyond} "
+                f"and is set back to {scale.start} when the cluster's release is upgraded; "
+                f"a roll-out can add up to {group.max_replicas} more (peak {scale.peak} nodes, "
+                f"{scale.peak * group.gpu_count} GPUs)",
                 "warning",
             )
         if group.min_replicas == 0 and not app.autoscaler_knows_gpus:

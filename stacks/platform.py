@@ -7,7 +7,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.gpu_operator_release import uses_vgpu
-from components.builders.names import HOST_PROVIDER, OPERATOR_COMPONENT, PASSTHROUGH_COMPONENT
+from components.builders.names import (
+    HOST_PROVIDER,
+    OPERATOR_COMPONENT,
+    PASSTHROUGH_COMPONENT,
+    vm_namespace_read_resource,
+)
 from components.gpu_operator import GpuOperator
 from components.kubevirt_gpu_passthrough import KubeVirtGpuPassthrough
 from components.kubevirt_gpu_vm import KubeVirtGpuVirtualMachine
@@ -41,18 +46,26 @@ def deploy(stack: PlatformStack) -> None:
             operator_manages_vgpu=uses_vgpu(stack.gpu_operator, stack.nodes),
             provider=provider,
         )
+    namespaces = {name: vm.namespace or stack.platform.namespace or "" for name, vm in stack.vms.items()}
+    # Raw VMs go into namespaces the stack does not own: read each one first, so a missing
+    # namespace fails before the VM's Secret is attempted (P5), and destroy never deletes it.
+    existing = {
+        ns: k8s.core.v1.Namespace.get(
+            vm_namespace_read_resource(ns), ns, opts=pulumi.ResourceOptions(provider=provider)
+        )
+        for ns in sorted(set(namespaces.values()))
+    }
     vms = {}
     for name in sorted(stack.vms):
         vm = stack.vms[name]
-        namespace = vm.namespace or stack.platform.namespace or ""
         naming = stack.kubevirt.resource_naming if stack.kubevirt else "hikube"
         vms[name] = KubeVirtGpuVirtualMachine(
             name,
             vm,
-            namespace=namespace,
+            namespace=namespaces[name],
             naming=naming,
             provider=provider,
-            depends_on=[passthrough] if passthrough else [],
+            depends_on=[existing[namespaces[name]], *([passthrough] if passthrough else [])],
         )
     pulumi.export(
         "gpuOperator",

@@ -416,8 +416,8 @@ WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
             )
         ),
         f"{C}.nodeGroups.l40s: asks for 1-1 nodes, but on the hikube platform (Cozystack v1.1.2) it starts with "
-        "2 nodes (set again when the cluster's release is upgraded) and a roll-out adds up to 1 more: up to 3 "
-        "nodes, 3 GPUs",
+        "2 nodes, more than maxReplicas (1), so quota and capacity count 2 and is set back to 2 when the cluster's "
+        "release is upgraded; a roll-out can add up to 1 more (peak 3 nodes, 3 GPUs)",
     ),
     (
         "a GPU group that may scale to zero (P8)",

@@ -28,7 +28,7 @@ HIKUBE = PROFILES["hikube"].kubernetes
 def test_node_groups_start_with_two_nodes_and_surge_by_max_replicas(profile: str) -> None:
     scale = PROFILES[profile].kubernetes.node_group_scale(0, 1)
     assert (scale.start, scale.steady_max, scale.peak) == (2, 2, 3)
-    assert scale.differs
+    assert scale.starts_above_min
     big = PROFILES[profile].kubernetes.node_group_scale(3, 5)
     assert (big.start, big.steady_max, big.peak) == (2, 5, 10)
 
@@ -140,3 +140,52 @@ def test_no_code_branches_on_a_profile_name() -> None:
 def test_the_profile_guard_catches_a_branch() -> None:
     source = 'if stack.platform.profile == "hikube":\n    pass\nif naming == "hikube":\n    pass\n'
     assert _profile_branches(source) == [1]
+
+
+def test_node_patches_wait_for_a_read_of_their_node(tmp_path: Path) -> None:
+    """P9: a NodePatch of a missing Node would create it; the read of the Node fails first."""
+    run = run_config(tmp_path, platform_stack("container"))
+    assert run.failure is None, run.failure
+    reads = {r.urn: r.inputs["id"] for r in run.resources if r.read and r.type == "kubernetes:core/v1:Node"}
+    patches = [r for r in run.resources if r.type == "kubernetes:core/v1:NodePatch"]
+    assert patches
+    for patch in patches:
+        node = patch.inputs["metadata"]["name"]
+        assert [reads[d] for d in patch.dependencies if d in reads] == [node], patch.urn
+
+
+def test_raw_vms_wait_for_a_read_of_their_namespace(tmp_path: Path) -> None:
+    """P5: raw VMs' Secrets and VirtualMachines go into a namespace that must already exist."""
+    run = run_config(tmp_path, platform_stack("mixed"))
+    assert run.failure is None, run.failure
+    reads = {
+        r.urn: r.inputs["id"] for r in run.resources if r.read and r.type == "kubernetes:core/v1:Namespace"
+    }
+    placed = [
+        r
+        for r in run.resources
+        if not r.read and r.type in ("kubernetes:core/v1:Secret", "kubernetes:kubevirt.io/v1:VirtualMachine")
+    ]
+    assert placed
+    for resource in placed:
+        namespace = resource.inputs["metadata"]["namespace"]
+        assert [reads[d] for d in resource.dependencies if d in reads] == [namespace], resource.urn
+    assert not any(
+        r.type == "kubernetes:core/v1:Namespace" and not r.read and r.name.startswith("vm-")
+        for r in run.resources
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "timeout"), [("VMDisk", "1800"), ("VMInstance", "900"), ("Kubernetes", "2400")]
+)
+def test_up_waits_for_each_cozystack_app_to_be_ready(tmp_path: Path, kind: str, timeout: str) -> None:
+    """P6: without a wait, `up` reports success for an app whose release keeps failing."""
+    run = run_config(tmp_path, cluster_stack())  # with VM gpu-1 and its boot disk
+    assert run.failure is None, run.failure
+    apps = [o for o in objects(run).values() if o["kind"] == kind]
+    assert apps
+    for app in apps:
+        annotations = app["metadata"]["annotations"]
+        assert annotations["pulumi.com/waitFor"] == "condition=Ready"
+        assert annotations["pulumi.com/timeoutSeconds"] == timeout

@@ -8,6 +8,7 @@ from components.builders.cloud_init import build_user_data
 from components.builders.guest_firewall import firewall_ports
 from components.builders.manifest import COZYSTACK_APPS, MANAGED_BY, Manifest
 from components.builders.names import data_disk_name, system_disk_name
+from components.builders.readiness import wait_for_ready
 from components.builders.sizing import resolve_size
 from components.catalog.gpus import GPU_MODELS
 from components.models.vm import DEFAULT_EXTERNAL_PORTS, DataDisk, GpuVirtualMachineArgs, SystemDisk
@@ -73,4 +74,5 @@ def build_vm_instance(
         dict(MANAGED_BY),
         {"spec": spec},
         secret_paths=tuple(("spec", key) for key in SECRET_FIELDS if spec[key]),
+        annotations=wait_for_ready("VMInstance"),
     )

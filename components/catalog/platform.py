@@ -58,9 +58,9 @@ class NodeGroupScale:
     """Most nodes during a roll-out: ``steady_max`` plus the surge."""
 
     @property
-    def differs(self) -> bool:
-        """The platform may run more nodes than ``maxReplicas`` or start above ``minReplicas``."""
-        return self.peak != self.max_replicas or self.start != self.min_replicas
+    def starts_above_min(self) -> bool:
+        """The platform runs more nodes than ``minReplicas`` whatever the load."""
+        return self.start > self.min_replicas
 
 
 @dataclass(frozen=True)
