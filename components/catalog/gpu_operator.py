@@ -1,7 +1,7 @@
 """NVIDIA's GPU Operator chart: where it lives, the versions this project knows, their keys.
 
 Facts: ../shared/notes/gpu-operator-kubevirt.md §1; the values files of the versions
-below are in ../shared/reference (tests check every emitted key against them).
+below are vendored in tests/upstream (tests check every emitted key against them).
 """
 
 from __future__ import annotations
