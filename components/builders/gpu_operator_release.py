@@ -19,17 +19,17 @@ from components.builders.gpu_sharing import (
     content_hash,
     device_plugin_config,
     dump,
-    mig_config_map_name,
     mig_enabled,
-    plugin_config_map_name,
 )
 from components.builders.manifest import MANAGED_BY, Manifest
+from components.builders.names import OPERATOR_RELEASE_NAME, mig_config_map_name, plugin_config_map_name
 from components.catalog.gpu_operator import CHART, CHART_VERSIONS, REPOSITORY, VM_WORKLOADS, WORKLOAD_LABEL
 from components.catalog.gpus import GPU_MODELS, NVIDIA_PCI_VENDOR
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.models.sharing import Sharing
 
-RELEASE_NAME = "gpu-operator"
+RELEASE_NAME = OPERATOR_RELEASE_NAME
+"""The operator's Helm release (``components.builders.names``)."""
 
 
 def workloads_in_use(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> set[str]:

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.builders.names import mig_config_map_name, plugin_config_map_name
 from components.catalog.gpus import GPU_MODELS, GpuModelName, gpu
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.sharing import Mig, Sharing
@@ -90,16 +91,6 @@ def mig_enabled(layout: dict[str, int], device_filter: str | None = None) -> dic
 
 
 MIG_DISABLED_ENTRY = {"devices": "all", "mig-enabled": False}
-
-
-def plugin_config_map_name(digest: str) -> str:
-    """The device-plugin ConfigMap the chart creates; the content hash in the name rolls it out."""
-    return f"hikube-gpu-sharing-{digest}"
-
-
-def mig_config_map_name(digest: str) -> str:
-    """The MIG-manager ConfigMap the chart creates, named like the device-plugin one."""
-    return f"hikube-gpu-mig-{digest}"
 
 
 def chart_config_map(name: str, default: str, data: dict[str, str]) -> dict[str, Any]:

@@ -139,6 +139,21 @@ named ``kubernetes-<cluster>[-<suffix>]`` (cozystack v1.1.2 ``packages/apps/kube
 releases count whether or not the add-on is on, and on either profile: turning one on, or
 upgrading the platform, must not need a rename."""
 
+OPERATOR_RELEASE_NAME = "gpu-operator"
+"""The Helm release of the GPU Operator on a host cluster (platform stacks)."""
+
+
+def plugin_config_map_name(digest: str) -> str:
+    """The device-plugin ConfigMap the GPU Operator chart creates; the content hash in the name
+    rolls it out."""
+    return f"hikube-gpu-sharing-{digest}"
+
+
+def mig_config_map_name(digest: str) -> str:
+    """The MIG-manager ConfigMap the chart creates, named like the device-plugin one."""
+    return f"hikube-gpu-mig-{digest}"
+
+
 TENANT_OPERATOR_NAMESPACE = "cozy-gpu-operator"
 """Where the tenant cluster's GPU Operator (and the ConfigMaps its chart creates) lives
 (``helmreleases/gpu-operator.yaml``: ``targetNamespace``)."""
