@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from stacks.config import parse
 from stacks.identities import Identity, api_group, check_identities, identities
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.offline.cli import PROJECT_DIR, main, run_stack
 from stacks.offline.engine import OfflineRun, Registered
 from stacks.offline.render import (
     HELM_RELEASE,
@@ -197,8 +197,6 @@ def assert_predicted(run: OfflineRun, config: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("stack", discover(PROJECT_DIR))
 def test_prediction_matches_the_example_stacks(stack: str) -> None:
-    from stacks.offline.cli import run_stack
-
     assert_predicted(run_stack(PROJECT_DIR, stack), stack_config(stack))
 
 
