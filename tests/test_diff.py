@@ -97,7 +97,7 @@ def test_risky_changes_are_flagged(result: Comparison) -> None:
         "tenant-dev/vmdisk-trainer-system.yaml",
         "VMDisk storageClass changes: it is create-only (the disk must be recreated)",
     ) in messages
-    assert ("quota.A100", "GPU quota for A100 grows from 2 to 4") in messages
+    assert ("hikube-gpu:quota.A100", "GPU quota for A100 grows from 2 to 4") in messages
 
 
 def test_a_new_stack_is_all_added_and_an_invalid_one_names_the_revision(result: Comparison) -> None:
@@ -170,7 +170,7 @@ def test_risk_flags_one_by_one() -> None:
     minor = {"chart": {"spec": {"version": "v26.3.1"}}}
     assert object_risks("h", _obj("HelmRelease", minor), _obj("HelmRelease", new_chart)) == []
     assert quota_risks({"L40S": 2}, {"L40S": 2, "H100": 1}) == [
-        Risk("quota.H100", "GPU quota for H100 grows from 0 to 1")
+        Risk("hikube-gpu:quota.H100", "GPU quota for H100 grows from 0 to 1")
     ]
 
 
@@ -187,8 +187,12 @@ def test_long_diffs_and_big_comments_are_trimmed_with_a_note() -> None:
 def test_a_config_change_no_object_shows_is_noted() -> None:
     """Secret values render masked: a change to one alone must not read as 'no change'."""
     same = StackRender({"ns/vminstance-a.yaml": "# urn: u\nkind: VMInstance\nspec: {sshKeys: '[secret]'}\n"})
-    result = diff_stack("s", same, same, base_label="base", head_label="head", config_changed=True)
+    result = diff_stack(
+        "s", same, same, base_label="base", head_label="head", config_changes=["hikube-gpu:vms"]
+    )
     assert result.has_changes
-    assert "a secret value" in result.notes[0]
-    quiet = diff_stack("s", same, same, base_label="base", head_label="head", config_changed=False)
+    assert result.notes[0].startswith(
+        "config changed but no rendered object did (hikube-gpu:vms): secret values"
+    )
+    quiet = diff_stack("s", same, same, base_label="base", head_label="head", config_changes=[])
     assert not quiet.has_changes

@@ -8,7 +8,8 @@
 
 Exit codes: 0 success (diff: no change), 1 the program logged errors (diff: something
 changed), 2 invalid configuration, unreadable stack file, or a diff that could not be made
-(stderr says why, no traceback).
+(stderr says why, no traceback); diff: 130/143/129 when stopped by SIGINT/SIGTERM/SIGHUP
+(after removing its worktree, temporary folders and worker processes).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from stacks.doctor.command import add_parser as add_doctor
 from stacks.offline import diff_report
 from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.revision import RevisionError
-from stacks.offline.stack_list import discover
+from stacks.offline.stack_list import StackNameError, discover
 
 if TYPE_CHECKING:
     from stacks.offline.engine import OfflineRun
@@ -85,25 +86,41 @@ def run_stack(project_dir: Path, stack: str, config_file: Path | None = None) ->
 
 
 def _diff(args: argparse.Namespace) -> int:
-    stacks = args.stack or None
+    """Exit 0: no change; 1: changes; 2: a stack or the comparison failed (one ``error:`` line
+    each on stderr, never a traceback or a secret); 128+N: stopped by signal N, cleaned up."""
+    from stacks.offline.compare import error_line
+    from stacks.offline.interrupt import Interrupted, interruptible
+
     try:
-        result = compare(
-            args.project_dir,
-            args.base,
-            stacks=stacks,
-            workers=args.workers,
-            progress=ProgressPrinter(),  # render_trees sets the total once it has found the stacks
-        )
+        with interruptible():
+            result = compare(
+                args.project_dir,
+                args.base,
+                stacks=args.stack or None,
+                workers=args.workers,
+                progress=ProgressPrinter(),  # render_trees sets the total once it has found the stacks
+            )
+    except Interrupted as stop:
+        reason = f"stopped by {stop}; the worktree, temporary folders and renderers are gone"
+        return _diff_failed(args, reason, stop.exit_code)
     except RevisionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return _diff_failed(args, str(error), EXIT_INVALID)
+    except Exception as error:  # a bug: its message could quote a stack file, so only its type
+        return _diff_failed(args, f"the diff failed unexpectedly ({type(error).__name__})", EXIT_INVALID)
     sys.stdout.write(diff_report.markdown(result) if args.format == "markdown" else diff_report.text(result))
     for stack in result.stacks:
         if stack.error:
-            print(f"error: stack {stack.stack!r}: {stack.error}", file=sys.stderr)
+            print(f"error: {error_line(stack.stack, stack.error)}", file=sys.stderr)
     if result.has_errors:
         return EXIT_INVALID
     return EXIT_FAILED if result.has_changes else 0
+
+
+def _diff_failed(args: argparse.Namespace, reason: str, code: int) -> int:
+    print(f"error: {reason}", file=sys.stderr)
+    if args.format == "markdown":
+        sys.stdout.write(diff_report.failure_markdown(args.base, reason))
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "diff":
         return _diff(args)
     if args.command == "list":
-        stacks = discover(args.project_dir)
+        try:
+            stacks = discover(args.project_dir)
+        except StackNameError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_INVALID
         print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
         return 0
     if args.command == "doctor":
@@ -128,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def unknown_stack(project_dir: Path, stack: str) -> str | None:
     """Why ``stack`` is not a stack of the project (with the closest names), or None."""
-    stacks = discover(project_dir)
+    try:
+        stacks = discover(project_dir)
+    except StackNameError as error:
+        return str(error)
     if stack in stacks:
         return None
     close = difflib.get_close_matches(stack, stacks, n=1, cutoff=0.6)

@@ -1,5 +1,10 @@
 """``python -m stacks diff``: render every stack at a base revision and in the working tree,
-and compare them object by object."""
+and compare them object by object.
+
+Each stack file is read here first (``stack_source``): one that is not valid YAML or has no
+``config:`` mapping is reported with a one-line reason and not rendered; what the renderers
+say is shown with every secret of the stack file hidden.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
-
 from stacks.offline.diff import StackDiff, diff_stack
-from stacks.offline.revision import Progress, checkout, render_trees
-from stacks.offline.risks import stack_quota
+from stacks.offline.revision import Job, Progress, RevisionError, StackRender, checkout, render_trees
+from stacks.offline.risks import Quota, stack_quota
+from stacks.offline.stack_list import StackNameError, discover, name_problem
+from stacks.offline.stack_source import (
+    StackSource,
+    StackSourceError,
+    one_line,
+    read_project,
+    read_stack,
+    redact,
+)
 
 WORKING_TREE = "working tree"
 
@@ -37,14 +49,48 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def _stack_text(project_dir: Path, stack: str) -> str | None:
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    return path.read_text(encoding="utf-8") if path.exists() else None
+@dataclass(frozen=True)
+class Revision:
+    """The stack files of one tree, read before anything renders."""
+
+    directory: Path
+    label: str
+    sources: dict[str, StackSource]
+
+    @classmethod
+    def read(cls, directory: Path, label: str, only: list[str] | None) -> Revision:
+        try:
+            names = discover(directory)
+            project = read_project(directory)
+        except (StackNameError, StackSourceError) as error:
+            raise RevisionError(f"{label}: {error}") from None
+        chosen = [name for name in names if only is None or name in only]
+        return cls(directory, label, {name: read_stack(directory, project, name) for name in chosen})
+
+    def job(self) -> Job:
+        """The stacks worth rendering: those whose file could be read."""
+        return Job(
+            self.directory, self.label, [s for s, source in self.sources.items() if source.error is None]
+        )
+
+    def render(self, stack: str, renders: dict[str, StackRender]) -> StackRender | None:
+        """The stack's render, an error for a file that cannot be read, or None (no such stack)."""
+        source = self.sources.get(stack)
+        if source is None:
+            return None
+        if source.error is not None:
+            return StackRender({}, source.error)
+        render = renders[stack]
+        if render.error is None:
+            return render
+        return StackRender({}, redact(render.error, source.secrets))
 
 
-def _config(text: str | None) -> object:
-    document = yaml.safe_load(text) if text else None
-    return document.get("config") if isinstance(document, dict) else None
+def _check_names(only: list[str] | None) -> None:
+    for name in only or []:
+        problem = name_problem(name)
+        if problem is not None:
+            raise RevisionError(f"--stack {name!r}: {problem}")
 
 
 def compare(
@@ -55,33 +101,66 @@ def compare(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> Comparison:
-    """Render ``base_ref`` and the working tree; one ``StackDiff`` per stack found in either."""
+    """Render ``base_ref`` and the working tree; one ``StackDiff`` per stack found in either.
+
+    Raises ``RevisionError`` (a one-line reason) when the comparison cannot be made at all.
+    """
+    _check_names(stacks)
     count = workers or default_workers()
     report = progress or (lambda _label, _stack: None)
     base_label = f"base {base_ref}"
     with checkout(project_dir, base_ref) as base_dir:
-        base, head = render_trees(
-            [(base_dir, base_label), (project_dir, WORKING_TREE)], count, report, stacks
+        base = Revision.read(base_dir, base_label, stacks)
+        head = Revision.read(project_dir, WORKING_TREE, stacks)
+        missing = sorted(set(stacks or ()) - set(base.sources) - set(head.sources))
+        if missing:
+            raise RevisionError(f"no stack {missing[0]!r} at {base_label} or in the working tree")
+        base_renders, head_renders = render_trees([base.job(), head.job()], count, report)
+    names = sorted(set(base.sources) | set(head.sources))
+    return Comparison(
+        base_ref, WORKING_TREE, [_diff(s, base, head, base_renders, head_renders) for s in names]
+    )
+
+
+def _diff(
+    stack: str,
+    base: Revision,
+    head: Revision,
+    base_renders: dict[str, StackRender],
+    head_renders: dict[str, StackRender],
+) -> StackDiff:
+    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash."""
+    try:
+        old_source, new_source = base.sources.get(stack), head.sources.get(stack)
+        old_config = old_source.config if old_source else None
+        new_config = new_source.config if new_source else None
+        project = (new_source or old_source or StackSource("")).project
+        base_quota: Quota = {} if old_config is None else stack_quota(old_config, project)
+        head_quota = base_quota if new_config is None else stack_quota(new_config, project)
+        return diff_stack(
+            stack,
+            base.render(stack, base_renders),
+            head.render(stack, head_renders),
+            base_label=base.label,
+            head_label=head.label,
+            base_quota=base_quota,
+            head_quota=head_quota,
+            config_changes=_config_changes(old_config, new_config, f"{project}:quota"),
         )
-        base_texts = {stack: _stack_text(base_dir, stack) for stack in base}
-    head_texts = {stack: _stack_text(project_dir, stack) for stack in head}
-    diffs = []
-    for stack in sorted(set(base) | set(head)):
-        old, new = base.get(stack), head.get(stack)
-        old_text, new_text = base_texts.get(stack), head_texts.get(stack)
-        diffs.append(
-            diff_stack(
-                stack,
-                old,
-                new,
-                base_label=base_label,
-                head_label=WORKING_TREE,
-                base_quota=stack_quota(old_text),
-                head_quota=stack_quota(new_text),
-                config_changed=old is not None and new is not None and _config(old_text) != _config(new_text),
-            )
-        )
-    return Comparison(base_ref, WORKING_TREE, diffs)
+    except Exception as error:  # a bug here must not hide the other stacks, nor print a value
+        return StackDiff(stack, error=f"the comparison failed ({type(error).__name__})")
+
+
+def _config_changes(old: dict[str, object] | None, new: dict[str, object] | None, quota: str) -> list[str]:
+    """Keys whose value changed (the quota left out), when the stack exists at both revisions."""
+    if old is None or new is None:
+        return []
+    return sorted(key for key in set(old) | set(new) if key != quota and old.get(key) != new.get(key))
+
+
+def error_line(stack: str, error: str) -> str:
+    """A stack's error as one line, for stderr (the reports show it in full)."""
+    return f"stack {stack!r}: {one_line(error)}"
 
 
 class ProgressPrinter:

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from stacks.offline.revision import StackRender
-from stacks.offline.risks import Risk, object_risks, quota_risks
+from stacks.offline.risks import Quota, Risk, object_risks, quota_notes, quota_risks
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,11 @@ class StackDiff:
     error: str | None = None
     """Why the stack could not be compared (an invalid config at one revision)."""
     notes: list[str] = field(default_factory=list)
-    """Changes that no rendered object shows (secret values are masked in renders)."""
+    """Changes that no rendered object shows (the quota; secret values are masked in renders)."""
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.added or self.removed or self.changed or self.notes)
+        return bool(self.added or self.removed or self.changed or self.risks or self.notes)
 
 
 def unified(old: str, new: str, path: str) -> list[str]:
@@ -49,11 +49,15 @@ def diff_stack(
     *,
     base_label: str,
     head_label: str,
-    base_quota: dict[str, int] | None = None,
-    head_quota: dict[str, int] | None = None,
-    config_changed: bool = False,
+    base_quota: Quota = None,
+    head_quota: Quota = None,
+    config_changes: list[str] | None = None,
 ) -> StackDiff:
-    """What changes in ``stack`` from ``base`` to ``head`` (None: the stack does not exist there)."""
+    """What changes in ``stack`` from ``base`` to ``head`` (None: the stack does not exist there).
+
+    ``config_changes``: the config keys that changed, the quota left out (it has its own risks
+    and notes); named in a note when no rendered object changed.
+    """
     for render, label in ((base, base_label), (head, head_label)):
         if render is not None and render.error is not None:
             return StackDiff(stack, error=f"invalid at {label}: {render.error}")
@@ -72,11 +76,12 @@ def diff_stack(
         risks += object_risks(path, old[path], None)
     for change in changed:
         risks += object_risks(change.path, old[change.path], new[change.path])
-    risks += quota_risks(base_quota or {}, head_quota or {})
-    notes = []
-    if config_changed and not (added or removed or changed):
+    risks += quota_risks(base_quota, head_quota)
+    notes = quota_notes(base_quota, head_quota)
+    if config_changes and not (added or removed or changed):
         notes.append(
-            "the stack's config changed but no rendered object did: a secret value (sshKeys, cloudInit, "
-            "kubeconfig…) changed, which renders masked; review it in the stack file"
+            f"config changed but no rendered object did ({', '.join(config_changes)}): secret values "
+            "(sshKeys, cloudInit, kubeconfig, workload env and args) render masked; review the change "
+            "in the stack file"
         )
     return StackDiff(stack, added, removed, changed, unchanged, risks, notes=notes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from stacks.offline.compare import Comparison
 from stacks.offline.diff import StackDiff
 
@@ -51,35 +53,77 @@ def text(result: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
+# Markdown of text that comes from stack files, git or the renderers: nothing in it may
+# close a code block, start HTML (``<!--`` hides the rest of a comment), or split a table row.
+
+_SPECIAL = re.compile(r"[\x00-\x1f\x7f&<>`*_\[\]\\|#~$]")
+"""Controls, HTML, code, emphasis, links, table cells, headings, strike-through, math."""
+
+
+def md_text(text: str) -> str:
+    """Text safe anywhere in Markdown or HTML (outside code): its special characters as entities."""
+    return _SPECIAL.sub(lambda match: f"&#{ord(match.group())};", text)
+
+
+def md_code(text: str) -> str:
+    """An inline code span that ``text`` cannot close (newlines become spaces)."""
+    flat = " ".join(text.splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def md_block(lines: list[str], info: str = "") -> list[str]:
+    """A fenced code block that none of ``lines`` can close."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`{3,}", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", *lines, fence]
+
+
 def _section(diff: StackDiff) -> str:
-    lines = [f"<details><summary><b>{diff.stack}</b>: {_counts(diff)}</summary>", ""]
+    lines = [f"<details><summary><b>{md_text(diff.stack)}</b>: {_counts(diff)}</summary>", ""]
     if diff.error:
-        lines += ["```", diff.error, "```"]
-    lines += [f"- ℹ️ {note}" for note in diff.notes]
+        lines += md_block(diff.error.splitlines())
+    lines += [f"- ℹ️ {md_text(note)}" for note in diff.notes]
     for path in diff.added:
-        lines.append(f"- ➕ `{path}`")
+        lines.append(f"- ➕ {md_code(path)}")
     for path in diff.removed:
-        lines.append(f"- ➖ `{path}`")
+        lines.append(f"- ➖ {md_code(path)}")
     for change in diff.changed:
-        lines += [f"- ✏️ `{change.path}`", "", "```diff", *_trim(change.diff), "```", ""]
+        lines += [f"- ✏️ {md_code(change.path)}", "", *md_block(_trim(change.diff), "diff"), ""]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
+def failure_markdown(base: str, reason: str) -> str:
+    """The PR comment when the diff could not be made at all."""
+    return "\n".join(
+        [
+            MARKER,
+            f"### GPU manifests: the diff against {md_code(base)} could not be made",
+            "",
+            md_text(reason),
+            "",
+        ]
+    )
+
+
 def markdown(result: Comparison) -> str:
-    head = [MARKER, f"### GPU manifests: `{result.base}` → {result.head}", ""]
+    head = [MARKER, f"### GPU manifests: {md_code(result.base)} → {result.head}", ""]
     risks = [(d.stack, r) for d in result.stacks for r in d.risks]
     if risks:
         head += ["**⚠️ Risky changes**", ""]
-        head += [f"- **{stack}** `{risk.path}`: {risk.message}" for stack, risk in risks]
+        head += [
+            f"- **{md_text(stack)}** {md_code(risk.path)}: {md_text(risk.message)}" for stack, risk in risks
+        ]
         head.append("")
     head += ["| Stack | Added | Removed | Changed | Unchanged |", "|---|---:|---:|---:|---:|"]
     for diff in result.stacks:
         if diff.error:
-            head.append(f"| {diff.stack} | ❌ invalid | | | |")
+            head.append(f"| {md_text(diff.stack)} | ❌ invalid | | | |")
         else:
             counts = [len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged]
-            head.append(f"| {diff.stack} | " + " | ".join(str(c) for c in counts) + " |")
+            head.append(f"| {md_text(diff.stack)} | " + " | ".join(str(c) for c in counts) + " |")
     head.append("")
     if not result.has_changes:
         head.append("No changes to any rendered object.")
@@ -94,8 +138,9 @@ def markdown(result: Comparison) -> str:
             continue
         body += section
     if skipped:
+        command = md_code(f"python -m stacks diff --base {result.base}")
         body += (
             f"\n_Details of {len(skipped)} stack(s) left out to stay under GitHub's comment size limit: "
-            f"{', '.join(skipped)}. Run `python -m stacks diff --base {result.base}` to see them._\n"
+            f"{', '.join(md_text(s) for s in skipped)}. Run {command} to see them._\n"
         )
     return body

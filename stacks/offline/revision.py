@@ -1,10 +1,18 @@
-"""Render every stack of a project at a git revision (in a temporary worktree) or in the
-working tree, in parallel worker processes, each running that revision's own code."""
+"""Render the stacks of a project at a git revision (in a temporary worktree) or in the
+working tree, in parallel worker processes, each running that revision's own code.
+
+Everything this starts is undone on the way out, also when ``Interrupted`` (see
+``stacks.offline.interrupt``) stops it: worker processes are terminated, the worktree is
+removed and pruned, temporary folders are deleted.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,10 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from stacks.offline.stack_list import RENDER_MARKER, discover
+from stacks.offline.interrupt import shielded
+from stacks.offline.stack_list import RENDER_MARKER
 
 ERROR_SUFFIX = ".error"
 """``<stack>.error`` next to the renders: why a stack did not render (written by ``many``)."""
+TEMP_PREFIX = "hikube-gpu-"
+"""Prefix of every temporary folder the diff creates (worktree and renders)."""
+STOP_SECONDS = 5
+"""How long a worker gets to exit after SIGTERM before it is killed."""
 
 Progress = Callable[[str, str], None]
 """Called with (revision label, stack) each time a stack is rendered; a ``total`` attribute,
@@ -35,7 +48,7 @@ class CountingProgress(Protocol):
 
 
 class RevisionError(Exception):
-    """A revision cannot be checked out or its code cannot render."""
+    """A revision cannot be checked out or its code cannot render (a one-line reason)."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +59,20 @@ class StackRender:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Job:
+    """The stacks of one tree to render with that tree's code."""
+
+    directory: Path
+    label: str
+    stacks: list[str]
+
+
 def _git(repo: Path, *args: str) -> str:
     result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RevisionError(result.stderr.strip() or f"git {' '.join(args)} failed")
+        last = (result.stderr.strip().splitlines() or [f"git {args[0]} failed"])[-1]
+        raise RevisionError(last)
     return result.stdout.strip()
 
 
@@ -62,41 +85,119 @@ def checkout(project_dir: Path, ref: str) -> Iterator[Path]:
     except RevisionError:
         raise RevisionError(f"base {ref!r} is not a commit of this repository (fetch it first?)") from None
     relative = project_dir.resolve().relative_to(top.resolve())
-    with tempfile.TemporaryDirectory(prefix="hikube-gpu-base-") as tmp:
-        worktree = Path(tmp) / "tree"
-        _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}base-"))
+    worktree = tmp / "tree"
+    try:
         try:
-            yield worktree / relative
-        finally:
-            _git(top, "worktree", "remove", "--force", str(worktree))
+            _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+        except RevisionError as error:
+            raise RevisionError(f"base {ref!r} cannot be checked out: {error}") from None
+        yield worktree / relative
+    finally:
+        with shielded():
+            _remove_worktree(top, worktree)
+
+
+def _remove_worktree(top: Path, worktree: Path) -> None:
+    """Remove the worktree (whatever state it is in), its folder, and git's record of it."""
+    with contextlib.suppress(RevisionError):
+        _git(top, "worktree", "remove", "--force", str(worktree))
+    _remove_tree(worktree.parent)
+    with contextlib.suppress(RevisionError):
+        _git(top, "worktree", "prune")
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Workers:
+    """The worker processes of one diff: started one by one, stopped all at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: list[subprocess.Popen[str]] = []
+        self._stopping = False
+
+    def start(self, command: list[str], cwd: Path, stderr: Path) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        with self._lock:
+            if self._stopping:
+                raise RevisionError("stopped")
+            with stderr.open("w", encoding="utf-8") as err:
+                process = subprocess.Popen(
+                    command, cwd=cwd, stdout=subprocess.PIPE, stderr=err, text=True, env=env
+                )
+            self._processes.append(process)
+            return process
+
+    def stop(self) -> None:
+        """Terminate every worker still running (SIGTERM, then SIGKILL) and reap it."""
+        with self._lock:
+            self._stopping = True
+            processes = list(self._processes)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Timeout)\w*)(?::|$)")
+
+
+def crash_reason(stderr: str) -> str:
+    """The exception type of a worker's traceback, never its message (it may quote a secret)."""
+    for line in reversed(stderr.splitlines()):
+        match = _EXCEPTION_LINE.match(line)
+        if match:
+            return match.group(1)
+    return "no exception was printed"
+
+
+def _run_worker(
+    job: Job, chunk: list[str], out: Path, progress: Progress, workers: Workers
+) -> dict[str, str]:
+    """Render ``chunk``; the stacks left unrendered by a crash, with the reason."""
+    command = [sys.executable, "-m", "stacks", "render-many", "--out", str(out), *chunk]
+    log = out.parent / f"{out.name}-{chunk[0]}.stderr"
+    process = workers.start(command, job.directory, log)
+    assert process.stdout is not None
+    done = []
+    for line in process.stdout:
+        if line.startswith("done "):
+            done.append(line.removeprefix("done ").strip())
+            progress(job.label, done[-1])
+    code = process.wait()
+    if code == 0:
+        return {}
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    if "invalid choice: 'render-many'" in stderr:
+        raise RevisionError(f"{job.label}: its code predates `python -m stacks diff`; choose a newer base")
+    left = [stack for stack in chunk if stack not in done]
+    if not left:
+        return {}
+    reason = crash_reason(stderr) if code > 0 else f"killed by {signal.Signals(-code).name}"
+    crashed = f"the renderer crashed at {job.label} while rendering it ({reason}, exit {code})"
+    after = f"not rendered at {job.label}: the renderer crashed on stack {left[0]!r} before it"
+    return {stack: crashed if index == 0 else after for index, stack in enumerate(left)}
 
 
 def _chunks(items: list[str], count: int) -> list[list[str]]:
     return [chunk for chunk in (items[i::count] for i in range(count)) if chunk]
 
 
-def _run_worker(project_dir: Path, stacks: list[str], out: Path, label: str, progress: Progress) -> None:
-    command = [sys.executable, "-m", "stacks", "render-many", "--out", str(out), *stacks]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    process = subprocess.Popen(
-        command, cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("done "):
-            progress(label, line.removeprefix("done ").strip())
-    stderr = process.stderr.read() if process.stderr else ""
-    if process.wait() != 0:
-        if "invalid choice: 'render-many'" in stderr:
-            raise RevisionError(f"{label}: its code predates `python -m stacks diff`; choose a newer base")
-        last = (stderr.strip().splitlines() or ["no output"])[-1]
-        raise RevisionError(f"{label}: the renderer failed: {last}")
-
-
-def _collect(out: Path, stacks: list[str]) -> dict[str, StackRender]:
+def _collect(out: Path, stacks: list[str], crashed: dict[str, str]) -> dict[str, StackRender]:
     result = {}
     for stack in stacks:
         error_file = out / f"{stack}{ERROR_SUFFIX}"
+        if stack in crashed:
+            result[stack] = StackRender({}, crashed[stack])
+            continue
         if error_file.exists():
             result[stack] = StackRender({}, error_file.read_text(encoding="utf-8").strip())
             continue
@@ -110,36 +211,42 @@ def _collect(out: Path, stacks: list[str]) -> dict[str, StackRender]:
     return result
 
 
-def render_trees(
-    trees: list[tuple[Path, str]],
-    workers: int,
-    progress: Progress,
-    only: list[str] | None = None,
-) -> list[dict[str, StackRender]]:
-    """Render the stacks of each (project folder, label) with the code found there.
+def render_trees(jobs: list[Job], workers: int, progress: Progress) -> list[dict[str, StackRender]]:
+    """Render the stacks of each job with the code found in its folder.
 
-    ``workers`` processes in all, shared by the trees; each process renders a chunk of one
-    tree's stacks, so imports are paid once per process, not once per stack.
+    ``workers`` processes in all, shared by the jobs; each process renders a chunk of one
+    job's stacks, so imports are paid once per process, not once per stack. A worker that
+    crashes fails only its stacks; ``RevisionError`` when a revision cannot render at all.
     """
-    stacks = [[s for s in discover(d) if only is None or s in only] for d, _ in trees]
     if isinstance(progress, CountingProgress):
-        progress.total = sum(len(names) for names in stacks)
-    per_tree = max(1, -(-max(1, workers) // max(1, len(trees))))  # ceil: no idle worker
-    with tempfile.TemporaryDirectory(prefix="hikube-gpu-render-") as tmp:
-        outs = [Path(tmp) / str(index) for index in range(len(trees))]
-        lock = threading.Lock()
+        progress.total = sum(len(job.stacks) for job in jobs)
+    per_job = max(1, -(-max(1, workers) // max(1, len(jobs))))  # ceil: no idle worker
+    lock = threading.Lock()
 
-        def locked(label: str, stack: str) -> None:
-            with lock:
-                progress(label, stack)
+    def locked(label: str, stack: str) -> None:
+        with lock:
+            progress(label, stack)
 
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [
-                pool.submit(_run_worker, directory, chunk, out, label, locked)
-                for (directory, label), names, out in zip(trees, stacks, outs, strict=True)
-                for chunk in _chunks(names, per_tree)
-            ]
-            failures = [f.exception() for f in futures if f.exception() is not None]
-        if failures:
-            raise RevisionError(str(failures[0]))
-        return [_collect(out, names) for out, names in zip(outs, stacks, strict=True)]
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}render-"))
+    processes = Workers()
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        outs = [tmp / str(index) for index in range(len(jobs))]
+        for out in outs:
+            out.mkdir()
+        futures = [
+            (index, pool.submit(_run_worker, job, chunk, outs[index], locked, processes))
+            for index, job in enumerate(jobs)
+            for chunk in _chunks(job.stacks, per_job)
+        ]
+        crashed: list[dict[str, str]] = [{} for _ in jobs]
+        for index, future in futures:
+            crashed[index].update(future.result())
+        return [
+            _collect(out, job.stacks, failed) for out, job, failed in zip(outs, jobs, crashed, strict=True)
+        ]
+    finally:
+        with shielded():
+            processes.stop()
+            pool.shutdown(wait=True, cancel_futures=True)
+            _remove_tree(tmp)

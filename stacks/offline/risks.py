@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from pydantic import NonNegativeInt, TypeAdapter, ValidationError
 
 PROTECT_MARK = "# protect: true"
 
@@ -123,17 +126,103 @@ _CHANGE_CHECKS: dict[str, Any] = {
 }
 
 
-def quota_risks(old: dict[str, int], new: dict[str, int]) -> list[Risk]:
-    """GPU quota increases (the stack may claim more GPUs)."""
-    return [
-        Risk(f"quota.{model}", f"GPU quota for {model} grows from {old.get(model, 0)} to {count}")
-        for model, count in sorted(new.items())
-        if count > old.get(model, 0)
-    ]
+@dataclass(frozen=True)
+class SecretQuota:
+    """A quota (or one model's) stored with ``--secret``: only its ciphertext is known offline."""
+
+    ciphertext: str
 
 
-def stack_quota(stack_file_text: str | None) -> dict[str, int]:
-    """``hikube-gpu:quota`` of a stack file, read directly (no code of either revision needed)."""
-    document = _load(stack_file_text)
-    quota = (document.get("config") or {}).get("hikube-gpu:quota") or {}
-    return {str(k): int(v) for k, v in quota.items() if isinstance(v, int)} if isinstance(quota, dict) else {}
+Quota = dict[str, int | SecretQuota] | SecretQuota | None
+"""``hikube-gpu:quota``: GPUs per model (unlisted models: 0), a secret, or None (no limit)."""
+
+_COUNT: TypeAdapter[int] = TypeAdapter(NonNegativeInt)
+"""How ``TenantStack.quota`` reads a count: ``4``, ``"4"`` and ``4.0`` are all 4."""
+
+
+def _secret(value: Any) -> SecretQuota | None:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SecretQuota(str(value["secure"]))
+    return None
+
+
+def _count(value: Any) -> int | SecretQuota | None:
+    secret = _secret(value)
+    if secret is not None:
+        return secret
+    try:
+        return _COUNT.validate_python(value)
+    except ValidationError:
+        return None  # not a count: the stack fails validation, and the diff says so
+
+
+def stack_quota(config: dict[str, Any] | None, project: str) -> Quota:
+    """The quota of a stack's config (keys in full: ``quota:`` is ``<project>:quota``)."""
+    value = (config or {}).get(f"{project}:quota")
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(value)  # Pulumi hands objects to the program as JSON text
+    if value is None:
+        return None
+    secret = _secret(value)
+    if secret is not None:
+        return secret
+    if not isinstance(value, dict):
+        return {}
+    counts = {str(model): _count(count) for model, count in value.items()}
+    return {model: count for model, count in counts.items() if count is not None}
+
+
+def _describe(quota: Quota) -> str:
+    if quota is None:
+        return "no limit"
+    if isinstance(quota, SecretQuota):
+        return "a secret"
+    listed = ", ".join(
+        f"{model} {'[secret]' if isinstance(count, SecretQuota) else count}"
+        for model, count in sorted(quota.items())
+    )
+    return listed or "0 of every model"
+
+
+QUOTA_PATH = "hikube-gpu:quota"
+"""Config path of the quota in risks (as in config problems)."""
+
+
+def quota_risks(old: Quota, new: Quota) -> list[Risk]:
+    """Quota changes that let the stack claim more GPUs (or an unknown number)."""
+    if old == new:
+        return []
+    if new is None:
+        message = f"no GPU quota: the stack may claim any number of GPUs (before: {_describe(old)})"
+        return [Risk(QUOTA_PATH, message)]
+    if old is None:
+        return []  # a first limit
+    if isinstance(new, SecretQuota) or isinstance(old, SecretQuota):
+        return [Risk(QUOTA_PATH, "the GPU quota is a secret and changed: check that it does not grow")]
+    risks = []
+    for model in sorted(set(old) | set(new)):
+        before, after = old.get(model, 0), new.get(model, 0)
+        if before == after:
+            continue
+        path = f"{QUOTA_PATH}.{model}"
+        if isinstance(before, SecretQuota) or isinstance(after, SecretQuota):
+            message = f"the GPU quota for {model} is a secret and changed: check that it does not grow"
+            risks.append(Risk(path, message))
+        elif after > before:
+            risks.append(Risk(path, f"GPU quota for {model} grows from {before} to {after}"))
+    return risks
+
+
+def quota_notes(old: Quota, new: Quota) -> list[str]:
+    """Quota changes that are no risk: a first limit, or fewer GPUs of a model."""
+    if old == new or new is None or isinstance(new, SecretQuota) or isinstance(old, SecretQuota):
+        return []
+    if old is None:
+        return [f"a GPU quota is set (before: no limit): {_describe(new)}"]
+    notes = []
+    for model in sorted(set(old) | set(new)):
+        before, after = old.get(model, 0), new.get(model, 0)
+        if isinstance(before, int) and isinstance(after, int) and after < before:
+            notes.append(f"GPU quota for {model} shrinks from {before} to {after}")
+    return notes
