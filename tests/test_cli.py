@@ -22,7 +22,7 @@ def test_preview_prints_tree_capacity_and_warnings(
     out = capsys.readouterr().out
     assert "hikube-gpu:vm:GpuVirtualMachine" in out
     assert "GPU capacity:" in out
-    assert "  L40S      1            0     1       48 GB        362      -" in out
+    assert "  L40S      1            0     0     1       48 GB        362      -" in out
     assert (
         "Warnings (1):\n  warning: hikube-gpu:vms.gpu-1.instanceType: u1.xlarge gives 4 vCPU per GPU" in out
     )

@@ -118,7 +118,7 @@ def test_rendered_manifests_snapshot(dev: OfflineRun, tmp_path: Path, snapshot: 
 def test_preview_report(dev: OfflineRun, snapshot: SnapshotAssertion) -> None:
     text = preview_text(dev)
     assert "    + 19 to create\n    > 1 to read" in text
-    assert "  L40S      1          0-2     3      144 GB       1086      3" in text
+    assert "  L40S      1          1-2     4     5      240 GB       1810      5" in text
     assert text == snapshot
 
 
