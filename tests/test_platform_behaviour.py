@@ -1,6 +1,6 @@
 """What the platform really does with what we render, as facts of its profile (P2, P4, P8).
 
-Evidence: ../shared/notes/live-platform.md (cozystack ``packages/apps/kubernetes/templates/
+Evidence: docs/platform-behaviour.md (cozystack ``packages/apps/kubernetes/templates/
 cluster.yaml`` at v1.1.2, v1.4.0, v1.5.4 and v1.6.0; k8s-device-plugin ``main.go:193-196``).
 """
 
