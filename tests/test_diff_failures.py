@@ -194,6 +194,18 @@ def test_a_renderer_message_that_quotes_a_secret_is_redacted(repo: Path, diff: R
     _no_secret(out, err)
 
 
+def test_a_renderer_message_names_files_without_the_temporary_worktree(repo: Path, diff: Run) -> None:
+    _patch_renderer(
+        repo,
+        "def render_one(project_dir: Path, stack: str, out: Path) -> str | None:\n"
+        "    return f'{project_dir.resolve() / f\"Pulumi.{stack}.yaml\"}: refused'\n",
+    )
+    _commit(repo, "a renderer that refuses every stack")
+    code, _, err = diff(repo)
+    assert code == 2
+    assert "error: stack 'tiny': invalid at base HEAD: Pulumi.tiny.yaml: refused" in err.splitlines()
+
+
 def test_an_unknown_or_invalid_stack_option_is_exit_2(repo: Path, diff: Run) -> None:
     code, _, err = diff(repo, "--stack", "nope")
     assert (code, err.strip()) == (2, "error: no stack 'nope' at base HEAD or in the working tree")

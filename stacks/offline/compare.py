@@ -83,7 +83,10 @@ class Revision:
         render = renders[stack]
         if render.error is None:
             return render
-        return StackRender({}, redact(render.error, source.secrets))
+        text = redact(render.error, source.secrets)
+        for where in {self.directory, self.directory.resolve()}:  # a temporary worktree means nothing
+            text = text.replace(f"{where}{os.sep}", "")
+        return StackRender({}, text)
 
 
 def _check_names(only: list[str] | None) -> None:
