@@ -146,6 +146,10 @@ def test_invalid_yaml_at_the_base_names_the_base(repo: Path, diff: Run) -> None:
         ("config:\n  - a\n  - b\n", "'config:' of Pulumi.tiny.yaml must be a mapping, not a list"),
         ("- config\n", "Pulumi.tiny.yaml must be a mapping with 'config:', not a list"),
         (
+            "config:\n  hikube-gpu:vms: " + "[" * 5000 + "]" * 5000 + "\n",
+            "Pulumi.tiny.yaml cannot be read (RecursionError)",
+        ),
+        (
             f"config:\n  hikube-gpu:kubeconfig: {CIPHER}\n  hikube-gpu:kubeconfig: x\n",
             "Pulumi.tiny.yaml is not valid YAML: line 3, column 3: duplicate key 'hikube-gpu:kubeconfig'",
         ),

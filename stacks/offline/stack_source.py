@@ -69,26 +69,44 @@ def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
 
 
-def read_stack(project_dir: Path, project: str, stack: str) -> StackSource:
-    """``Pulumi.<stack>.yaml``: its config, or why it cannot be read."""
-    name = f"Pulumi.{stack}.yaml"
+class _Unreadable(Exception):
+    """Why a stack file cannot be read (one line, never its text)."""
+
+
+def _config(path: Path) -> dict[Any, Any]:
+    """The ``config:`` mapping of a stack file; ``_Unreadable`` or ``FileNotFoundError``."""
     try:
-        document = _load(project_dir / name)
-    except FileNotFoundError:
-        return StackSource(project)
+        document = _load(path)
     except yaml.YAMLError as error:
-        return StackSource(project, error=f"{name} is not valid YAML: {yaml_problem(error)}")
-    except (OSError, UnicodeDecodeError) as error:
-        return StackSource(project, error=f"{name} cannot be read ({type(error).__name__})")
+        raise _Unreadable(f"{path.name} is not valid YAML: {yaml_problem(error)}") from None
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deep
+        raise _Unreadable(f"{path.name} cannot be read ({type(error).__name__})") from None
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        return StackSource(project, error=f"{name} must be a mapping with 'config:', not {_kind(document)}")
+        raise _Unreadable(f"{path.name} must be a mapping with 'config:', not {_kind(document)}")
     config = document.get("config") or {}
     if not isinstance(config, dict):
-        return StackSource(project, error=f"'config:' of {name} must be a mapping, not {_kind(config)}")
-    full = {(str(key) if ":" in str(key) else f"{project}:{key}"): value for key, value in config.items()}
-    texts = {text for key, value in full.items() for text in _secret_texts(value, _is_secret(key))}
+        raise _Unreadable(f"'config:' of {path.name} must be a mapping, not {_kind(config)}")
+    return config
+
+
+def read_stack(project_dir: Path, project: str, stack: str) -> StackSource:
+    """``Pulumi.<stack>.yaml``: its config, or why it cannot be read."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    try:
+        config = _config(path)
+        full = {(str(key) if ":" in str(key) else f"{project}:{key}"): value for key, value in config.items()}
+        try:
+            texts = {text for key, value in full.items() for text in _secret_texts(value, _is_secret(key))}
+        except RecursionError:
+            raise _Unreadable(f"{path.name} cannot be read (RecursionError)") from None
+    except FileNotFoundError:
+        return StackSource(project)
+    except _Unreadable as error:
+        return StackSource(project, error=str(error))
     return StackSource(project, full, secrets=frozenset(texts))
 
 
