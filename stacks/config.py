@@ -7,9 +7,9 @@ problem with its config path. ``stacks.validate`` adds the semantic rules.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 
 from components.catalog.gpus import GpuModelName
 from components.models.base import Name, StrictModel
@@ -17,9 +17,14 @@ from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.gpu_operator import GpuOperatorArgs, Node, NodeName
 from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
 from components.models.vm import GpuVirtualMachineArgs
+from stacks.limits import MAX_STACK_OBJECTS
 from stacks.problems import ConfigError, Problem, config_path, from_validation_error
 
 Profile = Literal["hikube", "cozystack-1.4"]
+
+MAX_QUOTA = 2**53 - 1
+"""JSON numbers are exact up to 2^53-1; a GPU quota never comes near it."""
+QuotaCount = Annotated[int, Field(ge=0, le=MAX_QUOTA)]
 
 
 class Platform(StrictModel):
@@ -43,8 +48,8 @@ class TenantStack(StrictModel):
     """Target platform and namespace."""
     kubeconfig: SecretStr | None = None
     """Tenant kubeconfig (set it with ``--secret``). Default: ``kubernetes:kubeconfig``, then KUBECONFIG."""
-    quota: dict[GpuModelName, NonNegativeInt] | None = None
-    """GPUs this stack may claim, per model; unlisted models get 0. Default: no limit."""
+    quota: dict[GpuModelName, QuotaCount] | None = None
+    """GPUs this stack may claim, per model (0 to 2^53-1); unlisted models get 0. Default: no limit."""
     vms: dict[Name, GpuVirtualMachineArgs] = Field(default_factory=dict)
     """GPU virtual machines by name. Default: none."""
     clusters: dict[Name, GpuKubernetesClusterArgs] = Field(default_factory=dict)
@@ -87,7 +92,37 @@ def parse(raw: dict[str, object]) -> Stack:
         raise ConfigError(
             [Problem(config_path("kind"), f"{kind!r} is not a stack kind; choose tenant, platform")]
         )
+    _check_size(raw)
     try:
         return model.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(from_validation_error(error, model)) from None
+
+
+def _entries(value: object) -> int:
+    return len(value) if isinstance(value, dict) else 0
+
+
+def stack_objects(raw: dict[str, object]) -> int:
+    """VMs, clusters, node groups, workloads and nodes the raw config names."""
+    clusters = raw.get("clusters")
+    count = _entries(raw.get("vms")) + _entries(raw.get("nodes")) + _entries(clusters)
+    for cluster in clusters.values() if isinstance(clusters, dict) else ():
+        if isinstance(cluster, dict):
+            count += _entries(cluster.get("nodeGroups")) + _entries(cluster.get("workloads"))
+    return count
+
+
+def _check_size(raw: dict[str, object]) -> None:
+    """Refuse a stack past ``MAX_STACK_OBJECTS`` before validating it (docs/limits.md)."""
+    count = stack_objects(raw)
+    if count > MAX_STACK_OBJECTS:
+        raise ConfigError(
+            [
+                Problem(
+                    config_path("vms"),
+                    f"the stack names {count:,} VMs, clusters, node groups, workloads and nodes; "
+                    f"a stack has at most {MAX_STACK_OBJECTS:,} (docs/limits.md); split it into stacks",
+                )
+            ]
+        )

@@ -9,8 +9,11 @@ down to the values that are secrets (see ``docs/secrets.md``).
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,9 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.models.vm import ENCRYPTED_PLACEHOLDER
+from stacks.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INTEGER, LimitError
 from stacks.offline.stack_file import Leaf, StackFileError, secure_leaves
-from stacks.problems import NAMESPACE
+from stacks.problems import NAMESPACE, ConfigError, Problem, config_path
 
 # Keys whose values are text even when they look like JSON (a kubeconfig may be JSON).
 TEXT_KEYS = frozenset({"kubeconfig"})
@@ -39,25 +43,80 @@ def _all_keys() -> set[str]:
 
 
 def decode(key: str, value: Any) -> Any:
-    """Pulumi hands structured config to programs as JSON text."""
+    """Pulumi hands structured config to programs as JSON text; text that is not JSON stays
+    text. JSON past the limits of ``stacks.limits`` (size, depth, number range) raises
+    ``ConfigError`` at ``hikube-gpu:<key>``, never a traceback (``docs/limits.md``)."""
     if key in TEXT_KEYS or not isinstance(value, str):
         return value
     if value[:1] in ("{", "[") or value in ("true", "false") or value.lstrip("-").isdigit():
         try:
-            return json.loads(value)
+            return bounded_json(value)
         except json.JSONDecodeError:
             return value
+        except LimitError as error:
+            raise ConfigError([Problem(config_path(key), str(error))]) from None
     return value
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise LimitError(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > len(str(MAX_INTEGER)) or abs(number := int(text)) > MAX_INTEGER:
+        raise LimitError(f"an integer is out of range (at most {MAX_INTEGER:,} either side of 0)")
+    return number
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise LimitError("a number is too large for a 64-bit float")
+    return number
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise LimitError("a JSON object has the same key twice")
+    return result
+
+
+def bounded_json(text: str) -> Any:
+    """``json.loads`` within the limits: size, nesting depth, 64-bit integers, finite floats."""
+    if len(text) > MAX_FILE_BYTES:
+        raise LimitError(f"the value has more than {MAX_FILE_BYTES:,} characters")
+    brackets = _BRACKETS.findall(_STRINGS.sub("", text))
+    if brackets and max(accumulate(_DEPTH[b] for b in brackets)) > MAX_DEPTH:
+        raise LimitError(f"maps and lists nest deeper than {MAX_DEPTH} levels")
+    return json.loads(
+        text,
+        parse_int=_integer,
+        parse_float=_float,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=_object,
+    )
 
 
 def read_stack_config() -> dict[str, Any]:
     """Every ``hikube-gpu:<key>`` as ``{key: value}`` (unknown keys included, for validation)."""
     config = pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
+    problems: list[Problem] = []
     for full_key in sorted(_all_keys()):
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE and key:
-            raw[key] = decode(key, config.get(key))
+            try:
+                raw[key] = decode(key, config.get(key))
+            except ConfigError as error:  # every key's problem at once
+                problems += error.problems
+    if problems:
+        raise ConfigError(problems)
     return raw
 
 

@@ -5,13 +5,26 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from components.catalog.quantity import GIB, parse_quantity
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_MAX = 63
+
+MAX_QUANTITY = 2**63 - 1
+"""Kubernetes refuses quantities past 2^63-1 (in bytes for sizes, in cores for CPU)."""
+MAX_INT32 = 2**31 - 1
+"""Kubernetes counts (replicas, completions, backoffLimit) are 32-bit integers."""
+MAX_GPUS_PER_MACHINE = 16
+"""No server carries more than 16 GPUs (8 on every host in the catalog): a bound on nonsense only."""
+MAX_MIG_INSTANCES = 7
+"""A MIG-capable GPU splits into at most 7 instances (NVIDIA MIG user guide)."""
+MAX_NODES_PER_CLUSTER = 5000
+"""Kubernetes supports at most 5,000 nodes per cluster ("Considerations for large clusters")."""
+MAX_VCPUS = 1024
+"""More vCPUs than any host has: a bound on nonsense only."""
 
 
 class StrictModel(BaseModel):
@@ -38,9 +51,14 @@ def _dns1035(value: str) -> str:
 
 
 def _quantity(value: object) -> str:
+    """A positive quantity of at most ``MAX_QUANTITY`` (a size or CPU of 0 or less means nothing)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 100Gi, 512Mi, 8)")
-    parse_quantity(value)
+        raise ValueError("not a Kubernetes quantity (e.g. 100Gi, 512Mi, 8)")
+    amount = parse_quantity(value)
+    if amount <= 0:
+        raise ValueError(f"{value} is not more than 0")
+    if amount > MAX_QUANTITY:
+        raise ValueError("larger than Kubernetes allows for a quantity (2^63-1)")
     return str(value)
 
 
@@ -68,3 +86,25 @@ Memory = Annotated[str, BeforeValidator(_memory)]
 """A memory quantity (``32Gi``): like ``Quantity``, but a small bare number is refused."""
 
 Port = Annotated[int, AfterValidator(_port)]
+
+
+GpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS_PER_MACHINE)]
+"""GPUs of one model in one VM or node: 1 to ``MAX_GPUS_PER_MACHINE`` (16)."""
+
+PodGpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS_PER_MACHINE * MAX_MIG_INSTANCES)]
+"""GPUs (or MIG instances) per pod: 1 to 112 (16 GPUs of 7 instances)."""
+
+MigInstances = Annotated[int, Field(gt=0, le=MAX_MIG_INSTANCES)]
+"""MIG instances of one profile per GPU: 1 to 7."""
+
+KubeCount = Annotated[int, Field(gt=0, le=MAX_INT32)]
+"""A Kubernetes count of at least 1 (replicas, completions): at most 2^31-1."""
+
+KubeCountOrZero = Annotated[int, Field(ge=0, le=MAX_INT32)]
+"""A Kubernetes count that may be 0 (backoffLimit): at most 2^31-1."""
+
+NodeCount = Annotated[int, Field(ge=0, le=MAX_NODES_PER_CLUSTER)]
+"""Nodes of a node group: 0 to ``MAX_NODES_PER_CLUSTER`` (5,000)."""
+
+VcpuCount = Annotated[int, Field(gt=0, le=MAX_VCPUS)]
+"""vCPUs or sockets of a VM: 1 to ``MAX_VCPUS`` (1,024)."""

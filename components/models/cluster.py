@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
-from components.models.base import Name, StrictModel
+from components.models.base import KubeCount, Name, StrictModel
 from components.models.node_group import NodeGroupArgs
 from components.models.workload import GpuWorkloadArgs
 
@@ -20,8 +20,8 @@ ResourceNaming = Literal["generic", "per-model"]
 class ControlPlane(StrictModel):
     """The managed control plane (Kamaji). Presets are the platform's ``resourcesPreset`` names."""
 
-    replicas: PositiveInt = 2
-    """API server replicas. Default 2."""
+    replicas: KubeCount = 2
+    """API server replicas, 1 to 2^31-1. Default 2."""
     api_server: str | None = None
     """API server preset. Default: the platform's (``large`` on Hikube)."""
     controller_manager: str | None = None

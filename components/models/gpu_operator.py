@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PositiveInt, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from components.catalog.gpu_operator import DEFAULT_NAMESPACE, DEFAULT_VERSION
 from components.catalog.gpus import GpuModelName
-from components.models.base import Name, StrictModel
+from components.models.base import MigInstances, Name, StrictModel
 from components.models.sharing import Mps, Sharing, TimeSlicing
 
 Workload = Literal["container", "vm-passthrough", "vm-vgpu"]
@@ -93,9 +93,10 @@ class GpuOperatorArgs(StrictModel):
     """How MIG instances are advertised on container nodes. Default ``single`` (the chart's)."""
     mig_manager: bool = True
     """MIG manager on MIG-capable container nodes. Default true."""
-    mig_configs: dict[Name, dict[GpuModelName, dict[str, PositiveInt]]] = Field(default_factory=dict)
-    """Custom MIG layouts by name, per model: ``{half: {A100: {3g.40gb: 2}}}``. They replace the
-    built-in layouts (``all-disabled`` stays). Default: none (built-ins such as ``all-1g.10gb``)."""
+    mig_configs: dict[Name, dict[GpuModelName, dict[str, MigInstances]]] = Field(default_factory=dict)
+    """Custom MIG layouts by name, per model (1-7 instances of a profile): ``{half: {A100:
+    {3g.40gb: 2}}}``. They replace the built-in layouts (``all-disabled`` stays).
+    Default: none (built-ins such as ``all-1g.10gb``)."""
     dcgm_exporter: DcgmExporter = DcgmExporter()
     """GPU metrics. Default: on, no ServiceMonitor."""
     nfd: bool = True

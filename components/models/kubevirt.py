@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from components.catalog.gpus import GpuModelName
-from components.models.base import Name, Quantity, StrictModel
+from components.models.base import GpuCount, Name, Quantity, StrictModel
 from components.models.vm import NvidiaDriver, RunStrategy, SshKey, UserData
 
 ResourceNaming = Literal["hikube", "upstream"]
@@ -74,8 +74,8 @@ class KubeVirtGpuVmArgs(StrictModel):
     """A u1 or d1 cluster instance type. Default: the smallest u1 type with 8 vCPU per GPU."""
     preference: str = "ubuntu"
     """Cluster preference (guest OS defaults). Default ``ubuntu``."""
-    gpus: dict[GpuModelName, PositiveInt] = Field(min_length=1)
-    """GPUs by model: ``{L40S: 1}``. Required."""
+    gpus: dict[GpuModelName, GpuCount] = Field(min_length=1)
+    """GPUs by model (1-16 each): ``{L40S: 1}``. Required."""
     run_strategy: RunStrategy = "Always"
     """``Always``, ``Halted``, ``Manual``, ``RerunOnFailure`` or ``Once``. Default ``Always``."""
     eviction_strategy: str = "None"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
-from components.models.base import StrictModel
+from components.models.base import MigInstances, StrictModel
 
 SharingKind = Literal["none", "timeSlicing", "mig", "mps"]
 
@@ -34,8 +34,8 @@ class Mig(StrictModel):
 
     profile: str | None = None
     """One MIG profile for the whole GPU, e.g. ``1g.10gb``. Default: none (use layout)."""
-    layout: dict[str, PositiveInt] | None = None
-    """MIG instances per GPU by profile. Default: none (use profile)."""
+    layout: dict[str, MigInstances] | None = None
+    """MIG instances per GPU by profile (1-7 each). Default: none (use profile)."""
 
     @model_validator(mode="after")
     def _one_of(self) -> Mig:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PositiveInt, SecretStr, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, model_validator
 
 from components.catalog.gpus import GpuModelName
-from components.models.base import Memory, Name, Port, Quantity, StrictModel
+from components.models.base import GpuCount, Memory, Name, Port, Quantity, StrictModel, VcpuCount
 from components.models.user_data import cloud_config_problem
 
 ENCRYPTED_PLACEHOLDER = "[encrypted]"
@@ -112,12 +112,12 @@ class DataDisk(DiskSource):
 class Resources(StrictModel):
     """Explicit CPU and memory, instead of an instance type."""
 
-    cpu: PositiveInt
-    """vCPU count (required)."""
+    cpu: VcpuCount
+    """vCPU count, 1-1024 (required)."""
     memory: Memory
     """Memory, e.g. ``32Gi`` (required)."""
-    sockets: PositiveInt = 1
-    """CPU sockets. Default 1."""
+    sockets: VcpuCount = 1
+    """CPU sockets, 1-1024. Default 1."""
 
 
 DEFAULT_EXTERNAL_PORTS = (22,)
@@ -155,8 +155,8 @@ class NvidiaDriver(StrictModel):
 class GpuVirtualMachineArgs(StrictModel):
     """One GPU virtual machine: a ``VMInstance`` with PCI-passthrough GPUs and its disks."""
 
-    gpus: dict[GpuModelName, PositiveInt] = Field(min_length=1)
-    """GPUs by model, e.g. ``{L40S: 1}``; ``{A100: 2}`` attaches two A100 (required)."""
+    gpus: dict[GpuModelName, GpuCount] = Field(min_length=1)
+    """GPUs by model, 1-16 each, e.g. ``{L40S: 1}``; ``{A100: 2}`` attaches two A100 (required)."""
     instance_type: str | None = None
     """KubeVirt instance type. Default: the smallest u1 type with 8 vCPU per GPU."""
     resources: Resources | None = None

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PlainValidator, PositiveInt, SecretStr, model_validator
+from pydantic import Field, PlainValidator, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from components.catalog.gpus import GpuModelName
-from components.models.base import Memory, Name, Port, Quantity, StrictModel
+from components.models.base import (
+    KubeCount,
+    KubeCountOrZero,
+    Memory,
+    Name,
+    PodGpuCount,
+    Port,
+    Quantity,
+    StrictModel,
+)
 
 WorkloadKind = Literal["Deployment", "Job", "StatefulSet"]
 
@@ -49,8 +58,8 @@ class GpuWorkloadArgs(StrictModel):
     """``Deployment`` (serving), ``Job`` (batch, training) or ``StatefulSet``. Default ``Deployment``."""
     image: str = Field(min_length=1, pattern=r"^\S+$")
     """Container image, pinned by tag or digest. Required."""
-    gpus: dict[GpuModelName, PositiveInt] = Field(min_length=1, max_length=1)
-    """GPUs per pod, one model: ``{A100: 1}`` (MIG groups: instances of ``migProfile``). Required."""
+    gpus: dict[GpuModelName, PodGpuCount] = Field(min_length=1, max_length=1)
+    """GPUs per pod (1-112), one model: ``{A100: 1}`` (MIG groups: instances of ``migProfile``). Required."""
     mig_profile: str | None = None
     """MIG instance to request on MIG groups, e.g. ``1g.10gb``. Default: the group's profile
     when it has only one."""
@@ -58,12 +67,12 @@ class GpuWorkloadArgs(StrictModel):
     """Pin the pods to one node group. Default: any group that carries the model."""
     namespace: Name = DEFAULT_NAMESPACE
     """Namespace in the tenant cluster, created with a GPU ResourceQuota. Default ``gpu-workloads``."""
-    replicas: PositiveInt = 1
-    """Pods (Deployment, StatefulSet) or parallel pods (Job). Default 1."""
-    completions: PositiveInt | None = None
-    """Job only: successful pods needed. Default: ``replicas``."""
-    backoff_limit: NonNegativeInt = 2
-    """Job only: retries before the Job fails. Default 2."""
+    replicas: KubeCount = 1
+    """Pods (Deployment, StatefulSet) or parallel pods (Job), 1 to 2^31-1. Default 1."""
+    completions: KubeCount | None = None
+    """Job only: successful pods needed, 1 to 2^31-1. Default: ``replicas``."""
+    backoff_limit: KubeCountOrZero = 2
+    """Job only: retries before the Job fails, 0 to 2^31-1. Default 2."""
     command: list[str] = Field(default_factory=list)
     """Container entrypoint. Default: the image's."""
     args: list[MaybeSecret] = Field(default_factory=list)

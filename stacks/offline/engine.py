@@ -239,18 +239,24 @@ class _Collector(logging.Handler):
             self.run.warnings.append(record.getMessage())
 
 
-DEFAULT_TIMEOUT_SECONDS = 300.0
-"""A 1,000-VM stack renders in about 30 s here; a program that waits longer waits forever."""
+DEFAULT_TIMEOUT_SECONDS = 60.0
+"""How long the program may wait without progress (no resource registered or read while
+the event loop is idle) before it counts as hung. Time the program spends working (the
+loop busy: validation, building objects) is not waiting; total time is bounded by the
+stack size limit instead (``docs/limits.md``)."""
+
+_TICK_SECONDS = 0.25
 
 
 class OfflineTimeout(pulumi.RunError):
-    """The program did not finish in time: it waits on something that never resolves."""
+    """The program made no progress for ``timeout`` seconds: it waits on something that never resolves."""
 
 
 def run_offline(
     config: StackConfigFile, program: Callable[[], None], timeout: float = DEFAULT_TIMEOUT_SECONDS
 ) -> OfflineRun:
-    """Run ``program`` with ``config`` under mocks, for at most ``timeout`` seconds.
+    """Run ``program`` with ``config`` under mocks until it ends, or until it has made no
+    progress for ``timeout`` seconds (``OfflineTimeout``; see ``DEFAULT_TIMEOUT_SECONDS``).
 
     A ``pulumi.RunError`` (a clean failure such as an invalid config, or ``OfflineTimeout``)
     is kept in ``run.failure`` with what was registered before it; any other exception
@@ -289,7 +295,7 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None], 
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         try:
-            _run_in_new_loop(run_in_stack(program), timeout)
+            _run_in_new_loop(run_in_stack(program), timeout, lambda: len(run.resources))
         finally:
             monitor.close_thread_loops()
     except pulumi.RunError as failure:
@@ -298,7 +304,7 @@ def _run(run: OfflineRun, config: StackConfigFile, program: Callable[[], None], 
         logger.removeHandler(handler)
 
 
-def _run_in_new_loop(main: Coroutine[Any, Any, None], timeout: float) -> None:
+def _run_in_new_loop(main: Coroutine[Any, Any, None], timeout: float, progress: Callable[[], int]) -> None:
     """Run the program on an event loop of its own, closed afterwards (no leaks across runs).
 
     The caller's current event loop (a host program or test may have one) is restored.
@@ -307,13 +313,7 @@ def _run_in_new_loop(main: Coroutine[Any, Any, None], timeout: float) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        try:
-            loop.run_until_complete(asyncio.wait_for(main, timeout))
-        except TimeoutError:
-            raise OfflineTimeout(
-                f"the program did not finish within {timeout:g} s: it waits on something that "
-                "never resolves (an Output or a future nobody completes)"
-            ) from None
+        loop.run_until_complete(_watched(main, timeout, progress))
     finally:
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -321,6 +321,32 @@ def _run_in_new_loop(main: Coroutine[Any, Any, None], timeout: float) -> None:
         finally:
             asyncio.set_event_loop(previous)
             loop.close()
+
+
+async def _watched(main: Coroutine[Any, Any, None], stall: float, progress: Callable[[], int]) -> None:
+    """Await ``main``; raise ``OfflineTimeout`` once it has waited ``stall`` seconds without progress.
+
+    Waiting is counted in ticks of the event loop: a tick that comes late because the
+    loop was busy (the program working synchronously) counts as one tick, not as the
+    time it took, so a large stack that keeps working is never taken for a hung one.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(main)
+    seen, idle, last = progress(), 0.0, loop.time()
+    while not task.done():
+        await asyncio.wait({task}, timeout=_TICK_SECONDS)
+        now, current = loop.time(), progress()
+        idle = 0.0 if current != seen else idle + min(now - last, _TICK_SECONDS)
+        seen, last = current, now
+        if idle >= stall and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=_TICK_SECONDS * 4)
+            raise OfflineTimeout(
+                f"the program did not finish within {stall:g} s of its last progress (no resource "
+                "registered while it was idle): it waits on something that never resolves "
+                "(an Output or a future nobody completes)"
+            )
+    task.result()
 
 
 def _current_event_loop() -> asyncio.AbstractEventLoop | None:

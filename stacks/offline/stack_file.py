@@ -16,10 +16,13 @@ from typing import Any
 import yaml
 
 from components.models.vm import ENCRYPTED_PLACEHOLDER
+from stacks.limits import MAX_FILE_BYTES, LimitError
+from stacks.offline import yaml_subset
 
 
 class StackFileError(Exception):
-    """The stack or project file is missing or is not valid YAML."""
+    """The stack or project file is missing, not valid YAML, outside the accepted subset or
+    past a limit (``docs/limits.md``); the message names the file and, when known, the line."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,9 @@ class StackConfigFile:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys; the Pulumi CLI refuses them, and so do we."""
+    """PyYAML keeps the last of two equal keys; the Pulumi CLI refuses them, and so do we.
+
+    Kept for callers that still load YAML with PyYAML; stack files are read by ``_yaml``."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -47,12 +52,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _yaml(path: Path) -> Any:
+    """The file's value, read like the Pulumi CLI reads it (``stacks.offline.yaml_subset``)."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise StackFileError(f"{path}: no such file") from None
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path}: not valid YAML: {error}") from None
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot be read ({error.strerror or type(error).__name__})") from None
+    try:
+        return yaml_subset.load(data)
+    except LimitError as error:
+        where = f"{path}, line {error.line}, column {error.column}" if error.line is not None else str(path)
+        raise StackFileError(f"{where}: {error}") from None
 
 
 Leaf = tuple[str | int, ...]
@@ -103,7 +115,10 @@ def _qualify(key: str, project: str) -> str:
 def _project_defaults(project_file: dict[str, Any], project: str) -> dict[str, Any]:
     """``config:`` of Pulumi.yaml: ``key: {default|value: …}`` or ``ns:key: value``."""
     defaults = {}
-    for key, spec in (project_file.get("config") or {}).items():
+    config = project_file.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError("Pulumi.yaml: 'config:' must be a mapping")
+    for key, spec in config.items():
         if isinstance(spec, dict) and ("default" in spec or "value" in spec):
             defaults[_qualify(key, project)] = spec.get("value", spec.get("default"))
         elif not isinstance(spec, dict) or "type" not in spec:
