@@ -168,10 +168,11 @@ def _run_worker(
     process = workers.start(command, job.directory, log)
     assert process.stdout is not None
     done = []
-    for line in process.stdout:
-        if line.startswith("done "):
-            done.append(line.removeprefix("done ").strip())
-            progress(job.label, done[-1])
+    with process.stdout:
+        for line in process.stdout:
+            if line.startswith("done "):
+                done.append(line.removeprefix("done ").strip())
+                progress(job.label, done[-1])
     code = process.wait()
     if code == 0:
         return {}
