@@ -1,6 +1,9 @@
 """A stack file at one revision as the diff reads it (with this revision's code, whatever
 the code at that revision does): its config by full key, or a one-line reason why it cannot
-be read that never quotes the file, and the secret texts that no message may show."""
+be read that never quotes the file, and the secret texts that no message may show.
+
+Files are read as the program reads them (``yaml_subset``: the Pulumi CLI's YAML subset,
+bounded in size, depth and alias expansion, messages with a line and no value)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from stacks.offline.stack_file import _UniqueKeyLoader  # the loader the program reads stacks with
+from stacks.limits import MAX_FILE_BYTES, LimitError
+from stacks.offline import yaml_subset
 
 SECRET_KEYS = frozenset({"secure", "kubeconfig", "sshKeys", "cloudInit", "env", "args"})
 """Values under these keys are secrets wherever they sit (``secure:`` ciphertexts, and the
@@ -38,17 +40,24 @@ class StackSource:
     secrets: frozenset[str] = field(default_factory=frozenset)
 
 
-def yaml_problem(error: yaml.YAMLError) -> str:
-    """What is wrong and where, without the quoted line PyYAML adds (it may hold a secret)."""
-    if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        return f"{where}{error.problem or error.context or 'not valid YAML'}"
-    return type(error).__name__
+class _Unreadable(Exception):
+    """Why a file cannot be read: its name, the line when known, never its text."""
 
 
 def _load(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    """The file's value; ``FileNotFoundError`` or ``_Unreadable``."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise _Unreadable(f"{path.name}: cannot be read ({error.strerror or type(error).__name__})") from None
+    try:
+        return yaml_subset.load(data)
+    except LimitError as error:
+        where = f"{path.name}:{error.line}:{error.column}" if error.line is not None else path.name
+        raise _Unreadable(f"{where}: {error}") from None
 
 
 def read_project(project_dir: Path) -> str:
@@ -57,10 +66,8 @@ def read_project(project_dir: Path) -> str:
         document = _load(project_dir / "Pulumi.yaml")
     except FileNotFoundError:
         raise StackSourceError("there is no Pulumi.yaml") from None
-    except yaml.YAMLError as error:
-        raise StackSourceError(f"Pulumi.yaml is not valid YAML ({yaml_problem(error)})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise StackSourceError(f"Pulumi.yaml cannot be read ({type(error).__name__})") from None
+    except _Unreadable as error:
+        raise StackSourceError(str(error)) from None
     name = document.get("name") if isinstance(document, dict) else None
     return str(name or project_dir.name)
 
@@ -69,20 +76,9 @@ def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
 
 
-class _Unreadable(Exception):
-    """Why a stack file cannot be read (one line, never its text)."""
-
-
 def _config(path: Path) -> dict[Any, Any]:
     """The ``config:`` mapping of a stack file; ``_Unreadable`` or ``FileNotFoundError``."""
-    try:
-        document = _load(path)
-    except yaml.YAMLError as error:
-        raise _Unreadable(f"{path.name} is not valid YAML: {yaml_problem(error)}") from None
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deep
-        raise _Unreadable(f"{path.name} cannot be read ({type(error).__name__})") from None
+    document = _load(path)
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -98,15 +94,12 @@ def read_stack(project_dir: Path, project: str, stack: str) -> StackSource:
     path = project_dir / f"Pulumi.{stack}.yaml"
     try:
         config = _config(path)
-        full = {(str(key) if ":" in str(key) else f"{project}:{key}"): value for key, value in config.items()}
-        try:
-            texts = {text for key, value in full.items() for text in _secret_texts(value, _is_secret(key))}
-        except RecursionError:
-            raise _Unreadable(f"{path.name} cannot be read (RecursionError)") from None
     except FileNotFoundError:
         return StackSource(project)
     except _Unreadable as error:
         return StackSource(project, error=str(error))
+    full = {(str(key) if ":" in str(key) else f"{project}:{key}"): value for key, value in config.items()}
+    texts = {text for key, value in full.items() for text in _secret_texts(value, _is_secret(key))}
     return StackSource(project, full, secrets=frozenset(texts))
 
 
