@@ -1,16 +1,14 @@
-"""Sizing advice shared by GPU VMs and GPU node groups: memory for the driver, vCPU per GPU."""
+"""Sizing problems shared by GPU node groups and raw GPU VMs, as stack ``Problem``s.
+
+The facts and messages live in ``components.catalog.instance_types`` (``gpu_memory_problem``,
+``vcpu_advice``); this only gives them a config path and a severity.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.catalog.instance_types import (
-    MAX_VCPU_PER_GPU,
-    MIN_GPU_VM_MEMORY,
-    MIN_VCPU_PER_GPU,
-    recommended_for,
-)
-from components.catalog.quantity import format_gib
+from components.catalog.instance_types import gpu_memory_problem, vcpu_advice
 from stacks.problems import Problem
 
 
@@ -18,17 +16,9 @@ def gpu_size_problems(
     path: str, *, label: str, vcpu: int, memory_bytes: int, gpus: int, series: str
 ) -> Iterator[Problem]:
     """An error below 4Gi of memory; a warning outside 8-16 vCPU per GPU, naming a type that fits."""
-    if memory_bytes < MIN_GPU_VM_MEMORY:
-        yield Problem(
-            path, f"{label} has {format_gib(memory_bytes)} of memory; the NVIDIA driver needs at least 4Gi"
-        )
-    per_gpu = vcpu / gpus
-    if not MIN_VCPU_PER_GPU <= per_gpu <= MAX_VCPU_PER_GPU:
-        fit = recommended_for(gpus, series) or recommended_for(gpus, "u1")
-        advice = f"; {fit.name} would fit {gpus} GPU{'s' * (gpus != 1)}" if fit else ""
-        yield Problem(
-            path,
-            f"{label} gives {per_gpu:g} vCPU per GPU; Hikube recommends "
-            f"{MIN_VCPU_PER_GPU}-{MAX_VCPU_PER_GPU}{advice}",
-            "warning",
-        )
+    memory = gpu_memory_problem(label, memory_bytes)
+    if memory:
+        yield Problem(path, memory)
+    advice = vcpu_advice(label, vcpu, gpus, series)
+    if advice:
+        yield Problem(path, advice, "warning")

@@ -5,25 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from components.builders.gpu_operator_release import sandbox_enabled, uses_vgpu
-from components.builders.kubevirt_vm import vm_instance_type
 from components.catalog.gpu_operator import BUILTIN_MIG_CONFIGS, CHART_VERSIONS, VM_WORKLOADS
 from components.catalog.gpus import GPU_MODELS, gpu
-from components.catalog.instance_types import MIN_VCPU_PER_GPU, instance_type
 from components.catalog.kubevirt import (
-    EVICTION_STRATEGIES,
     FEATURE_GATES,
     GPU_GATE_GA,
     MDEV_CONFIGURATION_FIELD,
-    RAW_VM_SERIES,
     VERSIONS,
     parse_version,
 )
-from components.catalog.quantity import GIB, parse_quantity
+from components.checks.node_group import mig_layout_problems
+from components.checks.raw_vm import check_raw_vm
 from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
-from components.models.user_data import is_mime
-from stacks.cluster_rules import mig_layout_problems
 from stacks.config import PlatformStack
-from stacks.gpu_sizing import gpu_size_problems
 from stacks.problems import Problem, config_path
 
 
@@ -76,9 +70,9 @@ def _operator(stack: PlatformStack) -> Iterator[Problem]:
         )
     for name, per_model in args.mig_configs.items():
         for model, layout in per_model.items():
-            yield from mig_layout_problems(
-                config_path("gpuOperator", "migConfigs", name, model.value), model.value, layout
-            )
+            where = config_path("gpuOperator", "migConfigs", name, model.value)
+            for issue in mig_layout_problems(where, model.value, layout):
+                yield Problem(issue.path, issue.message, issue.severity)
     if args.mig_strategy == "mixed":
         for name in sorted(args.sharing_configs):
             if args.sharing_configs[name].as_sharing().kind == "mps":
@@ -204,28 +198,6 @@ def _feature_gates(args: KubeVirtArgs, version: tuple[int, int]) -> Iterator[Pro
             )
 
 
-def _vm_guest(path: tuple[str, ...], vm: KubeVirtGpuVmArgs) -> Iterator[Problem]:
-    """The generated user data (driver installer, SSH keys) must fit the guest and its user data."""
-    generated = [
-        what
-        for what, on in (("the driver installer", vm.nvidia_driver.install), ("sshKeys", vm.ssh_keys))
-        if on
-    ]
-    if vm.cloud_init is not None and generated and is_mime(vm.cloud_init.get_secret_value()):
-        yield Problem(
-            config_path(*path, "cloudInit"),
-            f"MIME multi-part user data cannot be merged with {' and '.join(generated)}; "
-            "set nvidiaDriver.install: false and put the SSH keys in your user data",
-        )
-    if vm.nvidia_driver.install and vm.preference != "ubuntu":
-        yield Problem(
-            config_path(*path, "nvidiaDriver", "install"),
-            "the built-in driver installer supports Ubuntu guests only; install the driver in your "
-            "cloudInit (or image) and set nvidiaDriver.install: false",
-            "warning",
-        )
-
-
 def _vm(stack: PlatformStack, name: str, vm: KubeVirtGpuVmArgs) -> Iterator[Problem]:
     path = ("vms", name)
     if vm.namespace is None and stack.platform.namespace is None:
@@ -246,38 +218,6 @@ def _vm(stack: PlatformStack, name: str, vm: KubeVirtGpuVmArgs) -> Iterator[Prob
                     f"{model.value} is not permitted in KubeVirt (kubevirt.gpus: "
                     f"{', '.join(m.value for m in stack.kubevirt.gpus)}); the VM would be rejected",
                 )
-    if vm.eviction_strategy not in EVICTION_STRATEGIES:
-        yield Problem(
-            config_path(*path, "evictionStrategy"),
-            f"{vm.eviction_strategy!r}: GPU VMs cannot live-migrate, so LiveMigrate blocks every node drain; "
-            f"choose {', '.join(EVICTION_STRATEGIES)}",
-        )
-    if parse_quantity(vm.disk.size) < GIB:
-        yield Problem(config_path(*path, "disk", "size"), f"{vm.disk.size} is less than 1Gi")
-    yield from _vm_guest(path, vm)
-    type_path = config_path(*path, "instanceType")
-    if vm.instance_type is not None:
-        series = vm.instance_type.split(".", 1)[0]
-        if series not in RAW_VM_SERIES or instance_type(f"u1.{vm.instance_type.split('.', 1)[-1]}") is None:
-            yield Problem(
-                type_path,
-                f"{vm.instance_type!r}: use a u1 or d1 type (o1 overcommits memory, which VFIO forbids), "
-                "e.g. u1.2xlarge",
-            )
-            return
-    chosen_name = vm_instance_type(vm)
-    if chosen_name is None:
-        yield Problem(
-            type_path, f"required for {vm.gpu_count} GPUs: no u1 type has {MIN_VCPU_PER_GPU} vCPU per GPU"
-        )
-        return
-    size = instance_type("u1." + chosen_name.split(".", 1)[1])  # d1 sizes are u1's
-    if size is not None:
-        yield from gpu_size_problems(
-            type_path,
-            label=chosen_name,
-            vcpu=size.vcpu,
-            memory_bytes=size.memory_bytes,
-            gpus=vm.gpu_count,
-            series="u1",
-        )
+    where = config_path(*path)
+    for issue in check_raw_vm(vm):  # the component's own checks (KubeVirtGpuVirtualMachine)
+        yield Problem(issue.under(where), issue.message, issue.severity)

@@ -179,7 +179,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "overcommitted instance type for a raw VM",
         mixed(vms=vms(instanceType="o1.8xlarge")),
         "hikube-gpu:vms.render.instanceType",
-        "use a u1 or d1 type (o1 overcommits memory, which VFIO forbids)",
+        "'o1.8xlarge' cannot host GPUs: o1 overcommits memory",
     ),
     (
         "raw VM without a namespace",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.catalog.instance_types import default_for, instance_type
+from components.catalog.instance_types import resolve_instance_type
 from components.catalog.quantity import parse_quantity
 from components.models.vm import GpuVirtualMachineArgs
+
+VM_REMEDY = "set instanceType or resources"
 
 
 @dataclass(frozen=True)
@@ -18,13 +20,28 @@ class Size:
     instance_type: str | None
 
 
+def size_problem(vm: GpuVirtualMachineArgs) -> tuple[str, str] | None:
+    """(field, message) when the VM has no valid size, else None (the one sizing check)."""
+    if vm.instance_type is not None and vm.resources is not None:
+        return (
+            "resources",
+            "instanceType and resources are mutually exclusive (KubeVirt rejects a VM that sets both)",
+        )
+    if vm.resources is not None:
+        return None
+    resolution = resolve_instance_type(vm.instance_type, vm.gpu_count, remedy=VM_REMEDY)
+    return ("instanceType", resolution.problem) if resolution.problem else None
+
+
 def resolve_size(vm: GpuVirtualMachineArgs) -> Size | None:
-    """The VM's size; None when no instance type is set and no default fits its GPUs."""
+    """The VM's size; None when ``size_problem`` reports one."""
+    if size_problem(vm) is not None:
+        return None
     if vm.resources is not None:
         memory = int(parse_quantity(vm.resources.memory))
         label = f"{vm.resources.cpu} vCPU / {vm.resources.memory}"
         return Size(label, vm.resources.cpu, memory, None)
-    chosen = instance_type(vm.instance_type) if vm.instance_type else default_for(vm.gpu_count)
+    chosen = resolve_instance_type(vm.instance_type, vm.gpu_count).chosen
     if chosen is None:
         return None
     return Size(chosen.name, chosen.vcpu, chosen.memory_bytes, chosen.name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.catalog.quantity import GIB, MIB
+from components.catalog.quantity import GIB, MIB, format_gib
 
 
 @dataclass(frozen=True)
@@ -142,3 +142,84 @@ def default_for(gpu_count: int) -> InstanceType | None:
         if candidate.vcpu >= MIN_VCPU_PER_GPU * gpu_count:
             return candidate
     return None
+
+
+HIKUBE_GPU_SERIES: dict[str, str] = {"u1": "u1", "s1": "s1", "m1": "m1", "cx1": "cx1"}
+"""Series a Hikube GPU VM or GPU node may use, each to the series whose sizes it has."""
+RAW_GPU_SERIES: dict[str, str] = {"u1": "u1", "d1": "u1"}
+"""Series a raw KubeVirt GPU VM may use: universal, or dedicated CPUs with u1's sizes."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The instance type a VM or node group runs on, or why there is none."""
+
+    chosen: InstanceType | None
+    problem: str = ""
+
+
+def _choices(series: dict[str, str]) -> str:
+    names = list(series)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def resolve_instance_type(
+    requested: str | None,
+    gpu_count: int,
+    *,
+    series: dict[str, str] = HIKUBE_GPU_SERIES,
+    per: str = "",
+    remedy: str = "set instanceType",
+    without_gpus: str | None = None,
+) -> Resolution:
+    """THE instance-type resolver (Hikube VMs, node groups, raw KubeVirt VMs): ``requested``
+    when it is a known type of an allowed ``series`` that may host GPUs, else the default
+    (``without_gpus`` for a GPU-less group, the smallest u1 type with 8 vCPU per GPU);
+    ``Resolution.problem`` says why there is none (``per``: " per node" for node groups)."""
+    if requested is not None:
+        prefix, _, size = requested.partition(".")
+        known = SERIES.get(prefix)
+        if gpu_count and known is not None and not known.gpu_allowed:
+            return Resolution(None, f"{requested!r} cannot host GPUs: {known.reason}")
+        sizes_of = series.get(prefix) if gpu_count else prefix
+        chosen = instance_type(f"{sizes_of}.{size}") if sizes_of else None
+        if chosen is None:
+            hint = "; gn1 types embed their own GPU, use u1 plus gpus" if prefix == "gn1" else ""
+            return Resolution(
+                None,
+                f"unknown instance type {requested!r}; choose a {_choices(series)} type "
+                f"(e.g. u1.2xlarge){hint}",
+            )
+        return Resolution(InstanceType(requested, chosen.vcpu, chosen.memory_bytes))
+    if not gpu_count and without_gpus is not None:
+        return Resolution(instance_type(without_gpus))
+    default = default_for(gpu_count)
+    if default is None:
+        largest = in_series("u1")[-1]
+        return Resolution(
+            None,
+            f"required for {gpu_count} GPUs{per}: no u1 type has {MIN_VCPU_PER_GPU} vCPU per GPU "
+            f"(the largest, {largest.name}, has {largest.vcpu}); {remedy}",
+        )
+    return Resolution(default)
+
+
+def gpu_memory_problem(label: str, memory_bytes: int) -> str:
+    """Why a GPU VM or node of this size cannot load the NVIDIA driver; empty when it can."""
+    if memory_bytes >= MIN_GPU_VM_MEMORY:
+        return ""
+    return f"{label} has {format_gib(memory_bytes)} of memory; the NVIDIA driver needs at least 4Gi"
+
+
+def vcpu_advice(label: str, vcpu: int, gpus: int, series: str) -> str:
+    """Hikube's 8-16 vCPU per GPU advice when ``label`` is outside it (naming a type that
+    fits); empty when it is inside."""
+    per_gpu = vcpu / gpus
+    if MIN_VCPU_PER_GPU <= per_gpu <= MAX_VCPU_PER_GPU:
+        return ""
+    fit = recommended_for(gpus, series) or recommended_for(gpus, "u1")
+    advice = f"; {fit.name} would fit {gpus} GPU{'s' * (gpus != 1)}" if fit else ""
+    return (
+        f"{label} gives {per_gpu:g} vCPU per GPU; Hikube recommends "
+        f"{MIN_VCPU_PER_GPU}-{MAX_VCPU_PER_GPU}{advice}"
+    )

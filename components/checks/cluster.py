@@ -1,0 +1,268 @@
+"""The checks of a ``GpuKubernetesCluster``'s args: the cluster, its node groups (``check_node_group``),
+how they share GPUs, and where each workload can run.
+
+Paths are relative to the cluster's args (``nodeGroups.a100.sharing.mig``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from components.builders.gpu_sharing import chart_mig_strategy, mig_layout
+from components.builders.node_group import node_instance_type
+from components.builders.placement import eligible_groups, mig_profile, per_node, sharing_of
+from components.builders.workload_namespace import RESERVED_NAMESPACES, RESERVED_PREFIXES
+from components.catalog.gpus import GPU_MODELS
+from components.catalog.instance_types import instance_type
+from components.catalog.platform import MAX_NAME_LENGTH, PlatformProfile
+from components.catalog.quantity import format_gib, parse_quantity
+from components.checks.issues import Issue, prop
+from components.checks.node_group import check_node_group
+from components.models.cluster import GpuKubernetesClusterArgs
+from components.models.workload import GpuWorkloadArgs
+
+
+def check_cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs) -> list[Issue]:
+    """Every problem of cluster ``name`` on ``profile`` (its node groups and workloads included)."""
+    return list(_all(profile, name, cluster))
+
+
+def _all(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
+    yield from _cluster(profile, name, cluster)
+    group_problems = [
+        issue.below("nodeGroups", g)
+        for g, spec in cluster.node_groups.items()
+        for issue in check_node_group(spec)
+    ]
+    group_problems += _sharing_consistency(name, cluster)
+    group_problems += _mps_with_mixed_strategy(profile, name, cluster)
+    yield from group_problems
+    yield from _platform_scaling(profile, name, cluster)
+    if any(p.severity == "error" for p in group_problems):
+        return  # workloads are checked against valid node groups only
+    for workload_name, workload in cluster.workloads.items():
+        yield from _workload(name, cluster, workload_name, workload)
+
+
+def _cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
+    app = profile.kubernetes
+    limit = MAX_NAME_LENGTH["Kubernetes"]
+    if len(name) > limit:
+        yield Issue(
+            prop(),
+            f"name is {len(name)} characters; a Kubernetes name has at most {limit}",
+        )
+    if cluster.version is not None and cluster.version not in app.versions:
+        yield Issue(
+            prop("version"),
+            f"{cluster.version!r} is not a Kubernetes version of the {profile.name} platform; "
+            f"choose {', '.join(app.versions)}",
+        )
+    presets = {
+        "apiServer": cluster.control_plane.api_server,
+        "controllerManager": cluster.control_plane.controller_manager,
+        "scheduler": cluster.control_plane.scheduler,
+        "konnectivity": cluster.control_plane.konnectivity,
+    }
+    for key, preset in presets.items():
+        if preset is not None and preset not in app.presets:
+            yield Issue(
+                prop("controlPlane", key),
+                f"{preset!r} is not a resources preset of the {profile.name} platform "
+                f"(e.g. {app.default_presets[key]})",
+            )
+    if cluster.addons.fluxcd is not None and "fluxcd" not in app.addons:
+        yield Issue(
+            prop("addons", "fluxcd"),
+            f"the {profile.name} platform has no fluxcd add-on (removed after Cozystack v1.1)",
+        )
+    operator = cluster.addons.gpu_operator.enabled
+    if operator is False and cluster.has_gpus:
+        sharing = [g for g, spec in cluster.node_groups.items() if spec.sharing.kind != "none"]
+        yield Issue(
+            prop("addons", "gpuOperator", "enabled"),
+            "GPU sharing needs the GPU Operator (node groups " + ", ".join(sorted(sharing)) + ")"
+            if sharing
+            else "node groups have GPUs but the GPU Operator is off: pods cannot request them",
+            "error" if sharing else "warning",
+        )
+    if cluster.resource_naming == "per-model" and cluster.workloads:
+        yield Issue(
+            prop("resourceNaming"),
+            "per-model resource names (nvidia.com/AD102GL_L40S…) are published on passthrough hosts; "
+            "the GPU Operator inside a tenant cluster publishes nvidia.com/gpu, so pods stay Pending "
+            "unless your cluster publishes the per-model names",
+            "warning",
+        )
+
+
+def _sharing_consistency(name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
+    """Sharing is selected per GPU model on each node, so every group of a model must agree."""
+    first: dict[str, tuple[str, object]] = {}
+    for group_name in sorted(cluster.node_groups):
+        group = cluster.node_groups[group_name]
+        for model in group.gpus:
+            seen = first.setdefault(model.value, (group_name, group.sharing))
+            if seen[1] != group.sharing:
+                yield Issue(
+                    prop("nodeGroups", group_name, "sharing"),
+                    f"differs from node group {seen[0]}, which also carries {model.value}; in one cluster "
+                    f"every node group of a GPU model shares it the same way",
+                )
+
+
+def _mps_with_mixed_strategy(
+    profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs
+) -> Iterator[Issue]:
+    """P4: the device plugin exits with MPS under MIG strategy ``mixed``, and the chart's strategy
+    (``mixed`` as soon as one group uses MIG) applies to every node of the cluster."""
+    models = {model: group.sharing for group in cluster.node_groups.values() for model in group.gpus}
+    strategy = chart_mig_strategy(models, profile.kubernetes.gpu_operator_mig_strategy)
+    if strategy != "mixed":
+        return
+    mig_groups = sorted(g for g, spec in cluster.node_groups.items() if spec.sharing.kind == "mig")
+    for group_name in sorted(cluster.node_groups):
+        if cluster.node_groups[group_name].sharing.kind == "mps":
+            yield Issue(
+                prop("nodeGroups", group_name, "sharing", "mps"),
+                f"MPS cannot run in a cluster whose GPU Operator uses MIG strategy mixed (node group "
+                f"{', '.join(mig_groups)} uses MIG): the device plugin refuses it and advertises no GPUs; "
+                "use timeSlicing here, or MIG and MPS in separate clusters",
+            )
+
+
+def _platform_scaling(
+    profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs
+) -> Iterator[Issue]:
+    """What the platform does with a GPU group's replicas (P2) and with scale-from-zero (P8)."""
+    app = profile.kubernetes
+    for group_name in sorted(cluster.node_groups):
+        group = cluster.node_groups[group_name]
+        if not group.gpus:
+            continue
+        path = prop("nodeGroups", group_name)
+        scale = app.node_group_scale(group.min_replicas, group.max_replicas)
+        if scale.starts_above_min:
+            beyond = (
+                f", more than maxReplicas ({group.max_replicas}), so quota and capacity count {scale.start}"
+                if scale.start > group.max_replicas
+                else ""
+            )
+            yield Issue(
+                path,
+                f"asks for {group.min_replicas}-{group.max_replicas} nodes, but on the {profile.name} "
+                f"platform (Cozystack {profile.cozystack_version}) it starts with "
+                f"{scale.start} nodes{beyond} "
+                f"and is set back to {scale.start} when the cluster's release is upgraded; "
+                f"a roll-out can add up to {group.max_replicas} more (peak {scale.peak} nodes, "
+                f"{scale.peak * group.gpu_count} GPUs)",
+                "warning",
+            )
+        if group.min_replicas == 0 and not app.autoscaler_knows_gpus:
+            yield Issue(
+                prop("nodeGroups", group_name, "minReplicas"),
+                "is 0, but the platform gives the cluster autoscaler no GPU or role labels for this group "
+                "(only cpu/memory), so once it has scaled to 0 nodes GPU pods may stay Pending; "
+                "set minReplicas: 1 to keep a GPU node",
+                "warning",
+            )
+
+
+def _workload(
+    cluster_name: str, cluster: GpuKubernetesClusterArgs, name: str, workload: GpuWorkloadArgs
+) -> Iterator[Issue]:
+    path = ("workloads", name)
+    model = workload.model.value
+    namespace = workload.namespace
+    if namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_PREFIXES):
+        yield Issue(
+            prop(*path, "namespace"),
+            f"{namespace!r} belongs to the cluster itself; "
+            "use a namespace of your own (default gpu-workloads)",
+        )
+    if workload.node_group is not None:
+        group = cluster.node_groups.get(workload.node_group)
+        if group is None:
+            known = ", ".join(sorted(cluster.node_groups)) or "none"
+            yield Issue(prop(*path, "nodeGroup"), f"no node group {workload.node_group!r} (groups: {known})")
+            return
+        if workload.model not in group.gpus:
+            yield Issue(prop(*path, "nodeGroup"), f"node group {workload.node_group} carries no {model} GPUs")
+            return
+    groups = eligible_groups(cluster, workload)
+    if not groups:
+        carried = [m.value for m in GPU_MODELS if any(m in g.gpus for g in cluster.node_groups.values())]
+        yield Issue(
+            prop(*path, "gpus", model),
+            f"no node group of cluster {cluster_name} has {model} GPUs"
+            + (f" (it has {', '.join(carried)})" if carried else " (it has no GPU node groups)"),
+        )
+        return
+    yield from _workload_mig(path, cluster, workload)
+    if cluster.resource_naming == "per-model" and sharing_of(cluster, workload).kind != "none":
+        yield Issue(
+            prop(*path, "gpus", model),
+            f"{model} GPUs are shared ({sharing_of(cluster, workload).kind}) and shared GPUs are published "
+            "under generic names; set resourceNaming: generic",
+        )
+        return
+    if sharing_of(cluster, workload).mig is not None and mig_profile(cluster, workload) is None:
+        return
+    yield from _workload_capacity(path, cluster, workload, groups)
+
+
+def _workload_mig(
+    path: tuple[str, ...], cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs
+) -> Iterator[Issue]:
+    sharing = sharing_of(cluster, workload)
+    model = workload.model.value
+    if sharing.mig is None:
+        if workload.mig_profile is not None:
+            yield Issue(prop(*path, "migProfile"), f"the {model} node groups of this cluster do not use MIG")
+        return
+    offered = list(mig_layout(workload.model, sharing.mig))
+    if workload.mig_profile is None and len(offered) > 1:
+        yield Issue(prop(*path, "migProfile"), f"required: the {model} groups offer {', '.join(offered)}")
+    elif workload.mig_profile is not None and workload.mig_profile not in offered:
+        yield Issue(
+            prop(*path, "migProfile"),
+            f"{workload.mig_profile!r} is not offered by the {model} groups ({', '.join(offered)})",
+        )
+
+
+def _workload_capacity(
+    path: tuple[str, ...], cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs, groups: list[str]
+) -> Iterator[Issue]:
+    model = workload.model.value
+    unit = "MIG instances" if sharing_of(cluster, workload).mig is not None else f"{model} GPUs"
+    largest = max(per_node(cluster, g, workload) for g in groups)
+    if workload.gpus_per_pod > largest:
+        yield Issue(
+            prop(*path, "gpus", model),
+            f"asks for {workload.gpus_per_pod} per pod but a node of {', '.join(groups)} offers at most "
+            f"{largest} {unit}",
+        )
+        return
+    capacity = sum(per_node(cluster, g, workload) * cluster.node_groups[g].max_replicas for g in groups)
+    wanted = workload.gpus_per_pod * workload.replicas
+    if wanted > capacity:
+        yield Issue(
+            prop(*path, "replicas"),
+            f"{workload.replicas} pods × {workload.gpus_per_pod} need {wanted} {unit}; "
+            f"{', '.join(groups)} offer{'s' * (len(groups) == 1)} {capacity} at maxReplicas",
+        )
+    types = [instance_type(node_instance_type(cluster.node_groups[g]) or "") for g in groups]
+    biggest = max((t for t in types if t is not None), key=lambda t: (t.vcpu, t.memory_bytes), default=None)
+    if biggest is None:
+        return
+    if workload.cpu is not None and parse_quantity(workload.cpu) > biggest.vcpu:
+        yield Issue(
+            prop(*path, "cpu"),
+            f"{workload.cpu} per pod is more than a {biggest.name} node has ({biggest.vcpu} vCPU)",
+        )
+    if workload.memory is not None and parse_quantity(workload.memory) > biggest.memory_bytes:
+        yield Issue(
+            prop(*path, "memory"),
+            f"{workload.memory} per pod is more than a {biggest.name} node has "
+            f"({format_gib(biggest.memory_bytes)})",
+        )

@@ -1,0 +1,180 @@
+"""The checks of a ``GpuVirtualMachine``'s args: names, disks, size, exposure, guest set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from components.builders.guest_firewall import firewall_ports
+from components.builders.names import data_disk_name, system_disk_name
+from components.builders.sizing import resolve_size, size_problem
+from components.catalog.gpus import GPU_MODELS
+from components.catalog.instance_types import gpu_memory_problem, vcpu_advice
+from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PlatformProfile
+from components.catalog.quantity import GIB, parse_quantity
+from components.checks.issues import Issue, prop
+from components.models.user_data import is_mime
+from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
+
+
+def check_vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> list[Issue]:
+    """Every problem of VM ``name`` on ``profile``, errors and warnings."""
+    return list(_vm(name, vm, profile))
+
+
+def _vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Issue]:
+    limit = MAX_NAME_LENGTH["VMInstance"]
+    if len(name) > limit:
+        yield Issue(
+            prop(),
+            f"name is {len(name)} characters; a VMInstance name has at most {limit}",
+        )
+    yield from _disks(name, vm)
+    yield from _sizing(vm)
+    allowed = profile.instance_profiles
+    if allowed is not None and vm.instance_profile not in allowed:
+        yield Issue(
+            prop("instanceProfile"),
+            f"{vm.instance_profile!r} is not an instance profile of the {profile.name} platform "
+            f"(e.g. ubuntu, rhel.9, windows.2k22)",
+        )
+    external = vm.external
+    if (
+        external is not None
+        and external.method == "WholeIP"
+        and external.ports is not None
+        and not external.guest_firewall  # with the firewall on, ports are what it admits
+    ):
+        yield Issue(
+            prop("external", "ports"),
+            "ports are only used with method PortList (or guestFirewall: true); WholeIP exposes every port",
+        )
+    yield from _exposure(name, vm, profile)
+    if len(vm.gpus) > 1:
+        models = ", ".join(m.value for m in GPU_MODELS if m in vm.gpus)  # catalog order
+        yield Issue(
+            prop("gpus"),
+            f"mixes GPU models ({models}); the VM only starts on a host that carries all of them",
+            "warning",
+        )
+    driver_ok = vm.instance_profile == "ubuntu" and (
+        vm.disk.image is None or vm.disk.image.startswith("ubuntu-")
+    )
+    if vm.nvidia_driver.install and not driver_ok:
+        yield Issue(
+            prop("nvidiaDriver", "install"),
+            "the built-in driver installer supports Ubuntu guests only; install the driver in "
+            "your cloudInit (or your image) and set nvidiaDriver.install: false",
+            "warning",
+        )
+    if vm.cloud_init is not None and is_mime(vm.cloud_init.get_secret_value()):
+        generated = {}
+        if vm.nvidia_driver.install:
+            generated["the driver installer"] = "nvidiaDriver.install: false"
+        if firewall_ports(vm.external, profile.port_list_filters) is not None:
+            generated["the guest firewall"] = "external.guestFirewall: false"
+        if generated:
+            yield Issue(
+                prop("cloudInit"),
+                f"MIME multi-part user data cannot be merged with {' and '.join(generated)}; "
+                f"set {' and '.join(generated.values())}",
+            )
+    storage_classes = profile.storage_classes
+    for path, disk in _all_disks(vm):
+        if disk.storage_class not in storage_classes:
+            yield Issue(
+                prop(*path, "storageClass"),
+                f"{disk.storage_class!r} is not a storage class of {profile.name} "
+                f"({', '.join(sorted(storage_classes))})",
+                "warning",
+            )
+
+
+def _exposure(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Issue]:
+    """Where PortList does not filter (P3): what the guest firewall admits, or that it is off."""
+    external = vm.external
+    if external is None or external.method != "PortList" or profile.port_list_filters:
+        return
+    platform = f"Cozystack {profile.cozystack_version}"
+    ports = firewall_ports(external, profile.port_list_filters)
+    if ports is not None:
+        yield Issue(
+            prop("external"),
+            f"PortList does not filter on this platform ({platform}); the guest firewall "
+            f"admits only ports {list(ports)}",
+            "warning",
+        )
+    else:
+        yield Issue(
+            prop("external", "guestFirewall"),
+            f"every port of this VM is reachable on its public IP (PortList does not filter on {platform})",
+            "warning",
+        )
+
+
+def _all_disks(
+    vm: GpuVirtualMachineArgs,
+) -> Iterator[tuple[tuple[str, ...], SystemDisk | DataDisk]]:
+    yield ("disk",), vm.disk
+    for disk_name, disk in vm.data_disks.items():
+        yield ("dataDisks", disk_name), disk
+
+
+def _disks(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Issue]:
+    limit = MAX_NAME_LENGTH["VMDisk"]
+    names: dict[str, tuple[str, ...]] = {system_disk_name(name): ("disk",)}
+    for disk_name in vm.data_disks:
+        full = data_disk_name(name, disk_name)
+        path: tuple[str, ...] = ("dataDisks", disk_name)
+        if full in names:
+            yield Issue(prop(*path), f"gives the VMDisk name {full!r}, already used by the system disk")
+        names[full] = path
+    for full, where in names.items():
+        if len(full) > limit:
+            yield Issue(
+                prop(*where),
+                f"VMDisk name {full!r} is {len(full)} characters; at most {limit} are allowed "
+                "(shorten the VM or disk name)",
+            )
+    for path, disk in _all_disks(vm):
+        if parse_quantity(disk.size) < GIB:
+            yield Issue(
+                prop(*path, "size"),
+                f"{disk.size} is less than 1Gi "
+                f"(a size without a unit is in bytes; did you mean {disk.size}Gi?)",
+            )
+            continue
+        if disk.image is None:
+            continue
+        if disk.image not in GOLDEN_IMAGE_MIN_GIB:
+            yield Issue(
+                prop(*path, "image"),
+                f"{disk.image!r} is not one of Hikube's golden images; it must exist as "
+                f"vm-image-{disk.image} in cozy-public",
+                "warning",
+            )
+            continue
+        minimum = GOLDEN_IMAGE_MIN_GIB[disk.image]
+        if minimum is not None and parse_quantity(disk.size) < minimum * GIB:
+            yield Issue(
+                prop(*path, "size"),
+                f"{disk.size} is smaller than the {minimum}Gi that image {disk.image} needs",
+            )
+
+
+def _sizing(vm: GpuVirtualMachineArgs) -> Iterator[Issue]:
+    """The one sizing check (``size_problem``), the driver's memory, and vCPU-per-GPU advice."""
+    problem = size_problem(vm)
+    if problem is not None:
+        yield Issue(prop(problem[0]), problem[1])
+        return
+    size = resolve_size(vm)
+    if size is None:
+        return
+    field = "resources" if vm.resources is not None else "instanceType"
+    memory = gpu_memory_problem(size.label, size.memory_bytes)
+    if memory:
+        yield Issue(prop(field), memory)
+    series = size.label.split(".", 1)[0] if vm.resources is None else "u1"
+    advice = vcpu_advice(size.label, size.vcpu, vm.gpu_count, series)
+    if advice:
+        yield Issue(prop(field), advice, "warning")
