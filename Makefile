@@ -7,7 +7,7 @@ OUT    ?= out/$(STACK)
 BASE   ?= origin/main
 STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render diff test lint typecheck unit clean login-local login-s3 bench bench-diff
+.PHONY: preview render diff test lint typecheck unit docs docs-gen clean login-local login-s3 bench bench-diff
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ bench: $(VENV)/.runtime ## preview cost vs the floor at 10/100/1000 VMs, scaling
 bench-diff: $(VENV)/.runtime ## time the manifest diff: examples sequential vs parallel, 50 stacks vs 1
 	$(PY) -m benchmarks.diff_bench --json benchmarks/results/diff.json
 
-test: lint typecheck unit ## everything CI runs
+.PHONY: fuzz
+fuzz: $(VENV)/.dev ## mutation fuzzer: 5,000 mutated stack files through the loader, program, CLI and diff
+	$(PY) -m tests.fuzz_mutation --cases $(or $(CASES),5000) --json benchmarks/results/fuzz.json
+
+test: lint typecheck unit docs ## everything CI runs
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
@@ -56,5 +60,11 @@ typecheck: $(VENV)/.dev
 unit: $(VENV)/.dev
 	$(PY) -m pytest
 
+docs: $(VENV)/.dev ## build the documentation site into site/ (strict: broken links fail)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+
+docs-gen: $(VENV)/.runtime ## regenerate docs/reference, the pictures and schema/ from the code
+	$(PY) -m tools.gen_docs
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out site .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ Cozystack copies the HelmRelease's ``Ready`` and ``Released`` conditions into th
 release every 5 minutes for ever (``:1148-1157``), so without a wait ``pulumi up`` reports
 success for a VM whose release keeps failing (P6). The status carries no observed generation:
 on an *update* the previous revision's ``Ready=True`` can satisfy the wait at once (P10), so
-only creations are really awaited (README "What `pulumi up` waits for").
+only creations are really awaited (docs/platform-behaviour.md, "What `pulumi up` waits for").
 """
 
 from __future__ import annotations

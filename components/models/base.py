@@ -79,10 +79,10 @@ def _port(value: int) -> int:
 Name = Annotated[str, AfterValidator(_dns1035)]
 """A DNS-1035 label (Cozystack app and disk names)."""
 
-Quantity = Annotated[str, BeforeValidator(_quantity)]
+Quantity = Annotated[str, BeforeValidator(_quantity, json_schema_input_type=str | int)]
 """A Kubernetes quantity, kept as written (``100Gi``)."""
 
-Memory = Annotated[str, BeforeValidator(_memory)]
+Memory = Annotated[str, BeforeValidator(_memory, json_schema_input_type=str | int)]
 """A memory quantity (``32Gi``): like ``Quantity``, but a small bare number is refused."""
 
 Port = Annotated[int, AfterValidator(_port)]

@@ -145,4 +145,4 @@ class NodeArgs(StrictModel):
     Default: the operator's (``all-disabled``)."""
 
 
-Node = Annotated[NodeArgs, BeforeValidator(_shorthand)]
+Node = Annotated[NodeArgs, BeforeValidator(_shorthand, json_schema_input_type=NodeArgs | Workload)]

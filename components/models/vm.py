@@ -146,7 +146,9 @@ class NvidiaDriver(StrictModel):
 
     install: bool = True
     """Install the driver at first boot. Default ``true``; set ``false`` for images that have one."""
-    version: Annotated[str, BeforeValidator(_branch)] = Field(default="580", pattern=r"^[0-9]{3}$")
+    version: Annotated[str, BeforeValidator(_branch, json_schema_input_type=str | int)] = Field(
+        default="580", pattern=r"^[0-9]{3}$"
+    )
     """Driver branch (Ubuntu ``nvidia-driver-<version>-server``). Default ``580`` (LTS branch)."""
     kernel_modules: Literal["open", "proprietary"] = "open"
     """``open`` (NVIDIA's recommendation from Turing on) or ``proprietary``. Default ``open``."""

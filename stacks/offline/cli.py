@@ -38,14 +38,77 @@ EXIT_FAILED = 1
 EXIT_INVALID = 2
 
 
+EXIT_CODES = {
+    "preview": "exit codes: 0 success; 1 the program logged errors (as pulumi preview would fail);\n"
+    "2 invalid configuration or unreadable stack file (stderr lists each problem with its config path)",
+    "render": "exit codes: 0 success; 1 the program logged errors;\n"
+    "2 invalid configuration, unreadable stack file, or an output folder it did not write",
+    "diff": "exit codes: 0 no change; 1 something changed; 2 a stack could not be rendered or the\n"
+    "comparison failed (stderr says why); 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP, cleaned up",
+    "list": "exit codes: 0 success; 2 a Pulumi.<stack>.yaml names a stack Pulumi would refuse",
+}
+"""The exit codes each command's ``--help`` ends with."""
+COMMANDS = {
+    "preview": (
+        "print what the stack would deploy",
+        "Run the Pulumi program offline (Pulumi's mock runtime: no CLI, login or cluster) and print\n"
+        "the resource tree, the stack outputs, the GPU clusters and GPU capacity tables, and every\n"
+        "warning. Nothing is deployed.",
+    ),
+    "render": (
+        "write every Kubernetes object as YAML",
+        "Run the program offline and write one YAML file per Kubernetes object the stack manages\n"
+        "under OUT (<namespace>/<kind>-<name>.yaml; a Helm release as its Flux objects, a patch as\n"
+        "<kind>-<name>.patch.yaml; secret fields masked). OUT must be empty or an earlier render.",
+    ),
+    "diff": (
+        "compare the rendered objects of every stack at a git revision and now",
+        "Render every stack at the git revision BASE (with that revision's code) and in the working\n"
+        "tree, and list the objects added, removed and changed, with YAML diffs and the risky changes\n"
+        "on top (the pull-request comment with --format markdown).",
+    ),
+    "list": (
+        "list the stacks (Pulumi.<stack>.yaml files)",
+        "List the project's stacks: one per Pulumi.<stack>.yaml file, sorted (--format json: a JSON array).",
+    ),
+}
+"""Each visible command's one-line help and its ``--help`` description."""
+
+
+def _version() -> str:
+    import tomllib
+
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return f"%(prog)s {project['version']}"
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> argparse.ArgumentParser:
+    text, description = COMMANDS[name]
+    return commands.add_parser(
+        name,
+        help=text,
+        description=description,
+        epilog=EXIT_CODES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m stacks", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("preview", "print what the stack would deploy"),
-        ("render", "write every Kubernetes object as YAML"),
-    ):
-        command = commands.add_parser(name, help=text, description=text)
+    parser = argparse.ArgumentParser(
+        prog="python -m stacks",
+        description="The offline tools of hikube-gpu: preview, render and diff stacks without the Pulumi\n"
+        "CLI or a cluster, list them, and check the live platform behind one (doctor).",
+        epilog="Run 'python -m stacks <command> --help' for a command's options and exit codes.\n"
+        "exit codes: 0 success; 1 the program logged errors (diff: something changed, doctor:\n"
+        "something differs); 2 invalid configuration, unreadable stack file or a failed diff",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    for name in ("preview", "render"):
+        command = _command(commands, name)
         command.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
         command.add_argument(
             "--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)"
@@ -55,20 +118,17 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "render":
             command.add_argument("--out", type=Path, required=True, help="output folder")
-    diff = commands.add_parser(
-        "diff",
-        help="compare the rendered objects of every stack at a git revision and now",
-        description="compare the rendered objects of every stack at a git revision and in the working tree",
-    )
+    diff = _command(commands, "diff")
     diff.add_argument("--base", required=True, help="git revision to compare with (e.g. origin/main)")
     diff.add_argument("--stack", "-s", action="append", help="only this stack (repeatable; default: all)")
-    diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    diff.add_argument("--format", choices=("text", "markdown"), default="text", help="report format")
     diff.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     diff.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
-    listing = commands.add_parser("list", help="list the stacks (Pulumi.<stack>.yaml files)")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing = _command(commands, "list")
+    listing.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     listing.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
-    many = commands.add_parser("render-many", help="render several stacks into OUT/<stack> (diff's worker)")
+    # Internal: diff's worker. No help= keeps it out of the command list of --help.
+    many = commands.add_parser("render-many", description="render several stacks into OUT/<stack>")
     many.add_argument("--out", type=Path, required=True)
     many.add_argument("--project-dir", type=Path, default=Path.cwd())
     many.add_argument("stacks", nargs="+")

@@ -1,0 +1,190 @@
+"""The rules reference page, read from the rule modules themselves.
+
+Every ``Problem(...)`` the rule modules can yield is one rule. Its id is the module's stack
+part and the config path it reports on (``tenant:vms.<name>.instanceType``, ``#2`` for a second
+rule on the same path); the page shows the condition it is yielded under (the innermost
+``if``), the message (``{…}`` for the parts filled in) and whether it is an error or a warning.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from dataclasses import dataclass
+from types import ModuleType
+
+from tools.gen_docs import GENERATED_NOTE
+
+MODULES: tuple[tuple[str, str, str, str], ...] = (
+    # (id prefix, module, title, config path the module's relative paths are under)
+    ("config", "stacks.config", "Structural checks of the whole stack (`stacks/config.py`)", ""),
+    ("secrets", "stacks.secrets", "Secret values (`stacks/secrets.py`)", ""),
+    ("tenant", "stacks.rules", "Tenant stacks: platform and quota (`stacks/rules.py`)", ""),
+    ("vm", "components.checks.vm", "Tenant VMs (`components/checks/vm.py`)", "vms.<name>"),
+    ("sizing", "stacks.gpu_sizing", "GPU sizing advice (`stacks/gpu_sizing.py`)", ""),
+    ("cluster", "stacks.cluster_rules", "Clusters (`stacks/cluster_rules.py`)", ""),
+    (
+        "cluster",
+        "components.checks.cluster",
+        "Clusters and workloads (`components/checks/cluster.py`)",
+        "clusters.<name>",
+    ),
+    (
+        "node-group",
+        "components.checks.node_group",
+        "Node groups (`components/checks/node_group.py`)",
+        "clusters.<name>.nodeGroups.<group>",
+    ),
+    ("platform", "stacks.platform_rules", "Platform stacks (`stacks/platform_rules.py`)", ""),
+    ("raw-vm", "components.checks.raw_vm", "Raw KubeVirt VMs (`components/checks/raw_vm.py`)", "vms.<name>"),
+    ("identity", "stacks.identities", "One identity per object (`stacks/identities.py`)", ""),
+)
+"""Where rules are defined. ``components/checks`` holds the checks a component runs on its own
+args (paths relative to the component); ``stacks/*`` the checks of the whole stack."""
+PROBLEM_TYPES = {"Problem", "Issue"}
+PATH_FUNCTIONS = {"config_path", "prop"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    function: str
+    path: str
+    condition: str
+    message: str
+    severity: str
+
+
+def _part(node: ast.expr) -> str:
+    """One piece of an f-string: its text, or ``{expr}``."""
+    if isinstance(node, ast.FormattedValue):
+        return "{" + ast.unparse(node.value) + "}"
+    return str(node.value) if isinstance(node, ast.Constant) else ""
+
+
+def _text(node: ast.expr) -> str:
+    """A message expression as text, with ``{expr}`` for what is filled in."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_part(v) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _text(node.left) + _text(node.right)
+    return "{" + ast.unparse(node) + "}"
+
+
+def _path(node: ast.expr) -> str:
+    """A ``config_path(...)`` call as ``vms.<name>.gpus``; anything else as ``<expr>``."""
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in PATH_FUNCTIONS:
+        parts = []
+        for arg in node.args:
+            if isinstance(arg, ast.Constant):
+                parts.append(str(arg.value))
+            elif isinstance(arg, ast.Starred):
+                parts.append(f"<{ast.unparse(arg.value)}>")
+            else:
+                parts.append(f"<{ast.unparse(arg)}>")
+        return ".".join(parts)
+    return f"<{ast.unparse(node)}>"
+
+
+def _severity(call: ast.Call) -> str:
+    values = call.args[2:3] + [k.value for k in call.keywords if k.arg == "severity"]
+    if values and isinstance(values[0], ast.Constant):
+        return str(values[0].value)
+    return "error" if not values else f"{{{ast.unparse(values[0])}}}"
+
+
+class _Finder(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.function = ""
+        self.conditions: list[str] = []
+        self.found: list[tuple[str, str, ast.Call]] = []
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        outer, saved = self.function, self.conditions
+        self.function, self.conditions = node.name, []
+        self.generic_visit(node)
+        self.function, self.conditions = outer, saved
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        self.conditions.append(ast.unparse(node.test))
+        for child in node.body:
+            self.visit(child)
+        self.conditions[-1] = f"not ({self.conditions[-1]})"
+        for child in node.orelse:
+            self.visit(child)
+        self.conditions.pop()
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id in PROBLEM_TYPES and len(node.args) >= 2:
+            self.found.append((self.function, self.conditions[-1] if self.conditions else "", node))
+        self.generic_visit(node)
+
+
+def rules_of(prefix: str, module: ModuleType, under: str) -> list[Rule]:
+    finder = _Finder()
+    finder.visit(ast.parse(inspect.getsource(module)))
+    seen: dict[str, int] = {}
+    found = []
+    for function, condition, call in finder.found:
+        path = ".".join(p for p in (under, _path(call.args[0])) if p)
+        base = f"{prefix}:{path}"
+        seen[base] = seen.get(base, 0) + 1
+        rule_id = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        found.append(Rule(rule_id, function, path, condition, _text(call.args[1]), _severity(call)))
+    return found
+
+
+def all_rules() -> list[tuple[str, str, list[Rule]]]:
+    """Rules per module, in ``MODULES`` order (a module that does not exist is skipped)."""
+    groups = []
+    for prefix, name, title, under in MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        found = rules_of(prefix, module, under)
+        # A module that re-yields another's issues (``yield Problem(issue.under(…), issue.message …)``)
+        # defines no rule of its own there.
+        found = [r for r in found if not r.message.startswith("{issue.")]
+        groups.append((name, title, found))
+    return groups
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace("*", "\\*")
+
+
+def page() -> str:
+    groups = all_rules()
+    total = sum(len(r) for _, _, r in groups)
+    lines = [
+        GENERATED_NOTE,
+        "# Rules",
+        "",
+        f"Every problem the validation can report: {total} rules, read from the rule modules by",
+        "`tools/gen_docs/rules_ref.py` (each `Problem(...)` they can yield). Validation runs in two",
+        "phases: the structure (types, unknown keys, allowed values: the models, see",
+        "[Configuration](config.md)), then, if that passes, these rules over the whole stack. All",
+        "errors are reported at once, each with its config path; an error stops the stack (exit",
+        "code 2, nothing registered), a warning is printed and does not. Examples of the messages:",
+        "[Validation examples](../concepts/validation.md).",
+        "",
+        "The id is the module's part and the config path the rule reports on; `<…>` stands for a",
+        "name from the config, `{…}` in a message for a value filled in. *When* is the condition",
+        "in the code under which the problem is reported (empty: always, within its loop).",
+        "",
+    ]
+    for name, title, found in groups:
+        if not found:
+            continue
+        lines += [f"## {title} {{#{name.replace('.', '-')}}}", ""]
+        lines += ["| Id | Severity | When | Message |", "|---|---|---|---|"]
+        for rule in found:
+            when = f"`{_cell(rule.condition)}`" if rule.condition else ""
+            lines.append(f"| `{_cell(rule.id)}` | {rule.severity} | {when} | {_cell(rule.message)} |")
+        lines.append("")
+    return "\n".join(lines)
