@@ -17,7 +17,7 @@ def is_mime(user_data: str) -> bool:
     return user_data.startswith(("Content-Type:", "MIME-Version:"))
 
 
-def cloud_config_problem(user_data: str) -> str | None:
+def cloud_config_problem(user_data: str) -> str | None:  # noqa: PLR0911 (one return per problem)
     """Why a ``#cloud-config`` document is unusable, or None (other formats are opaque)."""
     if not is_cloud_config(user_data):
         return None
@@ -27,6 +27,8 @@ def cloud_config_problem(user_data: str) -> str | None:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         return f"#cloud-config is not valid YAML{where}"
+    except RecursionError:  # PyYAML composes recursively: thousands of nested lists
+        return "#cloud-config nests maps and lists too deeply"
     if parsed is None:
         return None
     if not isinstance(parsed, dict):
