@@ -46,10 +46,6 @@ bench-diff: $(VENV)/.runtime ## time the manifest diff: examples sequential vs p
 fuzz: $(VENV)/.dev ## mutation fuzzer: 5,000 mutated stack files through the loader, program, CLI and diff
 	$(PY) -m tests.fuzz_mutation --cases $(or $(CASES),5000) --json benchmarks/results/fuzz.json
 
-.PHONY: fuzz
-fuzz: $(VENV)/.dev ## mutation fuzzer: 5,000 mutated stack files through the loader, program, CLI and diff
-	$(PY) -m tests.fuzz_mutation --cases $(or $(CASES),5000) --json benchmarks/results/fuzz.json
-
 test: lint typecheck unit docs ## everything CI runs
 
 lint: $(VENV)/.dev
