@@ -240,7 +240,10 @@ def test_config_names_change_with_the_sharing_and_only_then() -> None:
     changed = validate(changed_config).stack.clusters["train"]
     assert plan_sharing(base, "single").config_hash == plan_sharing(same, "single").config_hash
     assert plan_sharing(base, "single").config_hash != plan_sharing(changed, "single").config_hash
-    assert plan_sharing(changed, "single").device_plugin_config_name != plan_sharing(base, "single").device_plugin_config_name
+    assert (
+        plan_sharing(changed, "single").device_plugin_config_name
+        != plan_sharing(base, "single").device_plugin_config_name
+    )
 
 
 def test_no_sharing_means_no_sharing_values(clusters: OfflineRun) -> None:

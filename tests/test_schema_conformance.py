@@ -62,7 +62,10 @@ def _specs() -> list[Any]:
                     version,
                     "vm-instance",
                     build_vm_instance(
-                        name, namespace, vm, port_list_filters=PROFILES[stack.platform.profile].port_list_filters
+                        name,
+                        namespace,
+                        vm,
+                        port_list_filters=PROFILES[stack.platform.profile].port_list_filters,
                     ).body["spec"],
                     id=f"{stack_name}/VMInstance/{name}",
                 )
