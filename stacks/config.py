@@ -103,25 +103,34 @@ def _entries(value: object) -> int:
     return len(value) if isinstance(value, dict) else 0
 
 
-def stack_objects(raw: dict[str, object]) -> int:
-    """VMs, clusters, node groups, workloads and nodes the raw config names."""
+def stack_objects(raw: dict[str, object]) -> dict[str, int]:
+    """Objects the raw config names, by top-level key: VMs, nodes, and clusters with their
+    node groups and workloads."""
     clusters = raw.get("clusters")
-    count = _entries(raw.get("vms")) + _entries(raw.get("nodes")) + _entries(clusters)
-    for cluster in clusters.values() if isinstance(clusters, dict) else ():
-        if isinstance(cluster, dict):
-            count += _entries(cluster.get("nodeGroups")) + _entries(cluster.get("workloads"))
-    return count
+    inside = sum(
+        _entries(cluster.get("nodeGroups")) + _entries(cluster.get("workloads"))
+        for cluster in (clusters.values() if isinstance(clusters, dict) else ())
+        if isinstance(cluster, dict)
+    )
+    return {
+        "vms": _entries(raw.get("vms")),
+        "nodes": _entries(raw.get("nodes")),
+        "clusters": _entries(clusters) + inside,
+    }
 
 
 def _check_size(raw: dict[str, object]) -> None:
-    """Refuse a stack past ``MAX_STACK_OBJECTS`` before validating it (docs/limits.md)."""
-    count = stack_objects(raw)
-    if count > MAX_STACK_OBJECTS:
+    """Refuse a stack past ``MAX_STACK_OBJECTS`` before validating it (docs/limits.md); the
+    problem sits at the key that names the most."""
+    counts = stack_objects(raw)
+    total = sum(counts.values())
+    if total > MAX_STACK_OBJECTS:
+        key = max(counts, key=lambda name: counts[name])
         raise ConfigError(
             [
                 Problem(
-                    config_path("vms"),
-                    f"the stack names {count:,} VMs, clusters, node groups, workloads and nodes; "
+                    config_path(key),
+                    f"the stack names {total:,} VMs, clusters, node groups, workloads and nodes; "
                     f"a stack has at most {MAX_STACK_OBJECTS:,} (docs/limits.md); split it into stacks",
                 )
             ]

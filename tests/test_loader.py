@@ -294,3 +294,11 @@ def test_deeply_nested_cloud_init_is_a_config_error(tmp_path: Path) -> None:
     with a RecursionError from PyYAML's recursive composer."""
     user_data = "#cloud-config\nruncmd: " + "[" * 2000 + "]" * 2000 + "\n"
     expect_problem(tmp_path, with_vm(cloudInit=user_data), "hikube-gpu:vms.gpu-1.cloudInit", "too deeply")
+
+
+def test_the_size_problem_sits_at_the_key_that_names_the_most(tmp_path: Path) -> None:
+    groups = {f"g{i}": {"maxReplicas": 1} for i in range(MAX_STACK_OBJECTS)}
+    cluster = {"version": "v1.33", "nodeGroups": groups}
+    expect_problem(
+        tmp_path, base_config(clusters={"c": cluster}), "hikube-gpu:clusters", f"at most {MAX_STACK_OBJECTS:,}"
+    )
