@@ -88,6 +88,12 @@ def _exists(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _wrap(names: list[str], per_line: int) -> str:
+    """``names`` joined by commas, ``per_line`` to a line (Mermaid ``<br/>``)."""
+    rows = [", ".join(names[i : i + per_line]) for i in range(0, len(names), per_line)]
+    return "<br/>".join(rows)
+
+
 def data_flow() -> str:
     """Config → validation → components → objects, with the names the code has today."""
     tenant_keys = ", ".join(TenantStack.model_fields[k].alias or k for k in TenantStack.model_fields)
@@ -95,30 +101,22 @@ def data_flow() -> str:
     rules = "<br/>".join(
         dict.fromkeys(name.replace(".", "/") + ".py" for _, name, _, _ in MODULES if _exists(name))
     )
-    builders = "<br/>".join(
-        f"builders/{m.name}.py"
-        for m in sorted(pkgutil.iter_modules(components.builders.__path__), key=lambda i: i.name)
-    )
+    builders = _wrap(sorted(f"{m.name}.py" for m in pkgutil.iter_modules(components.builders.__path__)), 3)
+    classes = _wrap([cls.__name__ for cls in component_classes()], 2)
     lines = [
-        "flowchart LR",
+        "flowchart TB",
         '  file[/"Pulumi.&lt;stack&gt;.yaml<br/>config: hikube-gpu:*"/]',
-        '  models["stacks/config.py (components/models)'
+        '  models["stacks/config.py + components/models: structure'
         f'<br/>TenantStack: {tenant_keys}<br/>PlatformStack: {platform_keys}"]',
-        f'  rules["rules: the whole stack, and each component (its args)<br/>{rules}"]',
+        f'  rules["rules over the whole stack and each component\'s args<br/>{rules}"]',
         '  error[["ConfigError: one line per problem, exit 2,<br/>nothing registered"]]',
-        '  program["stacks/program.py<br/>stacks/tenant.py, stacks/platform.py"]',
-        '  subgraph components["components (Pulumi ComponentResources)"]',
-    ]
-    for cls in component_classes():
-        lines.append(f'    {cls.__name__}["{cls.__name__}"]')
-    lines += [
-        "  end",
-        f'  builders["pure builders → Manifest<br/>{builders}"]',
-        f'  objects[("Kubernetes objects<br/>{", ".join(_kinds())}")]',
-        "  file --> models --> rules --> program --> components",
+        '  program["stacks/program.py → stacks/tenant.py or stacks/platform.py"]',
+        f'  components["components: Pulumi ComponentResources<br/>{classes}"]',
+        f'  builders["components/builders: pure functions → Manifest<br/>{builders}"]',
+        f'  objects[("Kubernetes objects<br/>{_wrap(_kinds(), 5)}")]',
+        "  file --> models --> rules --> program --> components --> builders --> objects",
         "  models -. invalid .-> error",
         "  rules -. errors .-> error",
-        "  components --> builders --> objects",
     ]
     return "\n".join(lines)
 
