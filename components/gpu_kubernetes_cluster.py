@@ -1,8 +1,6 @@
 """``GpuKubernetesCluster``: a managed Kubernetes cluster with GPU node groups, the GPU
 Operator add-on, and a provider for the workloads that run inside it."""
 
-from __future__ import annotations
-
 import base64
 from collections.abc import Mapping
 
@@ -23,11 +21,13 @@ from components.builders.names import (
 )
 from components.builders.node_group import effective_node_groups
 from components.builders.workload_namespace import build_namespace, workload_namespaces
-from components.catalog.platform import KubernetesApp
+from components.checks import raise_for_errors
+from components.checks.cluster import check_cluster
 from components.gpu_node_group import GpuNodeGroup
 from components.gpu_workload import GpuWorkload
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.registration import register_custom_resource, register_manifest
+from components.tenant import Tenant
 
 TYPE = "hikube-gpu:k8s:GpuKubernetesCluster"
 
@@ -41,35 +41,48 @@ def _kubeconfig(data: Mapping[str, str] | None, secret: str) -> str:
 
 
 class GpuKubernetesCluster(pulumi.ComponentResource):
-    """Cluster ``name`` in ``namespace`` (through ``provider``, the tenant's).
+    """Cluster ``name`` in the tenant's namespace, through the Kubernetes provider of ``opts``
+    (the tenant's). Invalid args raise ``pulumi.InputPropertiesError`` before anything is registered.
 
     Children: one ``GpuNodeGroup`` per node group (``<name>-<group>``), the ``Kubernetes``
     app (``<name>-cluster``, awaited until Ready), its admin kubeconfig Secret read as a
     Pulumi secret (``<name>-kubeconfig``), a provider for the cluster (``<name>-provider``),
     then per workload namespace a Namespace and ResourceQuota (``<name>-ns-<ns>``,
-    ``<name>-ns-<ns>-quota``) and one ``GpuWorkload`` per workload (``<name>-<workload>``).
+    ``<name>-ns-<ns>-quota``) and one ``GpuWorkload`` per workload (``<name>-<workload>``),
+    placed on the node groups.
     """
+
+    cluster_name: pulumi.Output[str]
+    """The cluster's name (its Kubernetes app)."""
+    kubeconfig_secret: pulumi.Output[str]
+    """The Secret in the tenant namespace that holds the admin kubeconfig."""
+    kubeconfig: pulumi.Output[str]
+    """The admin kubeconfig (a Pulumi secret; unknown until the cluster is Ready)."""
+
+    TYPE = TYPE
 
     def __init__(
         self,
         name: str,
         args: GpuKubernetesClusterArgs,
-        *,
-        namespace: str,
-        provider: k8s.Provider,
-        app: KubernetesApp,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        tenant: Tenant,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        raise_for_errors("GpuKubernetesCluster", name, check_cluster(tenant.profile, name, args))
+        super().__init__(self.TYPE, name, None, opts)
+        namespace = tenant.namespace
+        app = tenant.profile.kubernetes
+        child = pulumi.ResourceOptions(parent=self)
 
         self.node_groups = {
             group: GpuNodeGroup(
                 node_group_resource(name, group),
-                group,
                 group_args,
-                app=app,
-                opts=pulumi.ResourceOptions(parent=self),
+                pulumi.ResourceOptions(parent=self),
+                group=group,
+                platform=tenant.platform,
+                resource_naming=args.resource_naming,
             )
             for group, group_args in effective_node_groups(args, app).items()
         }
@@ -85,10 +98,10 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
         secret = k8s.core.v1.Secret.get(
             kubeconfig_resource(name),
             secret_id,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.cluster]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
         )
         decoded: pulumi.Output[str] = secret.data.apply(lambda data: _kubeconfig(data, secret_name))
-        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(decoded)
+        self.kubeconfig = pulumi.Output.secret(decoded)
         self.provider = k8s.Provider(
             cluster_provider_resource(name),
             kubeconfig=self.kubeconfig,
@@ -106,19 +119,28 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[created])),
             )
             guards[ns] = [created, quota]
+        configured = [self.node_groups[group] for group in args.node_groups]
         self.workloads = {
             workload: GpuWorkload(
                 workload_resource(name, workload),
-                workload,
-                args,
-                provider=self.provider,
-                depends_on=guards[args.workloads[workload].namespace],
-                opts=pulumi.ResourceOptions(parent=self),
+                args.workloads[workload],
+                pulumi.ResourceOptions(
+                    parent=self,
+                    provider=self.provider,
+                    depends_on=guards[args.workloads[workload].namespace],
+                ),
+                node_groups=configured,
+                object_name=workload,
             )
             for workload in sorted(args.workloads)
         }
 
-        self.kubeconfig_secret = secret_name
+        self.cluster_name = pulumi.Output.from_input(name)
+        self.kubeconfig_secret = pulumi.Output.from_input(secret_name)
         self.register_outputs(
-            {"clusterName": name, "kubeconfigSecret": secret_name, "kubeconfig": self.kubeconfig}
+            {
+                "clusterName": self.cluster_name,
+                "kubeconfigSecret": self.kubeconfig_secret,
+                "kubeconfig": self.kubeconfig,
+            }
         )

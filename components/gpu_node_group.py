@@ -2,61 +2,78 @@
 
 The node group itself is part of the cluster's ``Kubernetes`` spec (Cozystack v1.1 has no
 separate node-group object), so this component registers no Kubernetes object: it owns
-the group's spec fragment and publishes what workloads need to find its nodes.
+the group's spec fragment and publishes what workloads need to find its nodes
+(``placement``, which ``GpuWorkload`` takes).
 """
-
-from __future__ import annotations
 
 from typing import Any
 
 import pulumi
 
-from components.builders.names import gpu_role, role_label
 from components.builders.node_group import build_node_group
-from components.catalog.platform import KubernetesApp
+from components.builders.placement import GroupPlacement
+from components.catalog.platform import PROFILES
+from components.checks import raise_for_errors
+from components.checks.node_group import check_node_group
+from components.models.cluster import ResourceNaming
 from components.models.node_group import NodeGroupArgs
 
 TYPE = "hikube-gpu:k8s:GpuNodeGroup"
 
 
 class GpuNodeGroup(pulumi.ComponentResource):
-    """Node group ``group`` of a cluster; ``spec`` is its ``nodeGroups.<group>`` entry."""
+    """Node group ``group`` of a cluster (default: the resource name); ``spec`` is its
+    ``nodeGroups.<group>`` entry on ``platform``, ``placement`` what a ``GpuWorkload`` needs.
+    Invalid args raise ``pulumi.InputPropertiesError``."""
 
-    spec: dict[str, Any]
+    role: pulumi.Output[str]
+    """The GPU role (``node-role.kubernetes.io/<role>``); empty for groups without GPUs."""
+    node_selector: pulumi.Output[dict[str, str]]
+    """A ``nodeSelector`` that keeps pods on this group's nodes (empty without GPUs)."""
+    instance_type: pulumi.Output[str]
+    """The nodes' instance type."""
+    gpus_per_node: pulumi.Output[dict[str, int]]
+    """GPUs per node, by model."""
+    min_gpus: pulumi.Output[int]
+    """GPUs at minReplicas."""
+    max_gpus: pulumi.Output[int]
+    """GPUs at maxReplicas."""
+    sharing: pulumi.Output[str]
+    """How the GPUs are shared: none, timeSlicing, mps or mig."""
+
+    TYPE = TYPE
 
     def __init__(
         self,
         name: str,
-        group: str,
         args: NodeGroupArgs,
-        *,
-        app: KubernetesApp,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        group: str | None = None,
+        platform: str = "hikube",
+        resource_naming: ResourceNaming = "generic",
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
-        self.spec = build_node_group(group, args, app)
+        raise_for_errors("GpuNodeGroup", name, check_node_group(args))
+        super().__init__(self.TYPE, name, None, opts)
+        group = group or name
+        self.spec: dict[str, Any] = build_node_group(group, args, PROFILES[platform].kubernetes)
+        self.placement = GroupPlacement(group, dict(args.gpus), args.sharing, resource_naming)
         gpus_per_node = args.gpu_count
-        self.outputs: dict[str, Any] = {
-            "role": gpu_role(group) if args.gpus else "",
-            "nodeSelector": {role_label(gpu_role(group)): ""} if args.gpus else {},
-            "instanceType": self.spec["instanceType"],
-            "gpusPerNode": {model.value: count for model, count in args.gpus.items()},
-            "minGpus": args.min_replicas * gpus_per_node,
-            "maxGpus": args.max_replicas * gpus_per_node,
-            "sharing": args.sharing.kind,
-        }
-        self.register_outputs(self.outputs)  # plain values: cheaper for the engine than Outputs
-
-    @property
-    def role(self) -> pulumi.Output[str]:
-        """The GPU role (``node-role.kubernetes.io/<role>``); empty for groups without GPUs."""
-        return pulumi.Output.from_input(self.outputs["role"])
-
-    @property
-    def node_selector(self) -> pulumi.Output[dict[str, str]]:
-        """A ``nodeSelector`` that keeps pods on this group's nodes."""
-        return pulumi.Output.from_input(self.outputs["nodeSelector"])
-
-    @property
-    def max_gpus(self) -> pulumi.Output[int]:
-        return pulumi.Output.from_input(self.outputs["maxGpus"])
+        self.role = pulumi.Output.from_input(self.placement.role if args.gpus else "")
+        self.node_selector = pulumi.Output.from_input(self.placement.node_selector if args.gpus else {})
+        self.instance_type = pulumi.Output.from_input(str(self.spec["instanceType"]))
+        self.gpus_per_node = pulumi.Output.from_input({m.value: c for m, c in args.gpus.items()})
+        self.min_gpus = pulumi.Output.from_input(args.min_replicas * gpus_per_node)
+        self.max_gpus = pulumi.Output.from_input(args.max_replicas * gpus_per_node)
+        self.sharing = pulumi.Output.from_input(str(args.sharing.kind))
+        self.register_outputs(
+            {
+                "role": self.role,
+                "nodeSelector": self.node_selector,
+                "instanceType": self.instance_type,
+                "gpusPerNode": self.gpus_per_node,
+                "minGpus": self.min_gpus,
+                "maxGpus": self.max_gpus,
+                "sharing": self.sharing,
+            }
+        )

@@ -1,6 +1,6 @@
 """``GpuOperator``: NVIDIA's GPU Operator on a GPU host cluster, and the mode of each GPU node."""
 
-from __future__ import annotations
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,21 +28,29 @@ FORCE = {"pulumi.com/patchForce": "true"}
 
 class GpuOperator(pulumi.ComponentResource):
     """``<name>-namespace`` (privileged), ``<name>-release`` (``helm.v3.Release``: the chart
-    relies on hooks) and one ``<name>-node-<node>`` label patch per listed node."""
+    relies on hooks) and one ``<name>-node-<node>`` label patch per node of ``nodes`` (each
+    read first), through the host cluster's Kubernetes provider of ``opts``."""
 
-    release: k8s.helm.v3.Release
+    namespace: pulumi.Output[str]
+    """The operator's namespace."""
+    chart_version: pulumi.Output[str]
+    """The gpu-operator chart version."""
+    sandbox_workloads: pulumi.Output[bool]
+    """Whether the operator runs the VM (sandbox) stack on some nodes."""
+
+    TYPE = TYPE
 
     def __init__(
         self,
         name: str,
         args: GpuOperatorArgs,
-        nodes: dict[str, NodeArgs],
-        *,
-        provider: k8s.Provider,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        nodes: Mapping[str, NodeArgs] | None = None,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        nodes = dict(nodes or {})
+        super().__init__(self.TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
         namespace = register_manifest(
             operator_namespace_resource(name), build_operator_namespace(args), child
         )
@@ -59,7 +67,7 @@ class GpuOperator(pulumi.ComponentResource):
             timeout=RELEASE_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
         )
-        self.nodes = {}
+        self.nodes: dict[str, k8s.core.v1.NodePatch] = {}
         for node in sorted(nodes):
             patch = build_node_patch(node, nodes[node])
             # A NodePatch creates the Node when it is missing (server-side apply, no existence

@@ -1,9 +1,5 @@
 """``GpuVirtualMachine``: a Hikube VMInstance with PCI-passthrough GPUs, and its VMDisks."""
 
-from __future__ import annotations
-
-from typing import Any
-
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -17,40 +13,52 @@ from components.builders.names import (
 )
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance, gpu_entries
+from components.checks import raise_for_errors
+from components.checks.vm import check_vm
 from components.models.vm import GpuVirtualMachineArgs
 from components.registration import register_custom_resource
+from components.tenant import Tenant
 
 TYPE = "hikube-gpu:vm:GpuVirtualMachine"
 
 
 class GpuVirtualMachine(pulumi.ComponentResource):
     """A GPU VM: ``<name>-disk-system`` (+ one ``<name>-disk-<disk>`` per data disk) and
-    ``<name>-instance``, all in ``namespace`` through ``provider``.
+    ``<name>-instance``, in the tenant's namespace, through the Kubernetes provider of ``opts``
+    (``provider=`` or ``providers=``).
 
-    Data disks are protected (Pulumi ``protect``) unless their ``protect`` is false; the
-    VMInstance depends on its disks because the platform refuses to render a VM whose
-    disks do not exist yet. ``port_list_filters`` is the platform's
-    ``PlatformProfile.port_list_filters``: where it is False, an external ``PortList`` VM gets
-    the guest firewall (``external.guestFirewall``).
+    Its args are checked first (``components.checks.vm``): invalid args raise
+    ``pulumi.InputPropertiesError`` naming each property, and nothing is registered. Data disks
+    are protected unless their ``protect`` is false; the VMInstance depends on its disks.
     """
 
-    instance: k8s.apiextensions.CustomResource
-    disks: dict[str, k8s.apiextensions.CustomResource]
+    vm_name: pulumi.Output[str]
+    """The VM's name (its VMInstance)."""
+    namespace: pulumi.Output[str]
+    """The tenant namespace."""
+    gpus: pulumi.Output[list[str]]
+    """The VM's ``spec.gpus[].name`` entries (one per GPU)."""
+    instance_type: pulumi.Output[str]
+    """The instance type it runs on (empty with explicit resources)."""
+    service_name: pulumi.Output[str]
+    """The VM's Service (``vm-instance-<name>``)."""
+
+    TYPE = TYPE
 
     def __init__(
         self,
         name: str,
         args: GpuVirtualMachineArgs,
-        *,
-        namespace: str,
-        provider: k8s.Provider,
-        port_list_filters: bool,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        tenant: Tenant,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        raise_for_errors("GpuVirtualMachine", name, check_vm(name, args, tenant.profile))
+        super().__init__(self.TYPE, name, None, opts)
+        namespace = tenant.namespace
+        child = pulumi.ResourceOptions(parent=self)
 
-        self.disks = {}
+        self.disks: dict[str, k8s.apiextensions.CustomResource] = {}
         system = build_vm_disk(system_disk_name(name), namespace, name, args.disk)
         self.disks[SYSTEM_DISK] = register_custom_resource(
             vm_disk_resource(name, SYSTEM_DISK),
@@ -66,37 +74,25 @@ class GpuVirtualMachine(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=disk.protect)),
             )
 
-        instance = build_vm_instance(name, namespace, args, port_list_filters=port_list_filters)
+        filters = tenant.profile.port_list_filters
+        instance = build_vm_instance(name, namespace, args, port_list_filters=filters)
         self.instance = register_custom_resource(
             vm_instance_resource(name),
             instance,
             pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.disks.values()))),
         )
 
-        self.outputs: dict[str, Any] = {
-            "vmName": name,
-            "namespace": namespace,
-            "gpus": [g["name"] for g in gpu_entries(args.gpus)],
-            "instanceType": instance.body["spec"]["instanceType"],
-            "serviceName": vm_release_name(name),
-        }
-        # Plain values: known at once, and much cheaper for the engine than Outputs.
-        self.register_outputs(self.outputs)
-
-    @property
-    def vm_name(self) -> pulumi.Output[str]:
-        return pulumi.Output.from_input(self.outputs["vmName"])
-
-    @property
-    def gpus(self) -> pulumi.Output[list[str]]:
-        """The VM's ``spec.gpus[].name`` entries (one per GPU)."""
-        return pulumi.Output.from_input(self.outputs["gpus"])
-
-    @property
-    def instance_type(self) -> pulumi.Output[str]:
-        return pulumi.Output.from_input(self.outputs["instanceType"])
-
-    @property
-    def service_name(self) -> pulumi.Output[str]:
-        """The VM's Service (``vm-instance-<name>``)."""
-        return pulumi.Output.from_input(self.outputs["serviceName"])
+        self.vm_name = pulumi.Output.from_input(name)
+        self.namespace = pulumi.Output.from_input(namespace)
+        self.gpus = pulumi.Output.from_input([g["name"] for g in gpu_entries(args.gpus)])
+        self.instance_type = pulumi.Output.from_input(str(instance.body["spec"]["instanceType"]))
+        self.service_name = pulumi.Output.from_input(vm_release_name(name))
+        self.register_outputs(
+            {
+                "vmName": self.vm_name,
+                "namespace": self.namespace,
+                "gpus": self.gpus,
+                "instanceType": self.instance_type,
+                "serviceName": self.service_name,
+            }
+        )

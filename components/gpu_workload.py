@@ -1,16 +1,15 @@
 """``GpuWorkload``: a Deployment, Job or StatefulSet requesting GPUs in a tenant cluster."""
 
-from __future__ import annotations
-
-from typing import Any
+from collections.abc import Sequence
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.builders.names import workload_object_resource
-from components.builders.placement import eligible_groups, resource_name
+from components.builders.placement import GroupPlacement, eligible_groups, resource_name
 from components.builders.workload import build_workload
-from components.models.cluster import GpuKubernetesClusterArgs
+from components.checks import raise_for_errors
+from components.checks.workload import check_workload
+from components.gpu_node_group import GpuNodeGroup
 from components.models.workload import GpuWorkloadArgs
 from components.registration import register_manifest
 
@@ -18,36 +17,46 @@ TYPE = "hikube-gpu:k8s:GpuWorkload"
 
 
 class GpuWorkload(pulumi.ComponentResource):
-    """Workload ``workload`` of ``cluster``: ``<name>-<kind>`` (+ ``<name>-service``), placed
-    through the cluster's ``provider``, after ``depends_on`` (its namespace and quota)."""
+    """A GPU workload placed on ``node_groups`` (``GpuNodeGroup``s of the cluster, or their
+    ``placement`` data): ``<name>-<kind>`` (+ ``<name>-service``) named ``object_name``
+    (default: the resource name) in the cluster, through the provider of ``opts``; its
+    children wait for ``opts.depends_on`` (e.g. its namespace and quota).
+
+    Pods go to the groups that carry the workload's GPU model (or its ``nodeGroup``) and
+    request the resource those groups publish. Invalid args raise ``pulumi.InputPropertiesError``.
+    """
+
+    namespace: pulumi.Output[str]
+    """The workload's namespace."""
+    gpu_resource: pulumi.Output[str]
+    """The resource name the pods request (``nvidia.com/gpu``, ``nvidia.com/mig-…``, …)."""
+    node_groups: pulumi.Output[list[str]]
+    """The node groups its pods may run on."""
+
+    TYPE = TYPE
 
     def __init__(
         self,
         name: str,
-        workload: str,
-        cluster: GpuKubernetesClusterArgs,
-        *,
-        provider: k8s.Provider,
-        depends_on: list[pulumi.Resource] | None = None,
+        args: GpuWorkloadArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        node_groups: Sequence[GpuNodeGroup | GroupPlacement],
+        object_name: str | None = None,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
-        args: GpuWorkloadArgs = cluster.workloads[workload]
-        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(depends_on or []))
+        where = [g.placement if isinstance(g, GpuNodeGroup) else g for g in node_groups]
+        raise_for_errors("GpuWorkload", name, check_workload(args, where))
+        super().__init__(self.TYPE, name, None, opts)
+        after = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(after))
         self.resources: dict[str, pulumi.CustomResource] = {}
-        for manifest in build_workload(workload, cluster, args):
-            suffix = manifest.kind.lower()
-            self.resources[suffix] = register_manifest(
+        for manifest in build_workload(object_name or name, where, args):
+            self.resources[manifest.kind.lower()] = register_manifest(
                 workload_object_resource(name, manifest.kind), manifest, child
             )
-        self.outputs: dict[str, Any] = {
-            "namespace": args.namespace,
-            "gpuResource": resource_name(cluster, args),
-            "nodeGroups": eligible_groups(cluster, args),
-        }
-        self.register_outputs(self.outputs)  # plain values: cheaper for the engine than Outputs
-
-    @property
-    def gpu_resource(self) -> pulumi.Output[str]:
-        """The resource name the pods request (``nvidia.com/gpu``, ``nvidia.com/mig-…``, …)."""
-        return pulumi.Output.from_input(self.outputs["gpuResource"])
+        self.namespace = pulumi.Output.from_input(args.namespace)
+        self.gpu_resource = pulumi.Output.from_input(resource_name(where, args))
+        self.node_groups = pulumi.Output.from_input(eligible_groups(where, args))
+        self.register_outputs(
+            {"namespace": self.namespace, "gpuResource": self.gpu_resource, "nodeGroups": self.node_groups}
+        )

@@ -1,7 +1,5 @@
 """``KubeVirtGpuPassthrough``: permit the catalog's GPUs in the cluster's existing KubeVirt CR."""
 
-from __future__ import annotations
-
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -14,18 +12,24 @@ TYPE = "hikube-gpu:kubevirt:KubeVirtGpuPassthrough"
 
 class KubeVirtGpuPassthrough(pulumi.ComponentResource):
     """``<name>-patch``: a server-side-apply patch (forced: it owns the fields it sets) of
-    ``spec.configuration`` in the KubeVirt CR."""
+    ``spec.configuration`` in the KubeVirt CR, through the host cluster's provider of ``opts``.
+    ``operator_manages_vgpu``: the GPU Operator runs vGPU nodes (the patch then leaves
+    mediated devices to it)."""
+
+    permitted: pulumi.Output[dict[str, str]]
+    """The permitted host-device resource name of each GPU model."""
+
+    TYPE = TYPE
 
     def __init__(
         self,
         name: str,
         args: KubeVirtArgs,
-        *,
-        operator_manages_vgpu: bool,
-        provider: k8s.Provider,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        operator_manages_vgpu: bool = False,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         patch = build_kubevirt_patch(args, operator_manages_vgpu)
         self.patch = k8s.apiextensions.CustomResourcePatch(
             passthrough_patch_resource(name),
@@ -37,7 +41,7 @@ class KubeVirtGpuPassthrough(pulumi.ComponentResource):
                 "annotations": {"pulumi.com/patchForce": "true"},
             },
             spec=patch.body["spec"],
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.permitted = pulumi.Output.from_input(
             {model.value: permitted_resource_name(model, args.resource_naming) for model in args.gpus}

@@ -37,14 +37,15 @@ def host_provider(stack: PlatformStack) -> k8s.Provider:
 def deploy(stack: PlatformStack) -> None:
     """Register every resource of a validated platform stack and export its outputs."""
     provider = host_provider(stack)
-    operator = GpuOperator(OPERATOR_COMPONENT, stack.gpu_operator, stack.nodes, provider=provider)
+    with_provider = pulumi.ResourceOptions(provider=provider)
+    operator = GpuOperator(OPERATOR_COMPONENT, stack.gpu_operator, with_provider, nodes=stack.nodes)
     passthrough = None
     if stack.kubevirt is not None:
         passthrough = KubeVirtGpuPassthrough(
             PASSTHROUGH_COMPONENT,
             stack.kubevirt,
+            with_provider,
             operator_manages_vgpu=uses_vgpu(stack.gpu_operator, stack.nodes),
-            provider=provider,
         )
     namespaces = {name: vm.namespace or stack.platform.namespace or "" for name, vm in stack.vms.items()}
     # Raw VMs go into namespaces the stack does not own: read each one first, so a missing
@@ -59,13 +60,13 @@ def deploy(stack: PlatformStack) -> None:
     for name in sorted(stack.vms):
         vm = stack.vms[name]
         naming = stack.kubevirt.resource_naming if stack.kubevirt else "hikube"
+        after = [existing[namespaces[name]], *([passthrough] if passthrough else [])]
         vms[name] = KubeVirtGpuVirtualMachine(
             name,
             vm,
+            pulumi.ResourceOptions(provider=provider, depends_on=after),
             namespace=namespaces[name],
             naming=naming,
-            provider=provider,
-            depends_on=[existing[namespaces[name]], *([passthrough] if passthrough else [])],
         )
     pulumi.export(
         "gpuOperator",

@@ -10,6 +10,7 @@ from components.builders.names import TENANT_PROVIDER
 from components.catalog.platform import PROFILES
 from components.gpu_kubernetes_cluster import GpuKubernetesCluster
 from components.gpu_virtual_machine import GpuVirtualMachine
+from components.tenant import Tenant
 from stacks.capacity import as_output, capacity
 from stacks.cluster_summary import summarize
 from stacks.config import TenantStack
@@ -41,11 +42,10 @@ def deploy(stack: TenantStack, secret_quota: bool = False) -> None:
     if namespace is None:  # rules reject this before deploy runs
         raise ValueError("tenant namespace missing")
     provider = tenant_provider(stack)
-    filters = PROFILES[stack.platform.profile].port_list_filters
+    tenant = Tenant(namespace, stack.platform.profile)
+    with_provider = pulumi.ResourceOptions(provider=provider)
     vms = {
-        name: GpuVirtualMachine(
-            name, stack.vms[name], namespace=namespace, provider=provider, port_list_filters=filters
-        )
+        name: GpuVirtualMachine(name, stack.vms[name], with_provider, tenant=tenant)
         for name in sorted(stack.vms)
     }
     pulumi.export("namespace", namespace)
@@ -53,15 +53,15 @@ def deploy(stack: TenantStack, secret_quota: bool = False) -> None:
         "vms",
         {
             name: {
-                "gpus": vm.outputs["gpus"],
-                "instanceType": vm.outputs["instanceType"],
-                "service": vm.outputs["serviceName"],
+                "gpus": vm.gpus,
+                "instanceType": vm.instance_type,
+                "service": vm.service_name,
             }
             for name, vm in vms.items()
         },
     )
     app = PROFILES[stack.platform.profile].kubernetes
     for name in sorted(stack.clusters):
-        GpuKubernetesCluster(name, stack.clusters[name], namespace=namespace, provider=provider, app=app)
+        GpuKubernetesCluster(name, stack.clusters[name], with_provider, tenant=tenant)
     pulumi.export("clusters", {name: summarize(c, name, app) for name, c in sorted(stack.clusters.items())})
     pulumi.export("gpuCapacity", as_output(capacity(stack), secret_quota))

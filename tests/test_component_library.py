@@ -1,22 +1,41 @@
-"""The components as reusable units in any Pulumi program, under Pulumi's own test mocks."""
+"""The components as reusable units in any Pulumi program (no stack config layer), under
+Pulumi's own test mocks: they check their own args, take the provider through ``opts`` and
+publish typed outputs."""
 
 from __future__ import annotations
 
 import base64
+import inspect
+import typing
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 
 from components import (
     GpuKubernetesCluster,
     GpuKubernetesClusterArgs,
+    GpuNodeGroup,
+    GpuOperator,
+    GpuOperatorArgs,
     GpuVirtualMachine,
     GpuVirtualMachineArgs,
+    GpuWorkload,
+    GpuWorkloadArgs,
+    GroupPlacement,
+    KubeVirtArgs,
+    KubeVirtGpuPassthrough,
+    KubeVirtGpuVirtualMachine,
+    KubeVirtGpuVmArgs,
+    NodeArgs,
+    NodeGroupArgs,
+    Tenant,
 )
-from components.catalog.platform import PROFILES
+from components.models.sharing import Sharing
 
 ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []  # test-only admin kubeconfig\n"
+TENANT = Tenant("tenant-lib")
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -35,34 +54,126 @@ class _Mocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
         return {}, None
 
+    def named(self) -> dict[str, pulumi.runtime.MockResourceArgs]:
+        return {a.name: a for a in self.created}
+
 
 MOCKS = _Mocks()
 pulumi.runtime.set_mocks(MOCKS, project="library", stack="test", preview=False)
 
 
+def _vm(**fields: Any) -> GpuVirtualMachineArgs:
+    return GpuVirtualMachineArgs.model_validate({"gpus": {"H100": 1}, **fields})
+
+
 @pulumi.runtime.test
-def test_component_outputs_and_children() -> pulumi.Output[None]:
+def test_vm_outputs_children_and_provider_from_opts() -> pulumi.Output[None]:
     provider = k8s.Provider("cluster", namespace="tenant-lib")
-    args = GpuVirtualMachineArgs.model_validate(
-        {"gpus": {"H100": 2}, "dataDisks": {"scratch": {"size": "500Gi", "protect": False}}}
-    )
-    vm = GpuVirtualMachine("infer", args, namespace="tenant-lib", provider=provider, port_list_filters=False)
+    args = _vm(gpus={"H100": 2}, dataDisks={"scratch": {"size": "500Gi", "protect": False}})
+    vm = GpuVirtualMachine("infer", args, pulumi.ResourceOptions(provider=provider), tenant=TENANT)
 
     def check(values: list[Any]) -> None:
-        gpus, instance_type, service = values[:3]
+        name, namespace, gpus, instance_type, service = values[:5]
+        assert (name, namespace, service) == ("infer", "tenant-lib", "vm-instance-infer")
         assert gpus == ["nvidia.com/H100_94GB", "nvidia.com/H100_94GB"]
         assert instance_type == "u1.4xlarge"
-        assert service == "vm-instance-infer"
-        names = {a.name: a for a in MOCKS.created}
+        names = MOCKS.named()
         assert {"infer", "infer-disk-system", "infer-disk-scratch", "infer-instance"} <= set(names)
         assert names["infer"].typ == "hikube-gpu:vm:GpuVirtualMachine"
         assert names["infer-instance"].typ == "kubernetes:apps.cozystack.io/v1alpha1:VMInstance"
         assert names["infer-disk-scratch"].inputs["spec"]["storage"] == "500Gi"
-        assert "pulumi:providers:kubernetes::cluster::" in (names["infer-instance"].provider or "")
+        # The children use the provider given to the component through opts.
+        for child in ("infer-instance", "infer-disk-system", "infer-disk-scratch"):
+            assert "pulumi:providers:kubernetes::cluster::" in (names[child].provider or "")
 
     # Waiting on the children's ids makes the check run after they are registered.
     children = [vm.instance.id, *(disk.id for disk in vm.disks.values())]
-    return pulumi.Output.all(vm.gpus, vm.instance_type, vm.service_name, *children).apply(check)
+    outputs = [vm.vm_name, vm.namespace, vm.gpus, vm.instance_type, vm.service_name]
+    return pulumi.Output.all(*outputs, *children).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_providers_list_in_opts_reaches_the_children_too() -> pulumi.Output[None]:
+    provider = k8s.Provider("listed", namespace="tenant-lib")
+    vm = GpuVirtualMachine("listed-vm", _vm(), pulumi.ResourceOptions(providers=[provider]), tenant=TENANT)
+
+    def check(_: Any) -> None:
+        assert "pulumi:providers:kubernetes::listed::" in (MOCKS.named()["listed-vm-instance"].provider or "")
+
+    return vm.instance.id.apply(check)
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "reason"),
+    [
+        (
+            {"instanceType": "o1.xlarge"},
+            "instanceType",
+            "'o1.xlarge' cannot host GPUs: o1 overcommits memory",
+        ),
+        (
+            {"instanceType": "u1.2xlarge", "resources": {"cpu": 8, "memory": "32Gi"}},
+            "resources",
+            "instanceType and resources are mutually exclusive",
+        ),
+        ({"instanceType": "u9.huge"}, "instanceType", "unknown instance type 'u9.huge'"),
+        ({"gpus": {"H100": 5}}, "instanceType", "required for 5 GPUs: no u1 type has 8 vCPU per GPU"),
+        ({"instanceType": "u1.small"}, "instanceType", "u1.small has 2Gi of memory"),
+        ({"disk": {"size": "5"}}, "disk.size", "5 is less than 1Gi"),
+    ],
+    ids=[
+        "overcommit",
+        "type-and-resources",
+        "unknown-type",
+        "no-default-size",
+        "too-little-memory",
+        "tiny-disk",
+    ],
+)
+def test_bad_vm_args_fail_inside_the_component_naming_the_property(
+    fields: dict[str, Any], path: str, reason: str
+) -> None:
+    name = f"bad-{len(MOCKS.created)}"
+    with pytest.raises(pulumi.InputPropertiesError) as raised:
+        GpuVirtualMachine(name, _vm(**fields), tenant=TENANT)
+    errors = raised.value.errors or []
+    assert [e["property_path"] for e in errors] == [path]
+    assert reason in errors[0]["reason"]
+    assert f"{path}: " in raised.value.message
+    assert not [a for a in MOCKS.created if a.name.startswith(name)], "nothing is registered"
+
+
+def test_bad_args_of_the_other_components_name_their_properties() -> None:
+    with pytest.raises(pulumi.InputPropertiesError) as group:
+        GpuNodeGroup("g", NodeGroupArgs.model_validate({"gpus": {"L40S": 1}, "instanceType": "o1.2xlarge"}))
+    assert [e["property_path"] for e in group.value.errors or []] == ["instanceType"]
+
+    cluster = GpuKubernetesClusterArgs.model_validate(
+        {
+            "nodeGroups": {"l40s": {"gpus": {"L40S": 1}, "instanceType": "u9.huge"}},
+            "workloads": {
+                "smi": {"kind": "Job", "image": "nvidia/cuda:12.4.1-base-ubuntu22.04", "gpus": {"L40S": 1}}
+            },
+        }
+    )
+    with pytest.raises(pulumi.InputPropertiesError) as cluster_error:
+        GpuKubernetesCluster("c", cluster, tenant=TENANT)
+    assert [e["property_path"] for e in cluster_error.value.errors or []] == ["nodeGroups.l40s.instanceType"]
+
+    raw = KubeVirtGpuVmArgs.model_validate({"gpus": {"L40S": 1}, "evictionStrategy": "LiveMigrate"})
+    with pytest.raises(pulumi.InputPropertiesError) as raw_error:
+        KubeVirtGpuVirtualMachine("raw", raw, namespace="gpu-vms")
+    assert [e["property_path"] for e in raw_error.value.errors or []] == ["evictionStrategy"]
+
+    workload = GpuWorkloadArgs.model_validate(
+        {"image": "nvidia/cuda:12.4.1-base-ubuntu22.04", "gpus": {"H100": 1}}
+    )
+    with pytest.raises(pulumi.InputPropertiesError) as workload_error:
+        GpuWorkload("w", workload, node_groups=[GroupPlacement("l40s", {"L40S": 1})])  # type: ignore[dict-item]
+    assert [e["property_path"] for e in workload_error.value.errors or []] == ["gpus.H100"]
+    assert (
+        "no node group of the given node groups has H100 GPUs (it has L40S)" in workload_error.value.message
+    )
 
 
 @pulumi.runtime.test
@@ -76,25 +187,139 @@ def test_cluster_reads_the_admin_kubeconfig_as_a_secret_for_its_provider() -> pu
             },
         }
     )
-    cluster = GpuKubernetesCluster(
-        "lab", args, namespace="tenant-lib", provider=provider, app=PROFILES["hikube"].kubernetes
-    )
+    cluster = GpuKubernetesCluster("lab", args, pulumi.ResourceOptions(provider=provider), tenant=TENANT)
 
     def check(values: list[Any]) -> None:
-        kubeconfig, is_secret = values[:2]
+        kubeconfig, is_secret, name, secret_name = values[:4]
         assert kubeconfig == ADMIN_KUBECONFIG
         assert is_secret
+        assert (name, secret_name) == ("lab", "kubernetes-lab-admin-kubeconfig")
         assert [a.resource_id for a in MOCKS.read] == ["tenant-lib/kubernetes-lab-admin-kubeconfig"]
-        names = {a.name: a for a in MOCKS.created}
+        assert "pulumi:providers:kubernetes::tenant::" in (MOCKS.read[0].provider or "")
+        names = MOCKS.named()
         assert names["lab-provider"].typ == "pulumi:providers:kubernetes"
         job = names["lab-smi-job"]
         assert "pulumi:providers:kubernetes::lab-provider::" in (job.provider or "")
-        assert job.inputs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] == {
-            "nvidia.com/gpu": 1
-        }
+        spec = job.inputs["spec"]["template"]["spec"]
+        assert spec["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": 1}
+        assert spec["nodeSelector"] == {"node-role.kubernetes.io/gpu-l40s": ""}
         assert names["lab-l40s"].typ == "hikube-gpu:k8s:GpuNodeGroup"
 
     job = cluster.workloads["smi"].resources["job"]
     return pulumi.Output.all(
-        pulumi.Output.unsecret(cluster.kubeconfig), pulumi.Output.is_secret(cluster.kubeconfig), job.id
+        pulumi.Output.unsecret(cluster.kubeconfig),
+        pulumi.Output.is_secret(cluster.kubeconfig),
+        cluster.cluster_name,
+        cluster.kubeconfig_secret,
+        job.id,
     ).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_workload_is_placed_from_a_node_groups_outputs() -> pulumi.Output[None]:
+    group = GpuNodeGroup(
+        "a100",
+        NodeGroupArgs.model_validate(
+            {"gpus": {"A100": 1}, "maxReplicas": 3, "sharing": {"mig": {"profile": "3g.40gb"}}}
+        ),
+    )
+    args = GpuWorkloadArgs.model_validate(
+        {"image": "nvidia/cuda:12.4.1-base-ubuntu22.04", "gpus": {"A100": 1}}
+    )
+    workload = GpuWorkload("infer-a100", args, node_groups=[group])
+    plain = GpuWorkload(
+        "infer-plain",
+        args,
+        node_groups=[
+            GroupPlacement("spare", {"A100": 2}, Sharing.model_validate({"timeSlicing": {"replicas": 4}}))
+        ],  # type: ignore[dict-item]
+    )
+
+    def check(values: list[Any]) -> None:
+        role, selector, max_gpus, sharing, resource, groups, plain_resource = values[:7]
+        assert (role, max_gpus, sharing) == ("gpu-a100", 3, "mig")
+        pod = MOCKS.named()["infer-a100-deployment"].inputs["spec"]["template"]["spec"]
+        assert pod["nodeSelector"] == selector == {"node-role.kubernetes.io/gpu-a100": ""}
+        assert resource == "nvidia.com/mig-3g.40gb"
+        assert pod["containers"][0]["resources"]["limits"] == {resource: 1}
+        assert groups == ["a100"]
+        assert plain_resource == "nvidia.com/gpu"
+        plain_pod = MOCKS.named()["infer-plain-deployment"].inputs["spec"]["template"]["spec"]
+        assert plain_pod["nodeSelector"] == {"node-role.kubernetes.io/gpu-spare": ""}
+
+    return pulumi.Output.all(
+        group.role,
+        group.node_selector,
+        group.max_gpus,
+        group.sharing,
+        workload.gpu_resource,
+        workload.node_groups,
+        plain.gpu_resource,
+        workload.resources["deployment"].id,
+        plain.resources["deployment"].id,
+    ).apply(check)
+
+
+@pulumi.runtime.test
+def test_platform_components_are_exported_and_typed() -> pulumi.Output[None]:
+    host = k8s.Provider("host")
+    opts = pulumi.ResourceOptions(provider=host)
+    operator = GpuOperator(
+        "op",
+        GpuOperatorArgs(),
+        opts,
+        nodes={"gpu-1": NodeArgs.model_validate({"workload": "vm-passthrough"})},
+    )
+    passthrough = KubeVirtGpuPassthrough(
+        "pt", KubeVirtArgs.model_validate({"version": "1.6", "gpus": ["L40S"]}), opts
+    )
+    raw = KubeVirtGpuVirtualMachine(
+        "raw-ok", KubeVirtGpuVmArgs.model_validate({"gpus": {"L40S": 1}}), opts, namespace="gpu-vms"
+    )
+
+    def check(values: list[Any]) -> None:
+        namespace, sandbox, permitted, gpus, instance_type = values[:5]
+        assert namespace == "gpu-operator"
+        assert sandbox is True
+        assert permitted == {"L40S": "nvidia.com/AD102GL_L40S"}
+        assert gpus == ["nvidia.com/AD102GL_L40S"]
+        assert instance_type == "u1.2xlarge"
+        names = MOCKS.named()
+        for child in ("op-release", "op-node-gpu-1", "pt-patch", "raw-ok-vm"):
+            assert "pulumi:providers:kubernetes::host::" in (names[child].provider or ""), child
+
+    return pulumi.Output.all(
+        operator.namespace,
+        operator.sandbox_workloads,
+        passthrough.permitted,
+        raw.gpus,
+        raw.instance_type,
+        operator.release.id,
+        passthrough.patch.id,
+        raw.vm.id,
+        *(patch.id for patch in operator.nodes.values()),
+    ).apply(check)
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    GpuVirtualMachine,
+    GpuKubernetesCluster,
+    GpuNodeGroup,
+    GpuWorkload,
+    GpuOperator,
+    KubeVirtGpuPassthrough,
+    KubeVirtGpuVirtualMachine,
+]
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=[c.__name__ for c in COMPONENTS])
+def test_outputs_are_declared_on_the_class_as_typed_outputs(
+    component: type[pulumi.ComponentResource],
+) -> None:
+    hints = inspect.get_annotations(component, eval_str=True)
+    assert hints, f"{component.__name__} declares no outputs"
+    for attribute, hint in hints.items():
+        assert typing.get_origin(hint) is pulumi.Output, f"{component.__name__}.{attribute}: {hint}"
+    parameters = list(inspect.signature(component.__init__).parameters)
+    assert parameters[:4] == ["self", "name", "args", "opts"]
+    assert "provider" not in parameters

@@ -6,32 +6,74 @@ eligible node groups, the resource name and the capacity a node offers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
-from components.builders.gpu_sharing import GENERIC_RESOURCE, mig_layout, model_sharing
+from components.builders.gpu_sharing import GENERIC_RESOURCE, mig_layout
 from components.builders.names import gpu_role, role_label
-from components.catalog.gpus import gpu
-from components.models.cluster import GpuKubernetesClusterArgs
+from components.catalog.gpus import GpuModelName, gpu
+from components.models.cluster import GpuKubernetesClusterArgs, ResourceNaming
 from components.models.sharing import Sharing
 from components.models.workload import GpuWorkloadArgs
 
 
-def eligible_groups(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> list[str]:
+@dataclass(frozen=True)
+class GroupPlacement:
+    """What a workload needs to know of one node group, as plain data (``GpuNodeGroup.placement``)."""
+
+    group: str
+    """The group's name in its cluster (``nodeGroup`` of a workload pins it)."""
+    gpus: Mapping[GpuModelName, int]
+    """GPUs per node, by model."""
+    sharing: Sharing = field(default_factory=Sharing)
+    """How the group's GPUs are shared."""
+    resource_naming: ResourceNaming = "generic"
+    """The cluster's device-plugin naming (``generic``: ``nvidia.com/gpu``)."""
+
+    @property
+    def role(self) -> str:
+        """The GPU role (``gpu-<group>``); its label ``node-role.kubernetes.io/<role>``."""
+        return gpu_role(self.group)
+
+    @property
+    def node_selector(self) -> dict[str, str]:
+        return {role_label(self.role): ""}
+
+
+Where: TypeAlias = GpuKubernetesClusterArgs | Sequence[GroupPlacement]
+"""A cluster's args, or the placement data of the node groups a workload may use."""
+
+
+def group_placements(where: Where) -> list[GroupPlacement]:
+    """The placement data of each node group (the cluster's order)."""
+    if not isinstance(where, GpuKubernetesClusterArgs):
+        return list(where)
+    return [
+        GroupPlacement(name, dict(group.gpus), group.sharing, where.resource_naming)
+        for name, group in where.node_groups.items()
+    ]
+
+
+def eligible_groups(where: Where, workload: GpuWorkloadArgs) -> list[str]:
     """Node groups (sorted) whose nodes carry the workload's model, or the pinned group."""
-    names = sorted(n for n, g in cluster.node_groups.items() if workload.model in g.gpus)
+    names = sorted(g.group for g in group_placements(where) if workload.model in g.gpus)
     if workload.node_group is not None:
         return [n for n in names if n == workload.node_group]
     return names
 
 
-def sharing_of(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> Sharing:
-    return model_sharing(cluster).get(workload.model, Sharing())
+def sharing_of(where: Where, workload: GpuWorkloadArgs) -> Sharing:
+    """How the workload's model is shared: as the first group that shares it alone."""
+    for group in group_placements(where):
+        if group.sharing.kind != "none" and set(group.gpus) == {workload.model}:
+            return group.sharing
+    return Sharing()
 
 
-def mig_profile(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> str | None:
+def mig_profile(where: Where, workload: GpuWorkloadArgs) -> str | None:
     """The MIG instance the pods ask for (MIG-shared models only): explicit, or the only one."""
-    sharing = sharing_of(cluster, workload)
+    sharing = sharing_of(where, workload)
     if sharing.mig is None:
         return None
     if workload.mig_profile is not None:
@@ -40,30 +82,32 @@ def mig_profile(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) ->
     return next(iter(layout)) if len(layout) == 1 else None
 
 
-def resource_name(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> str:
+def resource_name(where: Where, workload: GpuWorkloadArgs) -> str:
     """``nvidia.com/gpu`` / ``nvidia.com/mig-<profile>`` (generic) or the catalog's name (per-model)."""
-    if cluster.resource_naming == "per-model":
+    groups = group_placements(where)
+    if groups and groups[0].resource_naming == "per-model":
         return gpu(workload.model).hikube_resource_name
-    profile = mig_profile(cluster, workload)
+    profile = mig_profile(where, workload)
     return f"nvidia.com/mig-{profile}" if profile else GENERIC_RESOURCE
 
 
-def per_node(cluster: GpuKubernetesClusterArgs, group: str, workload: GpuWorkloadArgs) -> int:
+def per_node(where: Where, group: str, workload: GpuWorkloadArgs) -> int:
     """How many of the workload's resource one node of ``group`` offers."""
-    gpus = cluster.node_groups[group].gpus.get(workload.model, 0)
-    sharing = sharing_of(cluster, workload)
+    placement = next(g for g in group_placements(where) if g.group == group)
+    gpus = placement.gpus.get(workload.model, 0)
+    sharing = sharing_of(where, workload)
     if sharing.mig is not None:
-        profile = mig_profile(cluster, workload)
+        profile = mig_profile(where, workload)
         return gpus * mig_layout(workload.model, sharing.mig).get(profile or "", 0)
     return gpus * sharing.replicas
 
 
-def scheduling(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> dict[str, Any]:
+def scheduling(where: Where, workload: GpuWorkloadArgs) -> dict[str, Any]:
     """Pod spec fields that keep the pods on the eligible groups (by their GPU roles).
 
     One group: a ``nodeSelector``; several: a required node affinity with one term per group.
     """
-    groups = eligible_groups(cluster, workload)
+    groups = eligible_groups(where, workload)
     if len(groups) == 1:
         return {"nodeSelector": {role_label(gpu_role(groups[0])): ""}}
     terms = [{"matchExpressions": [{"key": role_label(gpu_role(g)), "operator": "Exists"}]} for g in groups]
@@ -87,5 +131,5 @@ class Demand:
         return self.per_pod * self.pods
 
 
-def demand(cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> Demand:
-    return Demand(resource_name(cluster, workload), workload.gpus_per_pod, workload.replicas)
+def demand(where: Where, workload: GpuWorkloadArgs) -> Demand:
+    return Demand(resource_name(where, workload), workload.gpus_per_pod, workload.replicas)

@@ -12,8 +12,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from components.builders.manifest import MANAGED_BY, Manifest
-from components.builders.placement import demand, scheduling
-from components.models.cluster import GpuKubernetesClusterArgs
+from components.builders.placement import Where, demand, scheduling
 from components.models.workload import DEFAULT_USER, GpuWorkloadArgs, reveal
 
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -35,8 +34,8 @@ def _labels(name: str) -> dict[str, str]:
     return {**selector_labels(name), **MANAGED_BY}
 
 
-def _container(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> dict[str, Any]:
-    need = demand(cluster, workload)
+def _container(name: str, where: Where, workload: GpuWorkloadArgs) -> dict[str, Any]:
+    need = demand(where, workload)
     amounts: dict[str, Any] = {need.resource: need.per_pod}
     if workload.cpu is not None:
         amounts["cpu"] = workload.cpu
@@ -90,7 +89,7 @@ def secret_paths(workload: GpuWorkloadArgs) -> tuple[tuple[str | int, ...], ...]
     return tuple(paths)
 
 
-def pod_template(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> dict[str, Any]:
+def pod_template(name: str, where: Where, workload: GpuWorkloadArgs) -> dict[str, Any]:
     security: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
     if not workload.run_as_root:
         security.update(
@@ -99,9 +98,9 @@ def pod_template(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWork
     spec: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "securityContext": security,
-        **scheduling(cluster, workload),
+        **scheduling(where, workload),
         "tolerations": [dict(GPU_TOLERATION)],
-        "containers": [_container(name, cluster, workload)],
+        "containers": [_container(name, where, workload)],
     }
     if workload.shm_size is not None:
         spec["volumes"] = [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": workload.shm_size}}]
@@ -111,10 +110,10 @@ def pod_template(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWork
 
 
 def _controller_spec(
-    name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs
+    name: str, where: Where, workload: GpuWorkloadArgs
 ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """(apiVersion, spec, annotations) of the workload's controller."""
-    template = pod_template(name, cluster, workload)
+    template = pod_template(name, where, workload)
     selector = {"matchLabels": selector_labels(name)}
     if workload.kind == "Job":
         spec = {
@@ -166,9 +165,9 @@ def _service(name: str, workload: GpuWorkloadArgs) -> Manifest:
     return Manifest("v1", "Service", name, workload.namespace, _labels(name), {"spec": spec})
 
 
-def build_workload(name: str, cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs) -> list[Manifest]:
+def build_workload(name: str, where: Where, workload: GpuWorkloadArgs) -> list[Manifest]:
     """The controller, then its Service when it has ports (StatefulSets always get one)."""
-    api_version, spec, annotations = _controller_spec(name, cluster, workload)
+    api_version, spec, annotations = _controller_spec(name, where, workload)
     manifests = [
         Manifest(
             api_version,

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.gpu_sharing import chart_mig_strategy, mig_layout
+from components.builders.gpu_sharing import chart_mig_strategy
 from components.builders.node_group import node_instance_type
 from components.builders.placement import eligible_groups, mig_profile, per_node, sharing_of
-from components.builders.workload_namespace import RESERVED_NAMESPACES, RESERVED_PREFIXES
-from components.catalog.gpus import GPU_MODELS
 from components.catalog.instance_types import instance_type
 from components.catalog.platform import MAX_NAME_LENGTH, PlatformProfile
 from components.catalog.quantity import format_gib, parse_quantity
 from components.checks.issues import Issue, prop
 from components.checks.node_group import check_node_group
+from components.checks.workload import check_workload
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.workload import GpuWorkloadArgs
 
@@ -171,63 +170,16 @@ def _platform_scaling(
 def _workload(
     cluster_name: str, cluster: GpuKubernetesClusterArgs, name: str, workload: GpuWorkloadArgs
 ) -> Iterator[Issue]:
-    path = ("workloads", name)
-    model = workload.model.value
-    namespace = workload.namespace
-    if namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_PREFIXES):
-        yield Issue(
-            prop(*path, "namespace"),
-            f"{namespace!r} belongs to the cluster itself; "
-            "use a namespace of your own (default gpu-workloads)",
-        )
-    if workload.node_group is not None:
-        group = cluster.node_groups.get(workload.node_group)
-        if group is None:
-            known = ", ".join(sorted(cluster.node_groups)) or "none"
-            yield Issue(prop(*path, "nodeGroup"), f"no node group {workload.node_group!r} (groups: {known})")
-            return
-        if workload.model not in group.gpus:
-            yield Issue(prop(*path, "nodeGroup"), f"node group {workload.node_group} carries no {model} GPUs")
-            return
-    groups = eligible_groups(cluster, workload)
-    if not groups:
-        carried = [m.value for m in GPU_MODELS if any(m in g.gpus for g in cluster.node_groups.values())]
-        yield Issue(
-            prop(*path, "gpus", model),
-            f"no node group of cluster {cluster_name} has {model} GPUs"
-            + (f" (it has {', '.join(carried)})" if carried else " (it has no GPU node groups)"),
-        )
-        return
-    yield from _workload_mig(path, cluster, workload)
-    if cluster.resource_naming == "per-model" and sharing_of(cluster, workload).kind != "none":
-        yield Issue(
-            prop(*path, "gpus", model),
-            f"{model} GPUs are shared ({sharing_of(cluster, workload).kind}) and shared GPUs are published "
-            "under generic names; set resourceNaming: generic",
-        )
+    """The workload's own checks (``check_workload``, the ones ``GpuWorkload`` runs), then
+    whether the groups' nodes are big enough for it."""
+    issues = check_workload(workload, cluster, scope=f"cluster {cluster_name}")
+    yield from (issue.below("workloads", name) for issue in issues)
+    # The checks that leave no groups or resource to size against stop here (as they always did).
+    if any(issue.path in ("nodeGroup", f"gpus.{workload.model.value}") for issue in issues):
         return
     if sharing_of(cluster, workload).mig is not None and mig_profile(cluster, workload) is None:
         return
-    yield from _workload_capacity(path, cluster, workload, groups)
-
-
-def _workload_mig(
-    path: tuple[str, ...], cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs
-) -> Iterator[Issue]:
-    sharing = sharing_of(cluster, workload)
-    model = workload.model.value
-    if sharing.mig is None:
-        if workload.mig_profile is not None:
-            yield Issue(prop(*path, "migProfile"), f"the {model} node groups of this cluster do not use MIG")
-        return
-    offered = list(mig_layout(workload.model, sharing.mig))
-    if workload.mig_profile is None and len(offered) > 1:
-        yield Issue(prop(*path, "migProfile"), f"required: the {model} groups offer {', '.join(offered)}")
-    elif workload.mig_profile is not None and workload.mig_profile not in offered:
-        yield Issue(
-            prop(*path, "migProfile"),
-            f"{workload.mig_profile!r} is not offered by the {model} groups ({', '.join(offered)})",
-        )
+    yield from _workload_capacity(("workloads", name), cluster, workload, eligible_groups(cluster, workload))
 
 
 def _workload_capacity(
