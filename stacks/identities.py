@@ -233,9 +233,7 @@ def _inside(name: str, args: GpuKubernetesClusterArgs, app: KubernetesApp, path:
     if args.gpu_operator_enabled:
         plan = plan_sharing(args, app.gpu_operator_mig_strategy)
         made_by = "the GPU Operator's chart"
-        names = [plan.device_plugin_config_name] if plan.models else []
-        names += [plan.mig_config_map_name] if plan.uses_mig else []
-        for config_map in names:
+        for config_map in plan.config_maps.names:
             yield obj(
                 "v1", "ConfigMap", TENANT_OPERATOR_NAMESPACE, config_map, path, cluster=name, made_by=made_by
             )

@@ -15,14 +15,14 @@ from components.builders.gpu_sharing import (
     MIG_CONFIG_LABEL,
     MIG_DISABLED,
     MIG_DISABLED_ENTRY,
-    chart_config_map,
+    ChartConfigMaps,
     content_hash,
     device_plugin_config,
     dump,
     mig_enabled,
 )
 from components.builders.manifest import MANAGED_BY, Manifest
-from components.builders.names import OPERATOR_RELEASE_NAME, mig_config_map_name, plugin_config_map_name
+from components.builders.names import OPERATOR_RELEASE_NAME
 from components.catalog.gpu_operator import CHART, CHART_VERSIONS, REPOSITORY, VM_WORKLOADS, WORKLOAD_LABEL
 from components.catalog.gpus import GPU_MODELS, NVIDIA_PCI_VENDOR
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
@@ -47,24 +47,8 @@ def uses_vgpu(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> bool:
     return "vm-vgpu" in workloads_in_use(args, nodes)
 
 
-@dataclass(frozen=True)
-class OperatorConfigMaps:
-    """Device-plugin and MIG ConfigMaps the chart creates; names carry a content hash."""
-
-    plugin_data: dict[str, str]
-    mig_data: dict[str, str]
-    digest: str
-
-    @property
-    def plugin_name(self) -> str:
-        return plugin_config_map_name(self.digest)
-
-    @property
-    def mig_name(self) -> str:
-        return mig_config_map_name(self.digest)
-
-
-def config_maps(args: GpuOperatorArgs) -> OperatorConfigMaps:
+def config_maps(args: GpuOperatorArgs) -> ChartConfigMaps:
+    """The ConfigMaps the host's chart creates from ``sharingConfigs`` and ``migConfigs``."""
     plugin: dict[str, str] = {}
     if args.sharing_configs:
         plugin[DEFAULT_CONFIG] = dump(device_plugin_config(Sharing(), args.mig_strategy))
@@ -82,7 +66,7 @@ def config_maps(args: GpuOperatorArgs) -> OperatorConfigMaps:
                 if model in per_model
             ]
         mig = {"config.yaml": dump({"version": "v1", "mig-configs": configs})}
-    return OperatorConfigMaps(plugin, mig, content_hash({"plugin": plugin, "mig": mig}))
+    return ChartConfigMaps(plugin, mig, content_hash({"plugin": plugin, "mig": mig}))
 
 
 def operator_values(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> dict[str, Any]:
@@ -105,10 +89,10 @@ def operator_values(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> dict[s
         driver["version"] = args.driver.version
     device_plugin: dict[str, Any] = {"enabled": args.device_plugin}
     if maps.plugin_data:
-        device_plugin["config"] = chart_config_map(maps.plugin_name, DEFAULT_CONFIG, maps.plugin_data)
+        device_plugin["config"] = maps.device_plugin_config()
     mig_manager: dict[str, Any] = {"enabled": args.mig_manager}
     if maps.mig_data:
-        mig_manager["config"] = chart_config_map(maps.mig_name, MIG_DISABLED, maps.mig_data)
+        mig_manager["config"] = maps.mig_manager_config()
     vgpu_manager: dict[str, Any] = {"enabled": args.vgpu_manager.enabled or vgpu}
     if vgpu_manager["enabled"]:
         vgpu_manager.update(

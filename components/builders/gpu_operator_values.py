@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.builders.gpu_sharing import DEFAULT_CONFIG, MIG_DISABLED, SharingPlan, chart_config_map
+from components.builders.gpu_sharing import SharingPlan
 from components.models.cluster import GpuOperatorAddon
 
 WRAPPER_KEY = "gpu-operator"
@@ -28,14 +28,10 @@ def operator_values(addon: GpuOperatorAddon, plan: SharingPlan) -> dict[str, Any
     }
     if not plan.models:
         return values
-    values["devicePlugin"] = {
-        "config": chart_config_map(plan.device_plugin_config_name, DEFAULT_CONFIG, plan.device_plugin_data)
-    }
+    values["devicePlugin"] = {"config": plan.config_maps.device_plugin_config()}
     values["mig"] = {"strategy": plan.mig_strategy}
     if plan.uses_mig:
-        values["migManager"] = {
-            "config": chart_config_map(plan.mig_config_map_name, MIG_DISABLED, plan.mig_data)
-        }
+        values["migManager"] = {"config": plan.config_maps.mig_manager_config()}
     values["node-feature-discovery"] = {"worker": {"config": {"sources": {"custom": plan.nfd_rules}}}}
     return values
 

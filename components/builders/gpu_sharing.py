@@ -93,9 +93,43 @@ def mig_enabled(layout: dict[str, int], device_filter: str | None = None) -> dic
 MIG_DISABLED_ENTRY = {"devices": "all", "mig-enabled": False}
 
 
-def chart_config_map(name: str, default: str, data: dict[str, str]) -> dict[str, Any]:
-    """``devicePlugin.config`` / ``migManager.config`` values: the chart creates the ConfigMap."""
-    return {"create": True, "name": name, "default": default, "data": dict(data)}
+@dataclass(frozen=True)
+class ChartConfigMaps:
+    """The device-plugin and MIG-manager ConfigMaps the GPU Operator chart creates from its
+    values, in a tenant cluster (``SharingPlan``) and on a host alike; names carry ``digest``."""
+
+    plugin_data: dict[str, str]
+    mig_data: dict[str, str]
+    digest: str
+
+    @property
+    def plugin_name(self) -> str:
+        return plugin_config_map_name(self.digest)
+
+    @property
+    def mig_name(self) -> str:
+        return mig_config_map_name(self.digest)
+
+    @property
+    def names(self) -> list[str]:
+        """The ConfigMaps the chart creates (one per non-empty data set)."""
+        return [
+            name
+            for name, data in ((self.plugin_name, self.plugin_data), (self.mig_name, self.mig_data))
+            if data
+        ]
+
+    def device_plugin_config(self) -> dict[str, Any] | None:
+        """``devicePlugin.config`` (the chart creates the ConfigMap); None without data."""
+        return _chart_config_map(self.plugin_name, DEFAULT_CONFIG, self.plugin_data)
+
+    def mig_manager_config(self) -> dict[str, Any] | None:
+        """``migManager.config`` (the chart creates the ConfigMap); None without data."""
+        return _chart_config_map(self.mig_name, MIG_DISABLED, self.mig_data)
+
+
+def _chart_config_map(name: str, default: str, data: dict[str, str]) -> dict[str, Any] | None:
+    return {"create": True, "name": name, "default": default, "data": dict(data)} if data else None
 
 
 @dataclass(frozen=True)
@@ -116,12 +150,16 @@ class SharingPlan:
         return bool(self.mig_data)
 
     @property
+    def config_maps(self) -> ChartConfigMaps:
+        return ChartConfigMaps(self.device_plugin_data, self.mig_data, self.config_hash)
+
+    @property
     def device_plugin_config_name(self) -> str:
-        return plugin_config_map_name(self.config_hash)
+        return self.config_maps.plugin_name
 
     @property
     def mig_config_map_name(self) -> str:
-        return mig_config_map_name(self.config_hash)
+        return self.config_maps.mig_name
 
 
 def chart_mig_strategy(models: dict[GpuModelName, Sharing], chart_default: str) -> str:
