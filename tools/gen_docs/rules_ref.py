@@ -154,6 +154,11 @@ def all_rules() -> list[tuple[str, str, list[Rule]]]:
     return groups
 
 
+def _code(text: str) -> str:
+    """Text for a code span in a table cell: only ``|`` needs escaping there."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace("*", "\\*")
 
@@ -184,7 +189,7 @@ def page() -> str:
         lines += [f"## {title} {{#{name.replace('.', '-')}}}", ""]
         lines += ["| Id | Severity | When | Message |", "|---|---|---|---|"]
         for rule in found:
-            when = f"`{_cell(rule.condition)}`" if rule.condition else ""
-            lines.append(f"| `{_cell(rule.id)}` | {rule.severity} | {when} | {_cell(rule.message)} |")
+            when = f"`{_code(rule.condition)}`" if rule.condition else ""
+            lines.append(f"| `{_code(rule.id)}` | {rule.severity} | {when} | {_cell(rule.message)} |")
         lines.append("")
     return "\n".join(lines)
