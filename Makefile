@@ -9,9 +9,10 @@ STATE  := $(CURDIR)/.pulumi-state
 
 .PHONY: preview render diff test lint typecheck unit docs docs-gen clean login-local login-s3 bench bench-diff
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .  # the hikube-gpu command
 	touch $@
 
 $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime

@@ -54,7 +54,7 @@ def run(repeat: int) -> dict[str, Any]:
     examples = project_copy()
     many = project_copy(extra_stacks=50)
     try:
-        stacks = discover(examples)
+        stacks = discover(examples, examples=True)
         sequential = timed(lambda: compare(examples, "HEAD", workers=1), repeat)
         parallel = timed(lambda: compare(examples, "HEAD", workers=cores), repeat)
         one = timed(lambda: compare(many, "HEAD", stacks=["dev"], workers=cores), repeat)

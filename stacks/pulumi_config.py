@@ -21,6 +21,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.models.vm import ENCRYPTED_PLACEHOLDER
+from stacks import customer_defaults
 from stacks.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INTEGER, LimitError
 from stacks.offline.stack_file import Leaf, StackFileError, secure_leaves
 from stacks.problems import NAMESPACE, ConfigError, Problem, config_path
@@ -117,7 +118,17 @@ def read_stack_config() -> dict[str, Any]:
                 problems += error.problems
     if problems:
         raise ConfigError(problems)
-    return raw
+    return with_customer_defaults(raw)
+
+
+def with_customer_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` merged over the customer defaults file it names (``hikube-gpu:defaults``, a path
+    relative to the project folder; ``stacks.customer_defaults``)."""
+    project_dir = Path(pulumi.runtime.get_root_directory() or Path.cwd())
+    try:
+        return customer_defaults.apply_program(project_dir, NAMESPACE, raw, decode)
+    except customer_defaults.DefaultsError as error:
+        raise ConfigError([Problem(config_path(customer_defaults.DEFAULTS_KEY), str(error))]) from None
 
 
 def read_ambient_kubernetes() -> dict[str, str]:

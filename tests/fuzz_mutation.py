@@ -69,7 +69,8 @@ def _test_stacks() -> dict[str, str]:
 def seeds() -> dict[str, bytes]:
     """Seed name → stack file text: every example stack, the test stacks, a secret-bearing one."""
     texts = {
-        path.name: path.read_text(encoding="utf-8") for path in sorted(PROJECT_DIR.glob("Pulumi.*.yaml"))
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted([*PROJECT_DIR.glob("Pulumi.*.yaml"), *PROJECT_DIR.glob("examples/stacks/Pulumi.*.yaml")])
     }
     texts |= _test_stacks()
     texts["secret-dev"] = _secret_seed()
@@ -435,7 +436,7 @@ def main() -> int:
     print(file=sys.stderr)
     bases = seeds()
     with tempfile.TemporaryDirectory() as folder:
-        repo = diff_repo(Path(folder), bases["Pulumi.dev.yaml"])
+        repo = diff_repo(Path(folder), bases["Pulumi.dev.yaml"]) if args.diff else Path(folder)
         for index in range(args.diff):
             name, data = case(args.seed, args.cases + index, {"Pulumi.dev.yaml": bases["Pulumi.dev.yaml"]})
             outcomes.append(run_diff(args.cases + index, name, data, repo))

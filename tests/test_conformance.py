@@ -33,7 +33,7 @@ RENDERS = tempfile.TemporaryDirectory(prefix="hikube-gpu-conformance-")
 
 def _runs(scratch: Path) -> list[tuple[str, str, OfflineRun]]:
     runs = []
-    for stack in discover(PROJECT_DIR):
+    for stack in discover(PROJECT_DIR, examples=True):
         profile = (stack_config(stack).get("platform") or {}).get("profile", "hikube")
         runs.append((stack, profile, run_stack(PROJECT_DIR, stack)))
     for name, config in TEST_STACKS.items():

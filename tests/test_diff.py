@@ -16,6 +16,7 @@ from stacks.offline.compare import Comparison, compare
 from stacks.offline.diff import ObjectChange, StackDiff, diff_stack
 from stacks.offline.revision import StackRender
 from stacks.offline.risks import Risk, object_risks, quota_risks
+from stacks.offline.stack_list import stack_file_path
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -24,7 +25,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _edit_stack(repo: Path, stack: str, change: object) -> None:
-    path = repo / f"Pulumi.{stack}.yaml"
+    path = stack_file_path(repo, stack)
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(document["config"])  # type: ignore[operator]
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

@@ -69,7 +69,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     files = _git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").split()
     for name in files:
         source = PROJECT_DIR / name
-        if source.is_file() and not (name.startswith("Pulumi.") and name != "Pulumi.yaml"):
+        if source.is_file() and not (name.startswith(("Pulumi.", "examples/")) and name != "Pulumi.yaml"):
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, root / name)
     _write(root, "tiny", _stack({"L40S": 2}))

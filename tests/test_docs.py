@@ -15,12 +15,13 @@ import pytest
 import yaml
 
 from stacks.config import PlatformStack, TenantStack
+from stacks.offline.stack_list import stack_file_path
 from tools.gen_docs import generate
 from tools.gen_docs.rules_ref import all_rules
 from tools.gen_docs.schema import MODELINE, stack_file_schema
 
 ROOT = Path(__file__).resolve().parents[1]
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+STACK_FILES = sorted([*ROOT.glob("Pulumi.*.yaml"), *ROOT.glob("examples/stacks/Pulumi.*.yaml")])
 
 
 @pytest.fixture(scope="module")
@@ -137,13 +138,14 @@ def test_example_stack_file_starts_with_the_modeline_and_validates(
     path: Path, validator: jsonschema.Draft7Validator
 ) -> None:
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == MODELINE
-    assert (ROOT / MODELINE.split("$schema=", 1)[1]).is_file()
+    up = "../" * len(path.parent.relative_to(ROOT).parts)  # the schema path is relative to the file
+    assert text.splitlines()[0] == MODELINE.replace("$schema=", f"$schema={up}")
+    assert (path.parent / up / MODELINE.split("$schema=", 1)[1]).is_file()
     assert _errors(validator, yaml.safe_load(text)) == []
 
 
 def _stack(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(stack_file_path(ROOT, name).read_text(encoding="utf-8"))
     return copy.deepcopy(loaded)
 
 

@@ -8,7 +8,7 @@ from stacks.offline.cli import PROJECT_DIR, run_stack
 from stacks.offline.engine import OfflineRun
 from stacks.offline.many import discover
 
-EXAMPLES = discover(PROJECT_DIR)
+EXAMPLES = discover(PROJECT_DIR, examples=True)
 
 
 @pytest.fixture(scope="module")

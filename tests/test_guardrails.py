@@ -96,7 +96,7 @@ def test_example_stack_urns_are_pinned(snapshot: SnapshotAssertion) -> None:
     for a move between components), then update the snapshot."""
     urns = {
         stack: sorted(r.urn for r in run_stack(PROJECT_DIR, stack).resources)
-        for stack in discover(PROJECT_DIR)
+        for stack in discover(PROJECT_DIR, examples=True)
     }
     assert urns == snapshot
 
@@ -120,7 +120,7 @@ def test_map_order_in_the_config_does_not_matter(tmp_path: Path, kind: str) -> N
     assert [(r.urn, r.inputs) for r in first.resources] == [(r.urn, r.inputs) for r in second.resources]
 
 
-@pytest.mark.parametrize("stack", discover(PROJECT_DIR))
+@pytest.mark.parametrize("stack", discover(PROJECT_DIR, examples=True))
 def test_the_same_config_gives_the_engine_the_same_inputs(stack: str) -> None:
     first, second = run_stack(PROJECT_DIR, stack), run_stack(PROJECT_DIR, stack)
     assert [(r.urn, r.inputs, r.dependencies) for r in first.resources] == [

@@ -159,7 +159,7 @@ def test_check_identities_reports_each_pair_of_paths_once() -> None:
 # --- no false positives, no drift -----------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", discover(PROJECT_DIR))
+@pytest.mark.parametrize("stack", discover(PROJECT_DIR, examples=True))
 def test_example_stacks_have_one_identity_per_object(stack: str) -> None:
     assert check_identities(identities(parse(stack_config(stack)))) == []
 
@@ -195,7 +195,7 @@ def assert_predicted(run: OfflineRun, config: dict[str, Any]) -> None:
     assert not derived & objects, "a derived object is one we register"
 
 
-@pytest.mark.parametrize("stack", discover(PROJECT_DIR))
+@pytest.mark.parametrize("stack", discover(PROJECT_DIR, examples=True))
 def test_prediction_matches_the_example_stacks(stack: str) -> None:
     assert_predicted(run_stack(PROJECT_DIR, stack), stack_config(stack))
 

@@ -289,7 +289,7 @@ def test_stack_quota_policy_reads_its_config() -> None:
 
 
 def _example_resources() -> Iterator[Any]:
-    for stack in discover(PROJECT_DIR):
+    for stack in discover(PROJECT_DIR, examples=True):
         run = run_stack(PROJECT_DIR, stack)
         resources = [r for r in run.resources if r.custom and not r.read and r.type.startswith("kubernetes:")]
         yield pytest.param(stack, resources, run.failure, id=stack)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 from stacks.doctor.command import add_parser as add_doctor
 from stacks.offline import diff_report
 from stacks.offline.compare import ProgressPrinter, compare
+from stacks.offline.fleet_cli import Command
+from stacks.offline.fleet_cli import add_parsers as add_fleet
 from stacks.offline.revision import RevisionError
 from stacks.offline.stack_list import StackNameError, discover
 
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+FLEET: dict[str, Command] = {}
+"""The fleet commands (``stacks.offline.fleet_cli``) by name."""
 
 
 EXIT_CODES = {
@@ -127,12 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = _command(commands, "list")
     listing.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     listing.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    listing.add_argument("--examples", action="store_true", help="include the examples (examples/stacks/)")
     # Internal: diff's worker. No help= keeps it out of the command list of --help.
     many = commands.add_parser("render-many", description="render several stacks into OUT/<stack>")
     many.add_argument("--out", type=Path, required=True)
     many.add_argument("--project-dir", type=Path, default=Path.cwd())
     many.add_argument("stacks", nargs="+")
     add_doctor(commands, PROJECT_DIR)
+    FLEET.update(add_fleet(commands, PROJECT_DIR))
     return parser
 
 
@@ -185,11 +191,11 @@ def _diff_failed(args: argparse.Namespace, reason: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "diff":
-        return _diff(args)
+    if args.command == "diff" or args.command in FLEET:
+        return FLEET.get(args.command, _diff)(args)
     if args.command == "list":
         try:
-            stacks = discover(args.project_dir)
+            stacks = discover(args.project_dir, examples=args.examples)
         except StackNameError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_INVALID
@@ -210,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
 def unknown_stack(project_dir: Path, stack: str) -> str | None:
     """Why ``stack`` is not a stack of the project (with the closest names), or None."""
     try:
-        stacks = discover(project_dir)
+        stacks = discover(project_dir, examples=True)
     except StackNameError as error:
         return str(error)
     if stack in stacks:

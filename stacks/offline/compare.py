@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from stacks import customer_defaults
 from stacks.offline.diff import StackDiff, diff_stack
 from stacks.offline.revision import Job, Progress, RevisionError, StackRender, checkout, render_trees
 from stacks.offline.risks import Quota, stack_quota
@@ -21,6 +22,8 @@ from stacks.offline.stack_list import StackNameError, discover, name_problem
 from stacks.offline.stack_source import (
     StackSource,
     StackSourceError,
+    _is_secret,
+    _secret_texts,
     one_line,
     read_project,
     read_stack,
@@ -60,12 +63,16 @@ class Revision:
     @classmethod
     def read(cls, directory: Path, label: str, only: list[str] | None) -> Revision:
         try:
-            names = discover(directory)
+            names = discover(directory, examples=True)
             project = read_project(directory)
         except (StackNameError, StackSourceError) as error:
             raise RevisionError(f"{label}: {error}") from None
         chosen = [name for name in names if only is None or name in only]
-        return cls(directory, label, {name: read_stack(directory, project, name) for name in chosen})
+        return cls(
+            directory,
+            label,
+            {name: _with_defaults(directory, read_stack(directory, project, name)) for name in chosen},
+        )
 
     def job(self) -> Job:
         """The stacks worth rendering: those whose file could be read."""
@@ -87,6 +94,21 @@ class Revision:
         for where in {self.directory, self.directory.resolve()}:  # a temporary worktree means nothing
             text = text.replace(f"{where}{os.sep}", "")
         return StackRender({}, text)
+
+
+def _with_defaults(directory: Path, source: StackSource) -> StackSource:
+    """The stack's config merged over its customer defaults file: the defaults file is one of
+    the stack's inputs (its quota, the config keys a change names, the texts to hide)."""
+    if source.config is None:
+        return source
+    try:
+        merged = customer_defaults.apply(directory, source.project, source.config)
+    except customer_defaults.DefaultsError as error:
+        return StackSource(source.project, error=one_line(str(error)))
+    if merged is source.config:
+        return source
+    texts = {text for key, value in merged.items() for text in _secret_texts(value, _is_secret(key))}
+    return StackSource(source.project, merged, secrets=source.secrets | frozenset(texts))
 
 
 def _check_names(only: list[str] | None) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 import yaml
 
 from components.models.vm import ENCRYPTED_PLACEHOLDER
+from stacks import customer_defaults
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.offline.stack_list import StackNameError, stack_file_path
 
 
 class StackFileError(Exception):
@@ -143,8 +145,12 @@ def _project(project_dir: Path) -> tuple[dict[str, Any], str]:
 
 
 def _stack_path(project_dir: Path, project_file: dict[str, Any], stack: str) -> Path:
-    """``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir`` (default: the project folder)."""
-    return project_dir / str(project_file.get("stackConfigDir") or "") / f"Pulumi.{stack}.yaml"
+    """``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir`` (default: the project folder),
+    or in ``examples/stacks/`` for an example (``stacks.offline.stack_list``)."""
+    try:
+        return stack_file_path(project_dir, stack)
+    except StackNameError as error:
+        raise StackFileError(str(error)) from None
 
 
 def secure_leaves(project_dir: Path, stack: str) -> dict[str, list[Leaf]]:
@@ -159,7 +165,11 @@ def load_stack_file(project_dir: Path, stack: str, config_file: Path | None = No
     """The config of ``stack`` (``Pulumi.<stack>.yaml`` unless ``config_file`` is given)."""
     project_file, project = _project(project_dir)
     path = config_file or _stack_path(project_dir, project_file, stack)
-    values = {**_project_defaults(project_file, project), **_stack_values(path, project)}
+    try:  # the customer's defaults file, if the stack names one (stacks.customer_defaults)
+        stack_values = customer_defaults.apply(project_dir, project, _stack_values(path, project))
+    except customer_defaults.DefaultsError as error:
+        raise StackFileError(f"{path}: {error}") from None
+    values = {**_project_defaults(project_file, project), **stack_values}
     config: dict[str, str] = {}
     secret_keys = []
     for key in sorted(values):

@@ -1,10 +1,19 @@
-"""Which stacks a project has, and what marks a render folder. No Pulumi import: the diff
-orchestrator and ``python -m stacks list`` start fast."""
+"""Which stacks a project has, where their files are, and what marks a render folder. No
+Pulumi import: the diff orchestrator and ``python -m stacks list`` start fast.
+
+Stacks are the ``Pulumi.<stack>.yaml`` files of Pulumi.yaml's ``stackConfigDir`` (default: the
+project folder), as the Pulumi CLI finds them. Examples are the ``Pulumi.<stack>.yaml`` files
+of ``examples/stacks/``: rendered, diffed and tested offline, never previewed live or deployed.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+
+from stacks.limits import MAX_FILE_BYTES, LimitError
+from stacks.offline import yaml_subset
 
 RENDER_MARKER = ".hikube-gpu-render"
 """File a render writes into its folder; a render only replaces folders that have it."""
@@ -16,8 +25,43 @@ FOLDER_NAMES = frozenset({".", ".."})
 """Names Pulumi accepts but that also name folders: a render is written to ``<out>/<stack>``."""
 
 
+EXAMPLES_DIR = Path("examples") / "stacks"
+"""Where the example stacks live, relative to the project folder."""
+
+
 class StackNameError(ValueError):
-    """A stack file or ``--stack`` names a stack Pulumi (or a render folder) cannot have."""
+    """A stack file or ``--stack`` names a stack Pulumi (or a render folder) cannot have, or
+    Pulumi.yaml's ``stackConfigDir`` cannot be used."""
+
+
+def _project_file(project_dir: Path) -> Any:
+    try:
+        with (project_dir / "Pulumi.yaml").open("rb") as file:
+            return yaml_subset.load(file.read(MAX_FILE_BYTES + 1))
+    except FileNotFoundError:
+        return None
+    except (OSError, LimitError) as error:
+        raise StackNameError(f"Pulumi.yaml cannot be read: {error}") from None
+
+
+def stack_config_dir(project_dir: Path) -> Path:
+    """The folder of the stack files: Pulumi.yaml's ``stackConfigDir``, relative to the
+    project folder (default: the project folder itself)."""
+    project = _project_file(project_dir)
+    folder = project.get("stackConfigDir") if isinstance(project, dict) else None
+    if folder is None or folder == "":
+        return project_dir
+    if not isinstance(folder, str) or Path(folder).is_absolute() or ".." in Path(folder).parts:
+        raise StackNameError("Pulumi.yaml: stackConfigDir must be a folder inside the project")
+    return project_dir / folder
+
+
+def stack_file_path(project_dir: Path, stack: str) -> Path:
+    """``Pulumi.<stack>.yaml`` in the stack folder, else in ``examples/stacks/`` if it is an
+    example; the stack folder's path when neither exists (its error names that file)."""
+    path = stack_config_dir(project_dir) / f"Pulumi.{stack}.yaml"
+    example = project_dir / EXAMPLES_DIR / f"Pulumi.{stack}.yaml"
+    return example if not path.exists() and example.exists() else path
 
 
 def name_problem(name: str) -> str | None:
@@ -29,19 +73,38 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def discover(project_dir: Path) -> list[str]:
-    """The stacks of a project: one per ``Pulumi.<stack>.yaml``, sorted.
-
-    Raises ``StackNameError`` naming every file whose stack name Pulumi would refuse.
-    """
+def _names(folder: Path) -> tuple[list[str], list[str]]:
     names, refused = [], []
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+    for path in sorted(folder.glob("Pulumi.*.yaml")):
         name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         problem = name_problem(name)
         if problem is None:
             names.append(name)
         else:
             refused.append(f"{path.name!r} ({problem})")
+    return names, refused
+
+
+def discover(project_dir: Path, *, examples: bool = False) -> list[str]:
+    """The stacks of a project: one per ``Pulumi.<stack>.yaml`` in its stack folder, sorted;
+    with ``examples``, the example stacks too.
+
+    Raises ``StackNameError`` naming every file whose stack name Pulumi would refuse, and an
+    example named like a stack.
+    """
+    names, refused = _names(stack_config_dir(project_dir))
+    if examples:
+        extra, also_refused = _names(project_dir / EXAMPLES_DIR)
+        refused += also_refused
+        clash = sorted(set(names) & set(extra))
+        if clash:
+            raise StackNameError(f"{EXAMPLES_DIR} has stacks named like real ones: {', '.join(clash)}")
+        names = sorted(names + extra)
     if refused:
         raise StackNameError(f"stack files with an invalid stack name: {', '.join(refused)}; rename them")
     return names
+
+
+def examples(project_dir: Path) -> list[str]:
+    """The example stacks (``examples/stacks/Pulumi.<stack>.yaml``), sorted."""
+    return sorted(set(discover(project_dir, examples=True)) - set(discover(project_dir)))

@@ -14,6 +14,7 @@ from typing import Any
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.offline.stack_list import stack_file_path
 
 SECRET_KEYS = frozenset({"secure", "kubeconfig", "sshKeys", "cloudInit", "env", "args"})
 """Values under these keys are secrets wherever they sit (``secure:`` ciphertexts, and the
@@ -91,7 +92,7 @@ def _config(path: Path) -> dict[Any, Any]:
 
 def read_stack(project_dir: Path, project: str, stack: str) -> StackSource:
     """``Pulumi.<stack>.yaml``: its config, or why it cannot be read."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
+    path = stack_file_path(project_dir, stack)
     try:
         config = _config(path)
     except FileNotFoundError:

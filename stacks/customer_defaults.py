@@ -1,0 +1,185 @@
+"""A customer's defaults: one file of config shared by its stacks, merged under each stack's config.
+
+A stack names its defaults file with ``hikube-gpu:defaults: customers/<customer>.yaml`` (a path
+relative to the project folder). The file is written like a stack file (``config:`` with full or
+short keys) and may not hold ``secure:`` values: secrets stay in the encrypted stack files.
+
+Merge rules (the stack file wins): maps merge key by key, at any depth; a list or a scalar of the
+stack file replaces the default; ``null`` in the stack file deletes the default at that place.
+The offline tools (``stacks.offline.stack_file``) and the program under ``pulumi up``
+(``stacks.pulumi_config``) both merge with ``apply``. No Pulumi import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from stacks.limits import MAX_FILE_BYTES, LimitError
+from stacks.offline import yaml_subset
+
+DEFAULTS_KEY = "defaults"
+"""The config key (``hikube-gpu:defaults``) naming a stack's defaults file."""
+STACK_FILE = "stack file"
+PROJECT_FILE = "Pulumi.yaml"
+
+
+class DefaultsError(ValueError):
+    """The defaults file cannot be used; the message names the file and the value's place."""
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def merge(under: Any, over: Any) -> Any:
+    """``over`` on top of ``under``: maps merge, anything else replaces, ``None`` deletes."""
+    if not isinstance(under, dict) or not isinstance(over, dict) or _is_secure(over):
+        return _without_nulls(over)
+    merged = dict(under)
+    for key, value in over.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge(under[key], value) if key in under else _without_nulls(value)
+    return merged
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def _secure_places(value: Any, at: str) -> Iterator[str]:
+    if _is_secure(value):
+        yield at
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _secure_places(item, f"{at}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _secure_places(item, f"{at}.{index}")
+
+
+def defaults_path(project_dir: Path, name: Any, project: str) -> Path:
+    """The defaults file a stack names, inside the project folder."""
+    where = f"{project}:{DEFAULTS_KEY}"
+    if not isinstance(name, str) or not name.strip():
+        raise DefaultsError(f"{where}: expected the path of a defaults file, e.g. customers/acme.yaml")
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise DefaultsError(f"{where}: {name!r} must be a path inside the project folder")
+    return project_dir / relative
+
+
+def read_defaults(project_dir: Path, name: Any, project: str) -> dict[str, Any]:
+    """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``."""
+    path = defaults_path(project_dir, name, project)
+    shown = str(name)
+    try:
+        with path.open("rb") as file:
+            document = yaml_subset.load(file.read(MAX_FILE_BYTES + 1))
+    except FileNotFoundError:
+        raise DefaultsError(f"{project}:{DEFAULTS_KEY}: no such defaults file {shown!r}") from None
+    except OSError as error:
+        raise DefaultsError(f"{shown}: cannot be read ({error.strerror or type(error).__name__})") from None
+    except LimitError as error:
+        line = f", line {error.line}" if error.line is not None else ""
+        raise DefaultsError(f"{shown}{line}: {error}") from None
+    config = (document or {}).get("config") if isinstance(document or {}, dict) else None
+    if not isinstance(config or {}, dict):
+        raise DefaultsError(f"{shown}: expected a mapping with a 'config:' mapping")
+    values = {(k if ":" in (k := str(key)) else f"{project}:{k}"): v for key, v in (config or {}).items()}
+    if f"{project}:{DEFAULTS_KEY}" in values:
+        raise DefaultsError(f"{shown}: a defaults file cannot name another defaults file")
+    foreign = sorted(key for key in values if not key.startswith(f"{project}:"))
+    if foreign:
+        raise DefaultsError(f"{shown}: only {project}: keys may have defaults, not {', '.join(foreign)}")
+    secure = [place for key, value in values.items() for place in _secure_places(value, key)]
+    if secure:
+        raise DefaultsError(
+            f"{shown}: {', '.join(secure)} is a secure: value; secrets stay in the encrypted stack "
+            "file (pulumi config set --secret), not in a defaults file"
+        )
+    return values
+
+
+def _merge_keys(defaults: dict[str, Any], stack: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for name, value in stack.items():
+        if value is None and name in defaults:
+            merged.pop(name)
+        else:
+            merged[name] = merge(defaults[name], value) if name in defaults else value
+    return merged
+
+
+def apply(project_dir: Path, project: str, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (full key → value) merged over the defaults file they name, without the
+    ``defaults`` key; ``values`` unchanged when they name none."""
+    key = f"{project}:{DEFAULTS_KEY}"
+    if key not in values:
+        return values
+    stack = {k: v for k, v in values.items() if k != key}
+    return _merge_keys(read_defaults(project_dir, values[key], project), stack)
+
+
+def as_cli_value(value: Any) -> str:
+    """A config value as the Pulumi CLI hands it to a program: text, or JSON text."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def apply_program(
+    project_dir: Path, project: str, raw: dict[str, Any], decode: Callable[[str, Any], Any]
+) -> dict[str, Any]:
+    """The running program's config (short key → decoded value) merged over the defaults file
+    it names: the defaults are decoded as if the CLI had passed them (``pulumi up``)."""
+    if DEFAULTS_KEY not in raw:
+        return raw
+    defaults = read_defaults(project_dir, raw[DEFAULTS_KEY], project)
+    short = {
+        key.partition(":")[2]: decode(key.partition(":")[2], as_cli_value(v)) for key, v in defaults.items()
+    }
+    return _merge_keys(short, {k: v for k, v in raw.items() if k != DEFAULTS_KEY})
+
+
+def leaves(value: Any, at: str) -> Iterator[tuple[str, Any]]:
+    """Every scalar, list or ``secure:`` value in ``value`` with its dotted place."""
+    if isinstance(value, dict) and value and not _is_secure(value):
+        for key, item in value.items():
+            yield from leaves(item, f"{at}.{key}")
+    else:
+        yield at, value
+
+
+def _has(value: Any, place: list[str]) -> bool:
+    for part in place:
+        if not isinstance(value, dict) or _is_secure(value) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def origins(
+    project_dir: Path, project: str, stack: dict[str, Any], project_defaults: dict[str, Any]
+) -> list[tuple[str, Any, str]]:
+    """Each value of the merged config: (place, value, where it comes from): the stack file,
+    the defaults file, or Pulumi.yaml. ``secure:`` values are shown as ``[secret]``."""
+    merged = {**project_defaults, **apply(project_dir, project, stack)}
+    source = stack.get(f"{project}:{DEFAULTS_KEY}")
+    defaults = {} if source is None else read_defaults(project_dir, source, project)
+    rows = []
+    for key in sorted(merged):
+        for place, value in leaves(merged[key], key):
+            parts = place[len(key) :].split(".")[1:]
+            if key in stack and _has(stack[key], parts):
+                where = STACK_FILE
+            elif key in defaults:
+                where = str(source)
+            else:
+                where = PROJECT_FILE
+            rows.append((place, "[secret]" if _is_secure(value) else value, where))
+    return rows

@@ -1,0 +1,282 @@
+"""A fleet of customer stacks: stackConfigDir, the examples folder, customer defaults, `changed`,
+CI batching and the size of the pull-request comment (docs/fleet.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stacks import customer_defaults
+from stacks.offline.changed import MAX_JOBS, batches, find_changed, matrix
+from stacks.offline.cli import PROJECT_DIR, main
+from stacks.offline.compare import compare
+from stacks.offline.stack_file import StackFileError, load_stack_file
+from stacks.offline.stack_list import StackNameError, discover, examples
+from stacks.pulumi_config import decode
+
+CUSTOMERS = 250
+ENVIRONMENTS = ("dev", "staging", "prod", "qa")
+STACK_DIR = "environments"
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def _dump(path: Path, config: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"config": config}, sort_keys=False), encoding="utf-8")
+
+
+def _project(root: Path, stack_dir: str | None = STACK_DIR) -> None:
+    text = (PROJECT_DIR / "Pulumi.yaml").read_text(encoding="utf-8")
+    if stack_dir is not None:
+        text += f"stackConfigDir: {stack_dir}\n"
+    (root / "Pulumi.yaml").write_text(text, encoding="utf-8")
+
+
+def _customer_defaults(gpus: int = 1) -> dict[str, Any]:
+    return {
+        "hikube-gpu:quota": {"L40S": 2},
+        "hikube-gpu:vms": {"ws": {"gpus": {"L40S": gpus}, "disk": {"image": "ubuntu-2404", "size": "50Gi"}}},
+    }
+
+
+def _stack(customer: str, env: str) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "hikube-gpu:defaults": f"customers/{customer}.yaml",
+        "hikube-gpu:platform": {"namespace": f"tenant-{customer}-{env}"},
+    }
+    if env == "prod":  # maps merge: prod keeps the default GPUs and image, with a larger disk
+        config["hikube-gpu:vms"] = {"ws": {"disk": {"size": "100Gi"}}}
+    return config
+
+
+# --- layout: stackConfigDir and the examples --------------------------------------------------
+
+
+def test_tools_honour_stack_config_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _project(tmp_path)
+    config = {**_customer_defaults(), "hikube-gpu:platform": {"namespace": "tenant-acme-dev"}}
+    _dump(tmp_path / STACK_DIR / "Pulumi.acme-dev.yaml", config)
+    _dump(tmp_path / "Pulumi.stray.yaml", {})  # outside stackConfigDir: not a stack
+    assert main(["list", "--format", "json", "--project-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out) == ["acme-dev"]
+    assert main(["preview", "--stack", "acme-dev", "--project-dir", str(tmp_path)]) == 0
+    assert "tenant-acme-dev" in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "acme-dev", "--project-dir", str(tmp_path), "--out", str(out)]) == 0
+    assert any(out.rglob("*.yaml"))
+    assert main(["preview", "--stack", "stray", "--project-dir", str(tmp_path)]) == 2
+    assert "no stack 'stray'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folder", ["/etc", "../elsewhere"])
+def test_a_stack_config_dir_outside_the_project_is_refused(tmp_path: Path, folder: str) -> None:
+    _project(tmp_path, folder)
+    with pytest.raises(StackNameError, match="stackConfigDir must be a folder inside the project"):
+        discover(tmp_path)
+
+
+def test_examples_are_rendered_offline_but_are_not_stacks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert discover(PROJECT_DIR) == ["dev"]  # what live previews, drift checks and deploys see
+    assert examples(PROJECT_DIR) == ["acme-vms", "globex-ml", "host-example"]
+    assert not list(PROJECT_DIR.glob("Pulumi.*-*.yaml"))  # the examples left the root
+    assert main(["list", "--examples", "--project-dir", str(PROJECT_DIR)]) == 0
+    assert capsys.readouterr().out.split() == ["acme-vms", "dev", "globex-ml", "host-example"]
+    assert main(["preview", "--stack", "acme-vms"]) == 0
+    assert "hikube-gpu-acme-vms" in capsys.readouterr().out  # the stack name, so the URNs, stay
+
+
+def test_an_example_named_like_a_stack_is_refused(tmp_path: Path) -> None:
+    _project(tmp_path, None)
+    _dump(tmp_path / "Pulumi.dev.yaml", {})
+    _dump(tmp_path / "examples" / "stacks" / "Pulumi.dev.yaml", {})
+    with pytest.raises(StackNameError, match="named like real ones: dev"):
+        discover(tmp_path, examples=True)
+
+
+def test_the_console_script_is_declared_and_installed_by_make() -> None:
+    pyproject = (PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'hikube-gpu = "stacks.offline.cli:main"' in pyproject
+    assert (
+        "pip install --quiet --disable-pip-version-check --no-deps -e ."
+        in (PROJECT_DIR / "Makefile").read_text()
+    )
+
+
+# --- customer defaults ---------------------------------------------------------------------------
+
+
+def test_merge_rules_maps_merge_lists_replace_null_deletes() -> None:
+    under = {"a": {"x": 1, "y": [1, 2], "z": {"k": 1}}, "b": 1}
+    over = {"a": {"y": [3], "z": None, "w": {"n": None, "m": 2}}}
+    assert customer_defaults.merge(under, over) == {"a": {"x": 1, "y": [3], "w": {"m": 2}}, "b": 1}
+    secret = {"secure": "v1:AAAA"}
+    assert customer_defaults.merge({"k": {"a": 1}}, {"k": secret}) == {"k": secret}  # a secret is a value
+
+
+def _defaults_project(tmp_path: Path, defaults: dict[str, Any], stack: dict[str, Any]) -> Path:
+    _project(tmp_path, None)
+    _dump(tmp_path / "customers" / "acme.yaml", defaults)
+    _dump(tmp_path / "Pulumi.acme-prod.yaml", stack)
+    return tmp_path
+
+
+def test_a_stack_gets_its_customer_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = {**_stack("acme", "prod"), "hikube-gpu:vms": {"ws": {"disk": {"size": "100Gi"}, "sshKeys": None}}}
+    defaults = _customer_defaults()
+    defaults["hikube-gpu:vms"]["ws"]["sshKeys"] = ["ssh-ed25519 AAAAC3Nz default@example"]
+    root = _defaults_project(tmp_path, defaults, stack)
+    config = load_stack_file(root, "acme-prod").config
+    assert "hikube-gpu:defaults" not in config
+    assert json.loads(config["hikube-gpu:quota"]) == {"L40S": 2}
+    assert json.loads(config["hikube-gpu:vms"]) == {
+        "ws": {"gpus": {"L40S": 1}, "disk": {"image": "ubuntu-2404", "size": "100Gi"}}
+    }
+    assert main(["config", "--stack", "acme-prod", "--show-origin", "--project-dir", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "hikube-gpu:vms.ws.disk.size = 100Gi    # stack file" in lines
+    assert "hikube-gpu:vms.ws.disk.image = ubuntu-2404    # customers/acme.yaml" in lines
+    assert "hikube-gpu:kind = tenant    # Pulumi.yaml" in lines
+    assert main(["preview", "--stack", "acme-prod", "--project-dir", str(root)]) == 0
+
+
+def test_the_program_merges_like_the_offline_tools(tmp_path: Path) -> None:
+    """`pulumi up` hands the program the stack file's keys only: it merges the same way."""
+    root = _defaults_project(tmp_path, _customer_defaults(), _stack("acme", "prod"))
+    offline = {
+        key.removeprefix("hikube-gpu:"): decode(key.removeprefix("hikube-gpu:"), value)
+        for key, value in load_stack_file(root, "acme-prod").config.items()
+        if key != "hikube-gpu:kind"
+    }
+    given = {
+        key.removeprefix("hikube-gpu:"): decode(key, customer_defaults.as_cli_value(value))
+        for key, value in _stack("acme", "prod").items()
+    }
+    assert customer_defaults.apply_program(root, "hikube-gpu", given, decode) == offline
+
+
+@pytest.mark.parametrize(
+    ("defaults", "message"),
+    [
+        (
+            {"hikube-gpu:vms": {"ws": {"sshKeys": [{"secure": "v1:AAAA"}]}}},
+            "hikube-gpu:vms.ws.sshKeys.0 is a secure: value; secrets stay in the encrypted stack file",
+        ),
+        ({"hikube-gpu:defaults": "customers/other.yaml"}, "cannot name another defaults file"),
+        ({"kubernetes:context": "admin"}, "only hikube-gpu: keys may have defaults, not kubernetes:context"),
+    ],
+)
+def test_bad_defaults_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], defaults: dict[str, Any], message: str
+) -> None:
+    root = _defaults_project(tmp_path, defaults, _stack("acme", "prod"))
+    with pytest.raises(StackFileError, match=r"customers/acme\.yaml"):
+        load_stack_file(root, "acme-prod")
+    assert main(["preview", "--stack", "acme-prod", "--project-dir", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "v1:AAAA" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("customers/nobody.yaml", "no such defaults file"), ("../outside.yaml", "inside the project folder")],
+)
+def test_a_missing_or_outside_defaults_file_is_an_error(tmp_path: Path, name: str, message: str) -> None:
+    root = _defaults_project(tmp_path, {}, {**_stack("acme", "prod"), "hikube-gpu:defaults": name})
+    with pytest.raises(StackFileError, match=message):
+        load_stack_file(root, "acme-prod")
+
+
+# --- 1,000 stacks in a repository with stackConfigDir -------------------------------------------
+
+CODE = ("components/", "stacks/", "policy/")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This project's code, a first commit without stacks, then 250 customers × 4 environments
+    (1,000 stacks) under ``environments/``, sharing one defaults file per customer."""
+    root = tmp_path_factory.mktemp("fleet")
+    files = _git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").split()
+    for name in files:
+        source = PROJECT_DIR / name
+        if source.is_file() and (name.startswith(CODE) or name in ("__main__.py", "pyproject.toml")):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    _project(root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "code")
+    _git(root, "tag", "code")
+    for index in range(CUSTOMERS):
+        customer = f"c{index:03d}"
+        _dump(root / "customers" / f"{customer}.yaml", _customer_defaults())
+        for env in ENVIRONMENTS:
+            _dump(root / STACK_DIR / f"Pulumi.{customer}-{env}.yaml", _stack(customer, env))
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "1,000 stacks")
+    return root
+
+
+def test_list_finds_1000_stacks(fleet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--format", "json", "--project-dir", str(fleet)]) == 0
+    stacks = json.loads(capsys.readouterr().out)
+    assert len(stacks) == CUSTOMERS * len(ENVIRONMENTS) == 1000
+    assert stacks[:4] == ["c000-dev", "c000-prod", "c000-qa", "c000-staging"]
+
+
+def test_changed_finds_1000_new_stacks(fleet: Path) -> None:
+    found = find_changed(fleet, "code")
+    assert len(found.stacks) == 1000
+    assert (found.candidates, found.errors) == (1000, {})
+
+
+def test_a_customer_defaults_change_marks_exactly_its_stacks(fleet: Path) -> None:
+    path = fleet / "customers" / "c042.yaml"
+    before = path.read_text(encoding="utf-8")
+    try:
+        _dump(path, _customer_defaults(gpus=2))
+        found = find_changed(fleet, "HEAD")
+        assert found.stacks == [f"c042-{env}" for env in sorted(ENVIRONMENTS)]
+        assert (found.candidates, found.code_changed, found.errors) == (4, False, {})  # not 1,000
+        diff = compare(fleet, "HEAD", stacks=["c042-prod"], workers=1).stacks[0]
+        assert any("L40S" in line for change in diff.changed for line in change.diff)
+    finally:
+        path.write_text(before, encoding="utf-8")
+    assert find_changed(fleet, "HEAD").stacks == []
+
+
+def test_a_comment_in_a_stack_file_renders_it_but_changes_nothing(fleet: Path) -> None:
+    path = fleet / STACK_DIR / "Pulumi.c007-qa.yaml"
+    before = path.read_text(encoding="utf-8")
+    try:
+        path.write_text("# reviewed\n" + before, encoding="utf-8")
+        found = find_changed(fleet, "HEAD")
+        assert (found.stacks, found.candidates) == ([], 1)
+    finally:
+        path.write_text(before, encoding="utf-8")
+
+
+def test_batches_of_1000_stacks_fit_the_matrix_limit() -> None:
+    stacks = [f"s{i:05d}" for i in range(1000)]
+    assert [len(b) for b in batches(stacks, 10)] == [10] * 100
+    for count, size in ((1000, 1), (1000, 3), (100_000, 10), (257, 1)):
+        names = [f"s{i:06d}" for i in range(count)]
+        chunks = batches(names, size)
+        assert len(chunks) <= MAX_JOBS
+        assert [s for chunk in chunks for s in chunk] == names
+        assert all(chunks)
+    entries = matrix(stacks, 1)
+    assert len(entries) == 250
+    assert entries[0] == {"batch": "1/250", "stacks": "s00000 s00001 s00002 s00003"}
+    assert batches([], 5) == []
