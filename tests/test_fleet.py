@@ -13,9 +13,12 @@ import pytest
 import yaml
 
 from stacks import customer_defaults
+from stacks.offline import diff_report
 from stacks.offline.changed import MAX_JOBS, batches, find_changed, matrix
 from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.compare import compare
+from stacks.offline.compare import Comparison, compare
+from stacks.offline.diff import ObjectChange, StackDiff
+from stacks.offline.risks import Risk
 from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.offline.stack_list import StackNameError, discover, examples
 from stacks.pulumi_config import decode
@@ -280,3 +283,30 @@ def test_batches_of_1000_stacks_fit_the_matrix_limit() -> None:
     assert len(entries) == 250
     assert entries[0] == {"batch": "1/250", "stacks": "s00000 s00001 s00002 s00003"}
     assert batches([], 5) == []
+
+
+# --- the pull-request comment --------------------------------------------------------------------
+
+
+def _risky(index: int) -> StackDiff:
+    name = f"customer-{index:05d}-" + "x" * 60
+    change = ObjectChange(f"tenant-{index}/vminstance-ws.yaml", [f"+line {i}" for i in range(300)])
+    risks = [Risk(f"hikube-gpu:quota.L40S{i}", "GPU quota for L40S grows from 0 to 4 " * 3) for i in range(3)]
+    return StackDiff(
+        name, added=[f"tenant-{index}/a-{i}.yaml" for i in range(20)], changed=[change], risks=risks
+    )
+
+
+@pytest.mark.parametrize("count", [1, 300, 1000, 5000])
+def test_the_comment_stays_under_githubs_limit_for_any_number_of_stacks(count: int) -> None:
+    stacks = [_risky(i) for i in range(count)] + [StackDiff(f"quiet-{i}", unchanged=3) for i in range(count)]
+    text = diff_report.markdown(Comparison("origin/main", "working tree", stacks))
+    assert len(text) <= diff_report.MAX_COMMENT_CHARS < 65_536
+    assert text.startswith(diff_report.MARKER)
+    if count >= 300:
+        assert "more risky change(s): see the full report" in text
+        assert "more changed stack(s): see the full report" in text
+        assert f"| _{count} unchanged stack(s)_ |" in text
+        assert "`manifest-diff` artifact" in text
+    else:
+        assert "| quiet-0 | 0 | 0 | 0 | 3 |" in text  # a small comment keeps every row

@@ -12,7 +12,14 @@ MAX_OBJECT_LINES = 120
 MARKER = "<!-- hikube-gpu manifest diff -->"
 """First line of the Markdown report: the workflow finds and updates its own comment by it."""
 MAX_COMMENT_CHARS = 60_000
-"""GitHub refuses comments over 65,536 characters; stacks beyond this budget are summarized."""
+"""GitHub refuses comments over 65,536 characters; stacks beyond this budget are summarized
+(the rest is room for the workflow's link to the full report)."""
+MAX_RISK_CHARS = 12_000
+"""Room for the list of risky changes; the rest are counted."""
+MAX_TABLE_CHARS = 12_000
+"""Room for the table: every stack's row if they fit, else the changed stacks' rows that fit."""
+MAX_NOTE_CHARS = 3_000
+"""Room kept for the closing note that names the stacks left out."""
 
 
 def _counts(diff: StackDiff) -> str:
@@ -108,39 +115,67 @@ def failure_markdown(base: str, reason: str) -> str:
     )
 
 
+def _bounded(lines: list[str], budget: int, more: str) -> list[str]:
+    """``lines`` while their size stays within ``budget``; then one line saying how many are left
+    out (``more`` with ``{count}``)."""
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        if size + len(line) + 1 > budget:
+            return [*kept, more.format(count=len(lines) - index)]
+        kept.append(line)
+        size += len(line) + 1
+    return kept
+
+
+def _row(diff: StackDiff) -> str:
+    if diff.error:
+        return f"| {md_text(diff.stack)} | ❌ invalid | | | |"
+    counts = [len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged]
+    return f"| {md_text(diff.stack)} | " + " | ".join(str(c) for c in counts) + " |"
+
+
+def _table(result: Comparison) -> list[str]:
+    """Every stack's row if they fit in ``MAX_TABLE_CHARS``; else the changed ones that fit."""
+    rows = [_row(diff) for diff in result.stacks]
+    if sum(len(row) + 1 for row in rows) > MAX_TABLE_CHARS:
+        changed = [_row(d) for d in result.stacks if d.has_changes or d.error]
+        unchanged = len(rows) - len(changed)
+        more = "| _{count} more changed stack(s): see the full report_ | | | | |"
+        rows = [*_bounded(changed, MAX_TABLE_CHARS, more), f"| _{unchanged} unchanged stack(s)_ | | | | |"]
+    return ["| Stack | Added | Removed | Changed | Unchanged |", "|---|---:|---:|---:|---:|", *rows]
+
+
 def markdown(result: Comparison) -> str:
+    """The pull-request comment: never more than ``MAX_COMMENT_CHARS``, whatever the number of
+    stacks, risks or changes (what is left out is counted and named as far as room allows)."""
+    changed = [d for d in result.stacks if d.has_changes or d.error]
     head = [MARKER, f"### GPU manifests: {md_code(result.base)} → {result.head}", ""]
     risks = [(d.stack, r) for d in result.stacks for r in d.risks]
     if risks:
         head += ["**⚠️ Risky changes**", ""]
-        head += [
+        lines = [
             f"- **{md_text(stack)}** {md_code(risk.path)}: {md_text(risk.message)}" for stack, risk in risks
         ]
+        head += _bounded(lines, MAX_RISK_CHARS, "- _{count} more risky change(s): see the full report_")
         head.append("")
-    head += ["| Stack | Added | Removed | Changed | Unchanged |", "|---|---:|---:|---:|---:|"]
-    for diff in result.stacks:
-        if diff.error:
-            head.append(f"| {md_text(diff.stack)} | ❌ invalid | | | |")
-        else:
-            counts = [len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged]
-            head.append(f"| {md_text(diff.stack)} | " + " | ".join(str(c) for c in counts) + " |")
-    head.append("")
+    head += [*_table(result), ""]
     if not result.has_changes:
         head.append("No changes to any rendered object.")
     body = "\n".join(head) + "\n"
     skipped = []
-    for diff in result.stacks:
-        if not (diff.has_changes or diff.error):
-            continue
+    for diff in changed:
         section = _section(diff)
-        if len(body) + len(section) > MAX_COMMENT_CHARS:
+        if len(body) + len(section) > MAX_COMMENT_CHARS - MAX_NOTE_CHARS:
             skipped.append(diff.stack)
             continue
         body += section
     if skipped:
         command = md_code(f"python -m stacks diff --base {result.base}")
+        names = _bounded([md_text(s) for s in skipped], MAX_NOTE_CHARS // 2, "and {count} more")
         body += (
             f"\n_Details of {len(skipped)} stack(s) left out to stay under GitHub's comment size limit: "
-            f"{', '.join(md_text(s) for s in skipped)}. Run {command} to see them._\n"
+            f"{', '.join(names)}. Run {command} or read the full report (the workflow run's "
+            "`manifest-diff` artifact) to see them._\n"
         )
     return body
