@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import inspect
+import json
 import typing
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -33,9 +35,11 @@ from components import (
     Tenant,
 )
 from components.models.sharing import Sharing
+from components.package import schema as package_schema
 
 ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []  # test-only admin kubeconfig\n"
 TENANT = Tenant("tenant-lib")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -323,3 +327,91 @@ def test_outputs_are_declared_on_the_class_as_typed_outputs(
     parameters = list(inspect.signature(component.__init__).parameters)
     assert parameters[:4] == ["self", "name", "args", "opts"]
     assert "provider" not in parameters
+
+
+# The multi-language package: the classes Pulumi's component provider host serves.
+
+
+def _host_construct(component: str, name: str, inputs: dict[str, Any]) -> pulumi.ComponentResource:
+    """What the host's ``construct`` does with a program's (camelCase) inputs, without the engine."""
+    host = package_schema.provider()
+    mapped = host.map_inputs(inputs, host._component_defs[component])
+    served: pulumi.ComponentResource = host._components[component](name, mapped, None)
+    return served
+
+
+@pulumi.runtime.test
+def test_the_package_serves_a_vm_under_the_new_token_with_the_old_one_as_alias() -> pulumi.Output[None]:
+    vm = _host_construct(
+        "GpuVirtualMachine",
+        "llm-serve",
+        {"namespace": "tenant-acme", "gpus": {"H100": 1}, "dataDisks": {"models": {"size": "200Gi"}}},
+    )
+    assert isinstance(vm, GpuVirtualMachine)
+    pinned = (ROOT / "tests" / "__snapshots__" / "test_guardrails.ambr").read_text(encoding="utf-8")
+
+    def check(values: list[Any]) -> None:
+        # Under the mocks the program's root Stack resource is the parent of both.
+        urn, alias, instance_type = (str(v).replace("pulumi:pulumi:Stack$", "") for v in values[:3])
+        assert urn == "urn:pulumi:test::library::hikube-gpu:index:GpuVirtualMachine::llm-serve"
+        assert alias == "urn:pulumi:test::library::hikube-gpu:vm:GpuVirtualMachine::llm-serve"
+        # The alias is the URN the Python program registers (pinned for the acme-vms example):
+        # a stack that moves to the package keeps its VM (and, through it, its children).
+        as_acme = alias.replace("urn:pulumi:test::library::", "urn:pulumi:acme-vms::hikube-gpu::")
+        assert f"'{as_acme}'" in pinned
+        assert instance_type == "u1.2xlarge"
+        disk = MOCKS.named()["llm-serve-disk-models"]
+        assert disk.inputs["spec"]["storage"] == "200Gi"
+
+    return pulumi.Output.all(vm.urn, vm._aliases[0], vm.instance_type, vm.instance.id).apply(check)  # type: ignore[attr-defined]
+
+
+def test_the_package_reports_bad_inputs_with_their_property_paths() -> None:
+    with pytest.raises(pulumi.InputPropertyError) as missing:  # the host's own check
+        _host_construct("GpuVirtualMachine", "p1", {"gpus": {"H100": 1}})
+    assert missing.value.property_path == "namespace"
+    with pytest.raises(pulumi.InputPropertiesError) as model:
+        _host_construct(
+            "GpuVirtualMachine", "p2", {"namespace": "t", "gpus": {"H100": 1}, "runStrategy": "Sometimes"}
+        )
+    assert [e["property_path"] for e in model.value.errors or []] == ["runStrategy"]
+    with pytest.raises(pulumi.InputPropertiesError) as check:
+        _host_construct(
+            "GpuVirtualMachine", "p3", {"namespace": "t", "gpus": {"H100": 1}, "instanceType": "o1.xlarge"}
+        )
+    assert [e["property_path"] for e in check.value.errors or []] == ["instanceType"]
+
+
+@pulumi.runtime.test
+def test_the_package_places_a_workload_from_placement_inputs() -> pulumi.Output[None]:
+    workload = _host_construct(
+        "GpuWorkload",
+        "pkg-infer",
+        {
+            "image": "nvidia/cuda:12.4.1-base-ubuntu22.04",
+            "gpus": {"A100": 1},
+            "placement": [{"group": "a100", "gpus": {"A100": 1}, "sharing": {"mig": {"profile": "3g.40gb"}}}],
+        },
+    )
+    assert isinstance(workload, GpuWorkload)
+
+    def check(values: list[Any]) -> None:
+        assert values[0] == "nvidia.com/mig-3g.40gb"
+        pod = MOCKS.named()["pkg-infer-deployment"].inputs["spec"]["template"]["spec"]
+        assert pod["nodeSelector"] == {"node-role.kubernetes.io/gpu-a100": ""}
+
+    return pulumi.Output.all(workload.gpu_resource, workload.resources["deployment"].id).apply(check)
+
+
+def test_the_checked_in_schema_is_what_the_host_serves() -> None:
+    """Fails when a model, a docstring or a component changed without
+    ``python -m components.package.schema``."""
+    served = package_schema.render()
+    assert package_schema.SCHEMA_FILE.read_text(encoding="utf-8") == served, (
+        "schema/components.schema.json is stale: run python -m components.package.schema"
+    )
+    resources = json.loads(served)["resources"]
+    assert sorted(resources) == sorted(f"hikube-gpu:index:{c.__name__}" for c in COMPONENTS)
+    vm = resources["hikube-gpu:index:GpuVirtualMachine"]
+    assert vm["requiredInputs"] == ["gpus", "namespace"]
+    assert vm["properties"]["instanceType"]["description"].startswith("The instance type")
