@@ -17,6 +17,7 @@ import yaml
 from stacks.config import PlatformStack, TenantStack
 from stacks.offline.stack_list import stack_file_path
 from tools.gen_docs import generate
+from tools.gen_docs.__main__ import main as gen_docs_main
 from tools.gen_docs.rules_ref import all_rules
 from tools.gen_docs.schema import MODELINE, stack_file_schema
 
@@ -52,18 +53,18 @@ def test_generated_files_are_committed_and_current(generated: dict[str, str]) ->
     assert not stale, f"stale generated files (run `make docs-gen` and commit them): {stale}"
 
 
-def test_staleness_is_detected(tmp_path: Path, generated: dict[str, str]) -> None:
+def test_staleness_is_detected(
+    tmp_path: Path, generated: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     """``--check`` passes on the generated files and names one whose text differs."""
     for path, text in generated.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text, encoding="utf-8")
-    check = [sys.executable, "-m", "tools.gen_docs", "--check", "--root", str(tmp_path)]
-    result = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False)
-    assert (result.returncode, result.stdout) == (0, "")
+    check = ["--check", "--root", str(tmp_path)]
+    assert (gen_docs_main(check), capsys.readouterr().out) == (0, "")
     page = tmp_path / "docs/reference/catalog.md"
     page.write_text(page.read_text(encoding="utf-8").replace("L40S", "L40", 1), encoding="utf-8")
-    result = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False)
-    assert (result.returncode, result.stdout) == (1, "stale: docs/reference/catalog.md\n")
+    assert (gen_docs_main(check), capsys.readouterr().out) == (1, "stale: docs/reference/catalog.md\n")
     assert page.read_text(encoding="utf-8") != generated["docs/reference/catalog.md"]  # --check wrote nothing
 
 
