@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -75,6 +76,98 @@ def _changed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selected(args: argparse.Namespace) -> list[str]:
+    """The stacks ``up`` works on; ``ValueError`` with the reason when the selection is invalid."""
+    from stacks.offline.changed import find_changed
+    from stacks.offline.stack_list import discover, examples
+
+    stacks = discover(args.project_dir)
+    if args.all:
+        return stacks
+    if args.changed:
+        if not args.base:
+            raise ValueError("--changed needs --base REF")
+        return find_changed(args.project_dir, args.base, workers=args.workers).stacks
+    if not args.stack:
+        raise ValueError("choose the stacks: --stack NAME (repeatable), --all, or --changed --base REF")
+    for name in args.stack:
+        if name in examples(args.project_dir):
+            raise ValueError(
+                f"{name!r} is an example ({name} in examples/stacks/): examples are never deployed"
+            )
+        if name not in stacks:
+            raise ValueError(f"no stack {name!r} in {args.project_dir}")
+    return list(args.stack)
+
+
+def _up(args: argparse.Namespace, engine: Any = None) -> int:
+    """``up``: exit 0 when every stack succeeded, 1 when one failed, 2 for an invalid selection."""
+    from stacks.deploy.automation import AutomationEngine
+    from stacks.deploy.orchestrate import Operation, markdown, run_stacks, table
+    from stacks.offline.revision import RevisionError
+    from stacks.offline.stack_list import StackNameError
+
+    try:
+        stacks = _selected(args)
+    except (ValueError, RevisionError, StackNameError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    operation: Operation = "preview" if args.preview else "up"
+    if not stacks:
+        print(f"no stack to {operation}", file=sys.stderr)
+        return 0
+    logs: dict[str, list[str]] = {stack: [] for stack in stacks}
+    engine = engine or AutomationEngine(
+        args.project_dir, args.refresh, args.expect_no_changes, [str(p) for p in args.policy_pack]
+    )
+    print(f"pulumi {operation}: {len(stacks)} stack(s), {args.parallel} at a time", file=sys.stderr)
+    results = run_stacks(
+        stacks,
+        engine,
+        operation,
+        parallel=args.parallel,
+        progress=sys.stderr,
+        output=lambda s: logs[s].append,
+    )
+    if args.log_dir is not None:
+        args.log_dir.mkdir(parents=True, exist_ok=True)
+        for stack, lines in logs.items():
+            (args.log_dir / f"{stack}.log").write_text("".join(f"{line.rstrip()}\n" for line in lines))
+    for result in results:
+        if result.failed:
+            print(f"--- {result.stack}: last lines of its output ---", file=sys.stderr)
+            print("\n".join(line.rstrip() for line in logs[result.stack][-30:]), file=sys.stderr)
+    print(table(results))
+    if args.report is not None:
+        args.report.write_text(markdown(results, operation), encoding="utf-8")
+    return EXIT_FAILED if any(r.failed for r in results) else 0
+
+
+def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path) -> None:
+    up = commands.add_parser(
+        "up",
+        help="deploy stacks with pulumi up (Automation API; needs the Pulumi CLI and a backend)",
+        description="Run `pulumi up` (or, with --preview, `pulumi preview`) on the chosen stacks through\n"
+        "Pulumi's Automation API, --parallel at a time, each stack once: a progress line per stack,\n"
+        "then a table (stack, result, changes, duration). Examples are never deployed.",
+        epilog="exit codes: 0 every stack succeeded; 1 a stack failed; 2 invalid selection",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    up.add_argument("--stack", "-s", action="append", help="a stack (repeatable)")
+    up.add_argument("--all", action="store_true", help="every stack")
+    up.add_argument("--changed", action="store_true", help="the stacks `changed --base` lists")
+    up.add_argument("--base", help="git revision for --changed (e.g. origin/main)")
+    up.add_argument("--parallel", type=int, default=4, help="stacks at a time (default: 4)")
+    up.add_argument("--preview", action="store_true", help="pulumi preview instead of up")
+    up.add_argument("--refresh", action="store_true", help="refresh the state first")
+    up.add_argument("--expect-no-changes", action="store_true", help="fail a stack that would change (drift)")
+    up.add_argument("--policy-pack", type=Path, action="append", default=[], help="policy pack folder")
+    up.add_argument("--report", type=Path, help="write the table as Markdown to this file")
+    up.add_argument("--log-dir", type=Path, help="write each stack's Pulumi output to DIR/<stack>.log")
+    up.add_argument("--workers", type=int, help="render processes for --changed")
+    up.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+
+
 def add_parsers(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
 ) -> dict[str, Command]:
@@ -108,4 +201,5 @@ def add_parsers(
     changed.add_argument("--max-jobs", type=int, default=256, help="most batches (--format matrix)")
     changed.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     changed.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
-    return {"config": _config, "changed": _changed}
+    _add_up(commands, project_dir)
+    return {"config": _config, "changed": _changed, "up": _up}
