@@ -63,7 +63,12 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 MOCKS = _Mocks()
-pulumi.runtime.set_mocks(MOCKS, project="library", stack="test", preview=False)
+
+
+@pytest.fixture(autouse=True)
+def _mocks() -> None:
+    """These mocks for every test here (other modules set their own)."""
+    pulumi.runtime.set_mocks(MOCKS, project="library", stack="test", preview=False)
 
 
 def _vm(**fields: Any) -> GpuVirtualMachineArgs:

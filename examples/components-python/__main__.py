@@ -1,0 +1,72 @@
+"""The hikube-gpu components in a plain Pulumi program: a GPU VM, and a GPU Kubernetes cluster
+with a GPU node group, a workload of its own and one more workload placed from the node group.
+
+Runs under Pulumi's mocks in ``make test`` (tests/test_component_examples.py).
+"""
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import (
+    GpuKubernetesCluster,
+    GpuKubernetesClusterArgs,
+    GpuVirtualMachine,
+    GpuVirtualMachineArgs,
+    GpuWorkload,
+    GpuWorkloadArgs,
+    Tenant,
+)
+
+namespace = pulumi.Config().get("namespace") or "tenant-example"
+tenant = Tenant(namespace)  # platform "hikube" (Cozystack v1.1.2) by default
+
+# Cozystack's apps API keeps no managedFields: use client-side apply for tenant apps.
+provider = k8s.Provider("tenant", namespace=namespace, enable_server_side_apply=False)
+opts = pulumi.ResourceOptions(provider=provider)
+
+notebook = GpuVirtualMachine(
+    "notebook",
+    GpuVirtualMachineArgs.model_validate(
+        {
+            "gpus": {"L40S": 1},
+            "instanceType": "u1.2xlarge",
+            "dataDisks": {"datasets": {"size": "200Gi"}},
+            "external": {"method": "PortList", "ports": [22]},
+        }
+    ),
+    opts,
+    tenant=tenant,
+)
+
+cluster = GpuKubernetesCluster(
+    "ml",
+    GpuKubernetesClusterArgs.model_validate(
+        {
+            "nodeGroups": {"l40s": {"gpus": {"L40S": 1}, "minReplicas": 1, "maxReplicas": 2}},
+            "workloads": {
+                "smi": {"kind": "Job", "image": "nvidia/cuda:12.4.1-base-ubuntu22.04", "gpus": {"L40S": 1}},
+            },
+        }
+    ),
+    opts,
+    tenant=tenant,
+)
+
+# A workload placed from the node group's outputs, through the cluster's own provider, in the
+# namespace the cluster made (and quota'd) for its workloads.
+inference = GpuWorkload(
+    "ml-inference",
+    GpuWorkloadArgs.model_validate(
+        {"image": "vllm/vllm-openai:v0.6.3", "gpus": {"L40S": 1}, "ports": [8000], "memory": "24Gi"}
+    ),
+    pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+    node_groups=[cluster.node_groups["l40s"]],
+)
+
+pulumi.export(
+    "notebook",
+    {"gpus": notebook.gpus, "instanceType": notebook.instance_type, "service": notebook.service_name},
+)
+pulumi.export("kubeconfigSecret", cluster.kubeconfig_secret)
+pulumi.export("gpuNodes", cluster.node_groups["l40s"].node_selector)
+pulumi.export("inferenceResource", inference.gpu_resource)
