@@ -70,7 +70,9 @@ def seeds() -> dict[str, bytes]:
     """Seed name → stack file text: every example stack, the test stacks, a secret-bearing one."""
     texts = {
         path.name: path.read_text(encoding="utf-8")
-        for path in sorted([*PROJECT_DIR.glob("Pulumi.*.yaml"), *PROJECT_DIR.glob("examples/stacks/Pulumi.*.yaml")])
+        for path in sorted(
+            [*PROJECT_DIR.glob("Pulumi.*.yaml"), *PROJECT_DIR.glob("examples/stacks/Pulumi.*.yaml")]
+        )
     }
     texts |= _test_stacks()
     texts["secret-dev"] = _secret_seed()

@@ -300,5 +300,8 @@ def test_the_size_problem_sits_at_the_key_that_names_the_most(tmp_path: Path) ->
     groups = {f"g{i}": {"maxReplicas": 1} for i in range(MAX_STACK_OBJECTS)}
     cluster = {"version": "v1.33", "nodeGroups": groups}
     expect_problem(
-        tmp_path, base_config(clusters={"c": cluster}), "hikube-gpu:clusters", f"at most {MAX_STACK_OBJECTS:,}"
+        tmp_path,
+        base_config(clusters={"c": cluster}),
+        "hikube-gpu:clusters",
+        f"at most {MAX_STACK_OBJECTS:,}",
     )
