@@ -7,11 +7,15 @@ starts a section of its own; nested objects (``disk.size``) are flattened into t
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from stacks import customer_defaults
+from stacks.customer_defaults import DEFAULTS_KEY
 from tools.gen_docs import GENERATED_NOTE
+from tools.gen_docs.docstrings import first_paragraph, markdown
 from tools.gen_docs.schema import NAMESPACE, model_schemas
 
 Schema = dict[str, Any]
@@ -209,6 +213,14 @@ def page() -> str:
         "then). Rules that need more than one key are in [Rules](rules.md); how the keys fit",
         "together is in [Configuration and validation](../concepts/configuration.md). Editors can",
         "complete these keys from [the stack-file schema](schema.md).",
+        "",
+    ]
+    lines += [
+        f"## Both kinds: `{NAMESPACE}:{DEFAULTS_KEY}` {{#defaults}}",
+        "",
+        first_paragraph(customer_defaults.__doc__),
+        "",
+        markdown(inspect.cleandoc(customer_defaults.__doc__ or "").split("\n\n")[1]),
         "",
     ]
     for section in sections():

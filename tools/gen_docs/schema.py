@@ -16,7 +16,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
+from stacks import customer_defaults
 from stacks.config import PlatformStack, TenantStack
+from stacks.customer_defaults import DEFAULTS_KEY
 from stacks.secrets import CHECKED, KEPT
 from tools.gen_docs.docstrings import field_docs, first_paragraph, markdown
 
@@ -120,6 +122,10 @@ def stack_file_schema() -> Schema:
         both = [k[key] for k in (tenant_keys, platform_keys) if key in k]
         described = next((b.get("description") for b in both if b.get("description")), "")
         common[key] = {"description": described} if described else {}
+    common[f"{NAMESPACE}:{DEFAULTS_KEY}"] = {
+        "type": "string",
+        "description": first_paragraph(customer_defaults.__doc__),
+    }
     common[f"{NAMESPACE}:kind"] = {
         "description": "Stack kind: `tenant` (the default) or `platform`.",
         "enum": ["tenant", "platform"],
