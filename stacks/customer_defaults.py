@@ -98,6 +98,8 @@ def read_defaults(project_dir: Path, name: Any, project: str) -> dict[str, Any]:
     foreign = sorted(key for key in values if not key.startswith(f"{project}:"))
     if foreign:
         raise DefaultsError(f"{shown}: only {project}: keys may have defaults, not {', '.join(foreign)}")
+    if f"{project}:kubeconfig" in values:
+        raise DefaultsError(f"{shown}: a kubeconfig is a credential; keep it in the stack file, encrypted")
     secure = [place for key, value in values.items() for place in _secure_places(value, key)]
     if secure:
         raise DefaultsError(

@@ -176,6 +176,7 @@ def test_the_program_merges_like_the_offline_tools(tmp_path: Path) -> None:
         ),
         ({"hikube-gpu:defaults": "customers/other.yaml"}, "cannot name another defaults file"),
         ({"kubernetes:context": "admin"}, "only hikube-gpu: keys may have defaults, not kubernetes:context"),
+        ({"hikube-gpu:kubeconfig": "apiVersion: v1"}, "a kubeconfig is a credential; keep it in the stack file"),
     ],
 )
 def test_bad_defaults_files_are_refused(

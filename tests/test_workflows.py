@@ -68,69 +68,136 @@ def test_manifest_diff_needs_no_secrets_and_updates_one_comment() -> None:
     assert "updateComment" in script
 
 
-def test_pulumi_preview_runs_per_stack_only_where_secrets_exist() -> None:
+def run_of(job: dict[str, Any], name: str) -> str:
+    text: str = step(job, name)["run"]
+    return text
+
+
+def test_pulumi_preview_runs_the_changed_stacks_in_batches_only_where_secrets_exist() -> None:
     workflow = load("preview.yml")
     job = workflow["jobs"]["pulumi-preview"]
-    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
-    action = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
-    assert action["with"]["command"] == "preview"
-    for key in ("comment-on-pr", "diff", "refresh"):
-        assert action["with"][key] is True
-    assert "policy" in action["with"]["policyPacks"]
-    backend = next(s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "backend")
+    assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")["run"]
+    assert 'stacks changed --base "origin/$BASE_REF" --format matrix --batch-size 10 --project-dir .' in changed
+    assert workflow["jobs"]["plan"]["steps"][0]["with"]["fetch-depth"] == 0  # the base branch is there
+    preview = run_of(job, "pulumi preview")
+    assert "python -m stacks up --preview --refresh --policy-pack policy" in preview
+    assert '"${args[@]}"' in preview
+    backend = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "backend")
     assert "secrets.PULUMI_BACKEND_URL" in backend["env"]["BACKEND"]
     assert (
         backend["env"]["SAME_REPO"]
         == "${{ github.event.pull_request.head.repo.full_name == github.repository }}"
     )
+    assert "comment-on-pr" not in yaml.safe_dump(job)  # one comment per PR: the manifest diff's
 
 
 def test_drift_check_expects_no_changes_after_refresh() -> None:
     workflow = load("drift.yml")
     assert "schedule" in workflow[True]  # YAML 1.1 reads the key `on` as True
-    action = next(
-        s for s in workflow["jobs"]["drift"]["steps"] if s.get("uses", "").startswith("pulumi/actions@")
-    )
-    assert action["with"]["refresh"] is True
-    assert action["with"]["expect-no-changes"] is True
+    run = run_of(workflow["jobs"]["drift"], "pulumi preview")
+    assert "python -m stacks up --preview --refresh --expect-no-changes" in run
 
 
-@pytest.mark.parametrize("workflow", ["preview.yml", "drift.yml"])
-def test_the_stack_matrix_is_the_stack_files_minus_the_exclude_list(tmp_path: Path, workflow: str) -> None:
-    """The matrix lists stacks like `python -m stacks list`, minus .ci/preview-exclude."""
-    for stack in ("dev", "acme", "eu.prod"):
-        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
-    (tmp_path / "Pulumi.yaml").write_text("name: x\n")
-    (tmp_path / ".ci").mkdir()
-    (tmp_path / ".ci" / "preview-exclude").write_text("# examples\ndev\n")
-    step = next(s for s in load(workflow)["jobs"]["stacks"]["steps"] if s.get("id") == "list")
-    command = step["run"].replace(' >> "$GITHUB_OUTPUT"', "")
-    shell = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert json.loads(shell.stdout.removeprefix("stacks=")) == ["acme", "eu.prod"]
-    cli = subprocess.run(
-        [sys.executable, "-m", "stacks", "list", "--format", "json", "--project-dir", str(tmp_path)],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(cli.stdout) == ["acme", "dev", "eu.prod"]
+@pytest.mark.parametrize(
+    ("workflow", "job", "step_id"), [("drift.yml", "plan", "list"), ("deploy.yml", "plan", "changed")]
+)
+def test_the_stack_matrix_honours_stack_config_dir_and_leaves_out_examples(
+    tmp_path: Path, workflow: str, job: str, step_id: str
+) -> None:
+    """The batches list the stacks of Pulumi.yaml's stackConfigDir, like `python -m stacks list`."""
+    (tmp_path / "Pulumi.yaml").write_text("name: x\nstackConfigDir: environments\n")
+    (tmp_path / "environments").mkdir()
+    for index in range(25):
+        (tmp_path / "environments" / f"Pulumi.c{index:02d}.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.root.yaml").write_text("config: {}\n")  # outside stackConfigDir
+    (tmp_path / "examples" / "stacks").mkdir(parents=True)
+    (tmp_path / "examples" / "stacks" / "Pulumi.demo.yaml").write_text("config: {}\n")
+    script = next(s for s in load(workflow)["jobs"][job]["steps"] if s.get("id") == step_id)["run"]
+    script = script.replace(".venv/bin/python", sys.executable)
+    output = tmp_path / "output"
+    result = run_step(script, tmp_path, GITHUB_OUTPUT=str(output), PYTHONPATH=str(PROJECT_DIR), BEFORE="")
+    assert result.returncode == 0, result.stderr
+    matrix = json.loads(output.read_text().removeprefix("matrix="))
+    assert [entry["batch"] for entry in matrix] == ["1/3", "2/3", "3/3"]
+    stacks = " ".join(entry["stacks"] for entry in matrix).split()
+    assert stacks == [f"c{index:02d}" for index in range(25)]
 
 
-def test_the_examples_are_excluded_from_real_previews() -> None:
-    excluded = {
-        line.strip()
-        for line in (PROJECT_DIR / ".ci" / "preview-exclude").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert excluded == {"dev", "acme-vms", "globex-ml", "host-example"}
+def test_examples_are_structure_not_an_exclude_list() -> None:
+    assert not (PROJECT_DIR / ".ci" / "preview-exclude").exists()
+    for path in WORKFLOWS:
+        assert "preview-exclude" not in path.read_text(), path.name
+        assert "glob(" not in path.read_text(), path.name  # stacks come from `python -m stacks`
 
 
-def test_real_previews_need_the_backend_secret() -> None:
-    for workflow, job in (("preview.yml", "pulumi-preview"), ("drift.yml", "drift")):
+def test_real_previews_and_deploys_need_the_backend_secret() -> None:
+    for workflow, job in (*CLUSTER_JOBS, ("deploy.yml", "deploy")):
         condition = load(workflow)["jobs"][job]["if"]
-        assert "needs.stacks.outputs.backend == 'true'" in condition
-        assert "needs.stacks.outputs.stacks != '[]'" in condition
+        assert "needs.plan.outputs.backend == 'true'" in condition
+        assert "needs.plan.outputs.matrix != '[]'" in condition
+
+
+NODE_24 = {
+    "actions/checkout": "v6",
+    "actions/setup-python": "v6",
+    "actions/github-script": "v8",
+    "actions/upload-artifact": "v7",
+    "pulumi/actions": "v7",
+}
+"""The majors that run on Node 24 (Node 20 is leaving GitHub's runners)."""
+
+
+def test_every_action_runs_on_node_24_and_the_cli_version_is_pinned_in_one_file() -> None:
+    version = (PROJECT_DIR / ".pulumi-version").read_text().strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for item in job["steps"]:
+                if "uses" not in item:
+                    continue
+                action, _, major = item["uses"].partition("@")
+                assert NODE_24.get(action) == major, f"{path.name}: {item['uses']}"
+                if action == "pulumi/actions":  # installs the CLI only; Python drives it
+                    assert item["with"] == {"pulumi-version-file": ".pulumi-version"}
+
+
+def test_the_policy_pack_virtualenv_is_made_before_a_policy_run() -> None:
+    for workflow, job in (("preview.yml", "pulumi-preview"), ("deploy.yml", "deploy")):
+        steps = load(workflow)["jobs"][job]["steps"]
+        names = [s.get("name") for s in steps]
+        venv = names.index("Create the policy pack's virtualenv")
+        run = steps[venv]["run"]
+        assert "python -m venv policy/venv" in run
+        assert "policy/venv/bin/pip install" in run
+        assert "-r policy/requirements.txt" in run
+        user = next(i for i, s in enumerate(steps) if "--policy-pack policy" in s.get("run", ""))
+        assert venv < user
+
+
+def test_the_comment_links_the_full_report_and_stays_under_the_limit() -> None:
+    job = load("preview.yml")["jobs"]["manifest-diff"]
+    assert "--full-report manifest-diff.txt" in next(s for s in job["steps"] if s.get("id") == "diff")["run"]
+    upload = step(job, "Upload the full report")
+    assert upload["with"]["name"] == "manifest-diff"
+    assert "manifest-diff.txt" in upload["with"]["path"]
+    script = step(job, "Post or update the PR comment")["with"]["script"]
+    assert "const limit = 65536" in script
+    assert "actions/runs/${context.runId}" in script
+
+
+def test_a_push_to_main_deploys_the_changed_stacks_one_run_at_a_time() -> None:
+    workflow = load("deploy.yml")
+    assert workflow[True]["push"]["branches"] == ["main"]
+    assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+    changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")
+    assert changed["env"]["BEFORE"] == "${{ github.event.before }}"
+    assert 'python -m stacks changed --base "$BEFORE" --format matrix' in changed["run"]
+    job = workflow["jobs"]["deploy"]
+    run = run_of(job, "pulumi up")
+    assert "python -m stacks up --policy-pack policy --parallel 4" in run
+    assert "--preview" not in run
+    assert job["environment"] == "deploy"
 
 
 # --- cluster credentials (docs/deploying.md) ------------------------------------------------------
@@ -172,20 +239,29 @@ def test_preview_and_drift_see_the_read_only_credential_and_no_other(workflow: s
     steps = document["jobs"][job]["steps"]
     credential = steps.index(step(document["jobs"][job], "Use the read-only cluster credential"))
     guard = steps.index(step(document["jobs"][job], "Refuse a kubeconfig in the stack's config"))
-    (action,) = pulumi_steps(document["jobs"][job])
-    assert guard < credential < steps.index(action)
-    assert action["with"]["command"] == "preview"
-    assert "KUBECONFIG" not in yaml.safe_dump(action)  # the action keeps the exported one
+    preview = steps.index(step(document["jobs"][job], "pulumi preview"))
+    assert guard < credential < preview
+    assert "--preview" in steps[preview]["run"]
+    assert "KUBECONFIG" not in yaml.safe_dump(steps[preview])  # it keeps the exported one
 
 
-def test_no_workflow_holds_a_cluster_credential_that_can_write() -> None:
-    """`pulumi up` is left to people; every cluster secret a workflow names is the read-only one."""
+WRITE_SECRET = "KUBECONFIG_DEPLOY"
+
+
+def test_only_the_deploy_job_holds_a_cluster_credential_that_can_write() -> None:
+    """Previews and drift checks see the read-only credential; only `deploy` runs `pulumi up`."""
     for path in WORKFLOWS:
         document = yaml.safe_load(path.read_text())
-        names = secrets_in(document)
-        assert {n for n in names if "KUBE" in n.upper()} <= {READ_ONLY_SECRET}, path.name
-        for job in document["jobs"].values():
-            assert [s["with"]["command"] for s in pulumi_steps(job)] in ([], ["preview"]), path.name
+        for name, job in document["jobs"].items():
+            kube = {n for n in secrets_in(job) if "KUBE" in n.upper()}
+            runs = " ".join(s.get("run", "") for s in job["steps"])
+            if (path.name, name) == ("deploy.yml", "deploy"):
+                assert kube == {WRITE_SECRET}
+                assert secrets_in(job) == BACKEND_SECRETS | {WRITE_SECRET}
+            else:
+                assert kube <= {READ_ONLY_SECRET}, f"{path.name}: {name}"
+                assert "stacks up" not in runs or "stacks up --preview" in runs, f"{path.name}: {name}"
+            assert [s for s in pulumi_steps(job) if "command" in s.get("with", {})] == []
 
 
 def run_step(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -233,11 +309,17 @@ def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
     """CI can decrypt the stack's secrets: a kubeconfig there would be a write credential in CI."""
     script = step(load(workflow)["jobs"][job], "Refuse a kubeconfig in the stack's config")["run"]
     script = script.replace(".venv/bin/python", sys.executable)
+    (tmp_path / "Pulumi.yaml").write_text("name: hikube-gpu\nstackConfigDir: environments\n")
+    (tmp_path / "environments").mkdir()
     config = {"hikube-gpu:platform": {"namespace": "tenant-acme"}}
-    (tmp_path / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
-    assert run_step(script, tmp_path, STACK="eu.acme").returncode == 0
+    for stack in ("eu.acme", "eu.other"):
+        (tmp_path / "environments" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    env = {"STACKS": "eu.acme eu.other", "PYTHONPATH": str(PROJECT_DIR)}
+    assert run_step(script, tmp_path, **env).returncode == 0
     config[key] = {"secure": "v1:AAAA"}
-    (tmp_path / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
-    refused = run_step(script, tmp_path, STACK="eu.acme")
+    (tmp_path / "environments" / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
+    refused = run_step(script, tmp_path, **env)
     assert refused.returncode == 1
-    assert f"::error::Pulumi.eu.acme.yaml sets {key}" in refused.stderr
+    assert f"::error::stack eu.acme sets {key}" in refused.stderr
+    assert "eu.other" not in refused.stderr
+    assert "v1:AAAA" not in refused.stderr

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from stacks.doctor.command import add_parser as add_doctor
 from stacks.offline import diff_report
+from stacks.offline.changed import matrix
 from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.fleet_cli import Command
 from stacks.offline.fleet_cli import add_parsers as add_fleet
@@ -127,9 +128,11 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--stack", "-s", action="append", help="only this stack (repeatable; default: all)")
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="report format")
     diff.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
+    diff.add_argument("--full-report", type=Path, help="also write the whole report as text to this file")
     diff.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
     listing = _command(commands, "list")
-    listing.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    listing.add_argument("--format", choices=("text", "json", "matrix"), default="text", help="output format")
+    listing.add_argument("--batch-size", type=int, default=10, help="stacks per batch (--format matrix)")
     listing.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
     listing.add_argument("--examples", action="store_true", help="include the examples (examples/stacks/)")
     # Internal: diff's worker. No help= keeps it out of the command list of --help.
@@ -174,6 +177,8 @@ def _diff(args: argparse.Namespace) -> int:
     except Exception as error:  # a bug: its message could quote a stack file, so only its type
         return _diff_failed(args, f"the diff failed unexpectedly ({type(error).__name__})", EXIT_INVALID)
     sys.stdout.write(diff_report.markdown(result) if args.format == "markdown" else diff_report.text(result))
+    if args.full_report is not None:  # the comment is bounded; this file is not (a CI artifact)
+        args.full_report.write_text(diff_report.text(result), encoding="utf-8")
     for stack in result.stacks:
         if stack.error:
             print(f"error: {error_line(stack.stack, stack.error)}", file=sys.stderr)
@@ -199,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         except StackNameError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_INVALID
-        print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
+        batches = matrix(stacks, args.batch_size)  # a GitHub Actions matrix (stacks.offline.changed)
+        print(
+            json.dumps(batches if args.format == "matrix" else stacks)
+            if args.format != "text"
+            else "\n".join(stacks)
+        )
         return 0
     if args.command == "doctor":
         from stacks.doctor.command import run as doctor
