@@ -168,6 +168,69 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], proje
     up.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
 
 
+OPERATOR_MARKER = ".hikube-gpu-operator"
+"""File ``operator`` writes into its folder; it only replaces the YAML of folders that have it."""
+
+
+def _operator(args: argparse.Namespace) -> int:
+    """``operator``: write the Pulumi Kubernetes Operator objects; exit 2 for a foreign --out."""
+    import yaml
+
+    from stacks.offline.stack_list import StackNameError, discover
+    from stacks.operator.manifests import OperatorSettings, manifests
+
+    out: Path = args.out
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OPERATOR_MARKER).exists())):
+        print(
+            f"error: {out} is not empty and not an earlier operator render; choose another --out",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
+        stacks = discover(args.project_dir)
+    except StackNameError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    version = (args.project_dir / ".pulumi-version").read_text(encoding="utf-8").strip()
+    settings = OperatorSettings(
+        repo_url=args.repo_url,
+        branch=args.branch,
+        namespace=args.namespace,
+        secret=args.secret,
+        directory=args.dir,
+        image=f"pulumi/pulumi-python:{version}-nonroot",
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.yaml"):
+        old.unlink()
+    (out / OPERATOR_MARKER).write_text("written by python -m stacks operator\n", encoding="utf-8")
+    files = manifests(settings, stacks)
+    for name, documents in files.items():
+        (out / name).write_text(yaml.safe_dump_all(documents, sort_keys=False), encoding="utf-8")
+    print(f"wrote {len(stacks)} Stack(s), the GitRepository and the ServiceAccount to {out}")
+    return 0
+
+
+def _add_operator(commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path) -> None:
+    operator = commands.add_parser(
+        "operator",
+        help="write Pulumi Kubernetes Operator objects: one Stack per stack",
+        description="Write the objects that let the Pulumi Kubernetes Operator (v2) run every stack from a\n"
+        "management cluster: a Flux GitRepository for --repo-url, a ServiceAccount bound to\n"
+        "system:auth-delegator, and one pulumi.com/v1 Stack per stack (never the examples). The\n"
+        "credentials Secret (--secret) is created by hand. Apply OUT with kubectl or Flux.",
+        epilog="exit codes: 0 success; 2 OUT is a foreign folder, or a stack name is invalid",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    operator.add_argument("--out", type=Path, required=True, help="output folder")
+    operator.add_argument("--repo-url", required=True, help="the Git repository the operator pulls")
+    operator.add_argument("--branch", default="main", help="branch to deploy (default: main)")
+    operator.add_argument("--namespace", default="pulumi-stacks", help="namespace of the objects")
+    operator.add_argument("--secret", default="hikube-gpu-pulumi", help="Secret with the backend credentials")
+    operator.add_argument("--dir", default="", help="the project's folder inside the repository")
+    operator.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+
+
 def add_parsers(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
 ) -> dict[str, Command]:
@@ -202,4 +265,5 @@ def add_parsers(
     changed.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     changed.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
     _add_up(commands, project_dir)
-    return {"config": _config, "changed": _changed, "up": _up}
+    _add_operator(commands, project_dir)
+    return {"config": _config, "changed": _changed, "up": _up, "operator": _operator}

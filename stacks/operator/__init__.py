@@ -1,0 +1,1 @@
+"""Objects for the Pulumi Kubernetes Operator: ``python -m stacks operator`` (docs/fleet.md)."""
