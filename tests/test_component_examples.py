@@ -3,6 +3,7 @@ program is checked against the generated package schema and built through the pa
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 import runpy
@@ -41,6 +42,12 @@ MOCKS = _Mocks()
 
 @pytest.fixture(autouse=True)
 def _mocks() -> None:
+    policy = asyncio.get_event_loop_policy()
+    try:  # an earlier test's asyncio.run may have left no loop (or a closed one)
+        if policy.get_event_loop().is_closed():
+            raise RuntimeError("closed")
+    except RuntimeError:
+        policy.set_event_loop(policy.new_event_loop())
     pulumi.runtime.set_mocks(MOCKS, project="examples", stack="test", preview=False)
 
 

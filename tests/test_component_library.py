@@ -4,6 +4,7 @@ publish typed outputs."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import inspect
 import json
@@ -68,6 +69,12 @@ MOCKS = _Mocks()
 @pytest.fixture(autouse=True)
 def _mocks() -> None:
     """These mocks for every test here (other modules set their own)."""
+    policy = asyncio.get_event_loop_policy()
+    try:  # an earlier test's asyncio.run may have left no loop (or a closed one)
+        if policy.get_event_loop().is_closed():
+            raise RuntimeError("closed")
+    except RuntimeError:
+        policy.set_event_loop(policy.new_event_loop())
     pulumi.runtime.set_mocks(MOCKS, project="library", stack="test", preview=False)
 
 
