@@ -5,6 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from stacks import platform, tenant
+from stacks.adoption import register as register_adoption
+from stacks.adoption import take as take_adoption
 from stacks.config import TenantStack
 from stacks.problems import ConfigError
 from stacks.pulumi_config import (
@@ -32,12 +34,13 @@ def _validate(prepared: Prepared) -> ValidStack:
 
 def main() -> None:
     """Validate the whole config before registering anything; warnings go to Pulumi's log."""
-    raw = read_stack_config()
+    adoption, raw = take_adoption(read_stack_config())  # hikube-gpu:import (stacks.adoption)
     prepared = prepare(raw, read_secrets(raw))
     prepared.raw = with_ambient_defaults(prepared.raw, read_ambient_kubernetes())
     valid = _validate(prepared)  # raises ConfigError (a clean RunError) listing every problem
     for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
+    register_adoption(adoption)
     if isinstance(valid.stack, TenantStack):
         tenant.deploy(valid.stack, secret_quota=prepared.secret_quota)
     else:

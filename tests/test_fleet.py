@@ -15,13 +15,15 @@ import yaml
 from stacks import customer_defaults
 from stacks.offline import diff_report
 from stacks.offline.changed import MAX_JOBS, batches, find_changed, matrix
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.offline.cli import PROJECT_DIR, main, run_stack
 from stacks.offline.compare import Comparison, compare
 from stacks.offline.diff import ObjectChange, StackDiff
+from stacks.offline.engine import OfflineRun
 from stacks.offline.risks import Risk
 from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.offline.stack_list import StackNameError, discover, examples
 from stacks.pulumi_config import decode
+from tests.helpers import stack_config
 
 CUSTOMERS = 250
 ENVIRONMENTS = ("dev", "staging", "prod", "qa")
@@ -176,7 +178,10 @@ def test_the_program_merges_like_the_offline_tools(tmp_path: Path) -> None:
         ),
         ({"hikube-gpu:defaults": "customers/other.yaml"}, "cannot name another defaults file"),
         ({"kubernetes:context": "admin"}, "only hikube-gpu: keys may have defaults, not kubernetes:context"),
-        ({"hikube-gpu:kubeconfig": "apiVersion: v1"}, "a kubeconfig is a credential; keep it in the stack file"),
+        (
+            {"hikube-gpu:kubeconfig": "apiVersion: v1"},
+            "a kubeconfig is a credential; keep it in the stack file",
+        ),
     ],
 )
 def test_bad_defaults_files_are_refused(
@@ -311,3 +316,49 @@ def test_the_comment_stays_under_githubs_limit_for_any_number_of_stacks(count: i
         assert "`manifest-diff` artifact" in text
     else:
         assert "| quiet-0 | 0 | 0 | 0 | 3 |" in text  # a small comment keeps every row
+
+
+# --- adopting what exists (hikube-gpu:import) ------------------------------------------------------
+
+
+def _dev_with(tmp_path: Path, adopt: object) -> OfflineRun:
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    document["config"]["hikube-gpu:import"] = adopt
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return run_stack(PROJECT_DIR, "dev", path)
+
+
+def test_import_adopts_the_named_vms_and_clusters_objects(tmp_path: Path) -> None:
+    run = _dev_with(tmp_path, {"vms": ["trainer"], "clusters": ["ml"]})
+    assert (run.failure, run.errors) == (None, [])
+    disks = {
+        f"trainer-disk-{d}" for d in ("system", *stack_config("dev")["vms"]["trainer"].get("dataDisks", {}))
+    }
+    imported = {r.name: r for r in run.resources if r.imported}
+    assert set(imported) == {"trainer-instance", "ml-cluster", *disks}
+    for resource in imported.values():  # the provider's id: <namespace>/<name> of the object
+        metadata = resource.inputs["metadata"]
+        assert resource.imported == f"{metadata['namespace']}/{metadata['name']}"
+    plain = run_stack(PROJECT_DIR, "dev")
+    assert [r.urn for r in plain.resources] == [r.urn for r in run.resources]  # same identities
+    assert not any(r.imported for r in plain.resources)
+
+
+@pytest.mark.parametrize(
+    ("adopt", "message"),
+    [
+        (
+            {"vms": ["nope"]},
+            "hikube-gpu:import.vms[0]: 'nope' is not a VM of this stack (vms: trainer, ws-1)",
+        ),
+        ({"disks": ["x"]}, "hikube-gpu:import.disks: expected vms or clusters"),
+        (["trainer"], "hikube-gpu:import: expected a map: vms: [names], clusters: [names]"),
+    ],
+)
+def test_import_of_something_the_stack_lacks_is_a_config_error(
+    tmp_path: Path, adopt: object, message: str
+) -> None:
+    run = _dev_with(tmp_path, adopt)
+    assert message in str(run.failure)
+    assert [r for r in run.resources if r.custom] == []  # nothing registered

@@ -45,6 +45,8 @@ class Registered:
     """An existing object the program reads (``Resource.get``), not one it manages."""
     masked: tuple[str, ...] = ()
     """Paths of the secret values masked in ``inputs`` (``spec.sshKeys``), sorted."""
+    imported: str = ""
+    """The id of an existing object ``pulumi up`` would import (``hikube-gpu:import``)."""
 
 
 @dataclass
@@ -199,6 +201,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             protect=bool(request.protect),
             inputs=inputs,
             masked=tuple(sorted(masked)),
+            imported=request.importId,
         )
         return response
 
