@@ -203,6 +203,7 @@ def test_schema_accepts_secrets_where_they_can_stay_secret(validator: jsonschema
     config["hikube-gpu:vms"]["ws-1"]["sshKeys"] = [{"secure": "AAAB"}]
     config["hikube-gpu:quota"] = {"secure": "AAAB"}
     config["hikube-gpu:defaults"] = "customers/dev.yaml"
+    config["hikube-gpu:import"] = {"vms": ["ws-1"], "clusters": ["ml"]}
     document["encryptionsalt"] = "v1:abc"
     assert _errors(validator, document) == []
 

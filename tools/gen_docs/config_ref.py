@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacks import customer_defaults
-from stacks.customer_defaults import DEFAULTS_KEY
 from tools.gen_docs import GENERATED_NOTE
-from tools.gen_docs.docstrings import first_paragraph, markdown
-from tools.gen_docs.schema import NAMESPACE, model_schemas
+from tools.gen_docs.docstrings import markdown
+from tools.gen_docs.schema import NAMESPACE, PROGRAM_KEYS, model_schemas
 
 Schema = dict[str, Any]
 
@@ -215,14 +214,14 @@ def page() -> str:
         "complete these keys from [the stack-file schema](schema.md).",
         "",
     ]
-    lines += [
-        f"## Both kinds: `{NAMESPACE}:{DEFAULTS_KEY}` {{#defaults}}",
-        "",
-        first_paragraph(customer_defaults.__doc__),
-        "",
-        markdown(inspect.cleandoc(customer_defaults.__doc__ or "").split("\n\n")[1]),
-        "",
-    ]
+    for key, module, _ in PROGRAM_KEYS:
+        paragraphs = inspect.cleandoc(module.__doc__ or "").split("\n\n")
+        lines += [f"## Read before validation: `{NAMESPACE}:{key}` {{#{key}}}", ""]
+        for paragraph in paragraphs[:3]:
+            if paragraph.startswith("    "):  # an indented example
+                lines += ["```yaml", textwrap.dedent(paragraph), "```", ""]
+            else:
+                lines += [markdown(paragraph), ""]
     for section in sections():
         anchor = SECTION_IDS.get((section.kind, section.path))
         suffix = f" {{#{anchor}}}" if anchor else ""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import json
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from stacks import customer_defaults
+from stacks import adoption, customer_defaults
+from stacks.adoption import IMPORT_KEY, KINDS
 from stacks.config import PlatformStack, TenantStack
 from stacks.customer_defaults import DEFAULTS_KEY
 from stacks.secrets import CHECKED, KEPT
@@ -35,6 +37,21 @@ SECURE = {
 }
 
 Schema = dict[str, Any]
+
+PROGRAM_KEYS: tuple[tuple[str, ModuleType, Schema], ...] = (
+    (DEFAULTS_KEY, customer_defaults, {"type": "string"}),
+    (
+        IMPORT_KEY,
+        adoption,
+        {
+            "type": "object",
+            "properties": {kind: {"type": "array", "items": {"type": "string"}} for kind in KINDS},
+            "additionalProperties": False,
+        },
+    ),
+)
+"""Keys the program takes before the models see the config: (key, the module that reads it, schema).
+The module's docstring describes the key."""
 
 
 class _Documented(GenerateJsonSchema):
@@ -122,10 +139,8 @@ def stack_file_schema() -> Schema:
         both = [k[key] for k in (tenant_keys, platform_keys) if key in k]
         described = next((b.get("description") for b in both if b.get("description")), "")
         common[key] = {"description": described} if described else {}
-    common[f"{NAMESPACE}:{DEFAULTS_KEY}"] = {
-        "type": "string",
-        "description": first_paragraph(customer_defaults.__doc__),
-    }
+    for key, module, schema in PROGRAM_KEYS:
+        common[f"{NAMESPACE}:{key}"] = schema | {"description": first_paragraph(module.__doc__)}
     common[f"{NAMESPACE}:kind"] = {
         "description": "Stack kind: `tenant` (the default) or `platform`.",
         "enum": ["tenant", "platform"],
