@@ -64,7 +64,7 @@ unit: $(VENV)/.dev
 docs: $(VENV)/.dev ## build the documentation site into site/ (strict: broken links fail)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
-docs-gen: $(VENV)/.runtime ## regenerate docs/reference, the pictures and schema/ from the code
+docs-gen: $(VENV)/.dev ## regenerate docs/reference, the pictures and schema/ from the code
 	$(PY) -m tools.gen_docs
 
 clean:
