@@ -78,7 +78,9 @@ def test_pulumi_preview_runs_the_changed_stacks_in_batches_only_where_secrets_ex
     job = workflow["jobs"]["pulumi-preview"]
     assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")["run"]
-    assert 'stacks changed --base "origin/$BASE_REF" --format matrix --batch-size 10 --project-dir .' in changed
+    assert (
+        'stacks changed --base "origin/$BASE_REF" --format matrix --batch-size 10 --project-dir .' in changed
+    )
     assert workflow["jobs"]["plan"]["steps"][0]["with"]["fetch-depth"] == 0  # the base branch is there
     preview = run_of(job, "pulumi preview")
     assert "python -m stacks up --preview --refresh --policy-pack policy" in preview

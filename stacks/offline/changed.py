@@ -97,7 +97,9 @@ def candidates(project_dir: Path, base_dir: Path, paths: list[str]) -> tuple[lis
     base_project = read_project(base_dir) if (base_dir / "Pulumi.yaml").exists() else project
     head_inputs = {stack: _inputs(project_dir, project, stack) for stack in head}
     base_inputs = {stack: _inputs(base_dir, base_project, stack) for stack in head}
-    defaults = {i[1] for i in (*head_inputs.values(), *base_inputs.values()) if i[1] is not None}
+    defaults = {
+        Path(i[1]).as_posix() for i in (*head_inputs.values(), *base_inputs.values()) if i[1] is not None
+    }
     stack_dir = stack_config_dir(project_dir).relative_to(project_dir).as_posix().removeprefix(".")
     code = any(_is_code(path, defaults, stack_dir) for path in paths)
     if code:
