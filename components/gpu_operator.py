@@ -17,6 +17,8 @@ from components.builders.names import (
     operator_namespace_resource,
     operator_release_resource,
 )
+from components.checks import raise_for_errors
+from components.checks.gpu_operator import check_operator
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.registration import register_manifest
 
@@ -29,7 +31,8 @@ FORCE = {"pulumi.com/patchForce": "true"}
 class GpuOperator(pulumi.ComponentResource):
     """``<name>-namespace`` (privileged), ``<name>-release`` (``helm.v3.Release``: the chart
     relies on hooks) and one ``<name>-node-<node>`` label patch per node of ``nodes`` (each
-    read first), through the host cluster's Kubernetes provider of ``opts``."""
+    read first), through the host cluster's Kubernetes provider of ``opts``. Invalid args or
+    node modes raise ``pulumi.InputPropertiesError`` (``nodes.<node>`` for a node)."""
 
     namespace: pulumi.Output[str]
     """The operator's namespace."""
@@ -49,6 +52,7 @@ class GpuOperator(pulumi.ComponentResource):
         nodes: Mapping[str, NodeArgs] | None = None,
     ) -> None:
         nodes = dict(nodes or {})
+        raise_for_errors("GpuOperator", name, check_operator(args, nodes))
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = register_manifest(

@@ -5,6 +5,8 @@ import pulumi_kubernetes as k8s
 
 from components.builders.kubevirt_patch import build_kubevirt_patch, permitted_resource_name
 from components.builders.names import passthrough_patch_resource
+from components.checks import raise_for_errors
+from components.checks.kubevirt import check_passthrough
 from components.models.kubevirt import KubeVirtArgs
 
 TYPE = "hikube-gpu:kubevirt:KubeVirtGpuPassthrough"
@@ -14,7 +16,7 @@ class KubeVirtGpuPassthrough(pulumi.ComponentResource):
     """``<name>-patch``: a server-side-apply patch (forced: it owns the fields it sets) of
     ``spec.configuration`` in the KubeVirt CR, through the host cluster's provider of ``opts``.
     ``operator_manages_vgpu``: the GPU Operator runs vGPU nodes (the patch then leaves
-    mediated devices to it)."""
+    mediated devices to it). Invalid args raise ``pulumi.InputPropertiesError``."""
 
     permitted: pulumi.Output[dict[str, str]]
     """The permitted host-device resource name of each GPU model."""
@@ -29,6 +31,8 @@ class KubeVirtGpuPassthrough(pulumi.ComponentResource):
         *,
         operator_manages_vgpu: bool = False,
     ) -> None:
+        issues = check_passthrough(args, operator_manages_vgpu=operator_manages_vgpu)
+        raise_for_errors("KubeVirtGpuPassthrough", name, issues)
         super().__init__(self.TYPE, name, None, opts)
         patch = build_kubevirt_patch(args, operator_manages_vgpu)
         self.patch = k8s.apiextensions.CustomResourcePatch(

@@ -427,3 +427,17 @@ def test_the_checked_in_schema_is_what_the_host_serves() -> None:
     vm = resources["hikube-gpu:index:GpuVirtualMachine"]
     assert vm["requiredInputs"] == ["gpus", "namespace"]
     assert vm["properties"]["instanceType"]["description"].startswith("The instance type")
+
+
+def test_the_platform_components_check_their_args_too() -> None:
+    with pytest.raises(pulumi.InputPropertiesError) as operator:
+        GpuOperator(
+            "op-bad",
+            GpuOperatorArgs.model_validate({"version": "v1.0.0"}),
+            nodes={"gpu-1": NodeArgs.model_validate({"workload": "container", "sharing": "nope"})},
+        )
+    assert [e["property_path"] for e in operator.value.errors or []] == ["nodes.gpu-1.sharing", "version"]
+    with pytest.raises(pulumi.InputPropertiesError) as passthrough:
+        KubeVirtGpuPassthrough("pt-bad", KubeVirtArgs.model_validate({"version": "0.9", "gpus": ["L40S"]}))
+    assert [e["property_path"] for e in passthrough.value.errors or []] == ["version"]
+    assert not [a for a in MOCKS.created if a.name.startswith(("op-bad", "pt-bad"))]

@@ -16,6 +16,8 @@ from types import ModuleType
 
 from tools.gen_docs import GENERATED_NOTE
 
+_WORKLOAD = "clusters.<name>.workloads.<workload>"
+_OP = "gpuOperator"
 MODULES: tuple[tuple[str, str, str, str], ...] = (
     # (id prefix, module, title, config path the module's relative paths are under)
     ("config", "stacks.config", "Structural checks of the whole stack (`stacks/config.py`)", ""),
@@ -38,6 +40,10 @@ MODULES: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("platform", "stacks.platform_rules", "Platform stacks (`stacks/platform_rules.py`)", ""),
     ("raw-vm", "components.checks.raw_vm", "Raw KubeVirt VMs (`components/checks/raw_vm.py`)", "vms.<name>"),
+    ("workload", "components.checks.workload", "Workloads (`components/checks/workload.py`)", _WORKLOAD),
+    ("operator", "components.checks.gpu_operator", "GPU Operator (`components/checks/gpu_operator.py`)", _OP),
+    ("nodes", "components.checks.gpu_nodes", "GPU node modes (`components/checks/gpu_nodes.py`)", ""),
+    ("kubevirt", "components.checks.kubevirt", "KubeVirt (`components/checks/kubevirt.py`)", "kubevirt"),
     ("identity", "stacks.identities", "One identity per object (`stacks/identities.py`)", ""),
 )
 """Where rules are defined. ``components/checks`` holds the checks a component runs on its own
