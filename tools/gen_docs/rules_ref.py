@@ -24,7 +24,6 @@ MODULES: tuple[tuple[str, str, str, str], ...] = (
     ("secrets", "stacks.secrets", "Secret values (`stacks/secrets.py`)", ""),
     ("tenant", "stacks.rules", "Tenant stacks: platform and quota (`stacks/rules.py`)", ""),
     ("vm", "components.checks.vm", "Tenant VMs (`components/checks/vm.py`)", "vms.<name>"),
-    ("sizing", "stacks.gpu_sizing", "GPU sizing advice (`stacks/gpu_sizing.py`)", ""),
     ("cluster", "stacks.cluster_rules", "Clusters (`stacks/cluster_rules.py`)", ""),
     (
         "cluster",
