@@ -441,3 +441,36 @@ def test_the_platform_components_check_their_args_too() -> None:
         KubeVirtGpuPassthrough("pt-bad", KubeVirtArgs.model_validate({"version": "0.9", "gpus": ["L40S"]}))
     assert [e["property_path"] for e in passthrough.value.errors or []] == ["version"]
     assert not [a for a in MOCKS.created if a.name.startswith(("op-bad", "pt-bad"))]
+
+
+@pytest.mark.parametrize("requested", ["o1.xlarge", "u9.huge"])
+def test_vms_node_groups_and_raw_vms_resolve_instance_types_with_one_message_set(requested: str) -> None:
+    """One resolver (``resolve_instance_type``): the same words wherever a type is refused."""
+    reasons = []
+    attempts = [
+        lambda: GpuVirtualMachine("r-vm", _vm(instanceType=requested), tenant=TENANT),
+        lambda: GpuNodeGroup(
+            "r-group", NodeGroupArgs.model_validate({"gpus": {"L40S": 1}, "instanceType": requested})
+        ),
+        lambda: KubeVirtGpuVirtualMachine(
+            "r-raw",
+            KubeVirtGpuVmArgs.model_validate({"gpus": {"L40S": 1}, "instanceType": requested}),
+            namespace="n",
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(pulumi.InputPropertiesError) as raised:
+            attempt()
+        (error,) = raised.value.errors or []
+        assert error["property_path"] == "instanceType"
+        reasons.append(error["reason"])
+    if requested.startswith("o1."):
+        assert len(set(reasons)) == 1, reasons
+        assert reasons[0].startswith("'o1.xlarge' cannot host GPUs: o1 overcommits memory")
+    else:  # the choices differ (a raw VM takes u1 or d1), the sentence does not
+        assert (
+            reasons[0]
+            == reasons[1]
+            == "unknown instance type 'u9.huge'; choose a u1, s1, m1 or cx1 type (e.g. u1.2xlarge)"
+        )
+        assert reasons[2] == "unknown instance type 'u9.huge'; choose a u1 or d1 type (e.g. u1.2xlarge)"
