@@ -13,6 +13,7 @@ import pulumi
 
 from components.catalog.gpus import GPU_MODELS, GpuModelName
 from components.catalog.platform import PROFILES
+from components.catalog.quota import quota_limit
 from stacks.config import TenantStack
 
 
@@ -47,7 +48,7 @@ def capacity(stack: TenantStack) -> list[CapacityRow]:
         node_max = sum(g.gpus.get(key, 0) * s.steady_max for g, s in scales)
         node_peak = sum(g.gpus.get(key, 0) * s.peak for g, s in scales)
         most = vm_gpus + node_peak
-        quota = None if stack.quota is None else stack.quota.get(GpuModelName(key), 0)
+        quota = None if stack.quota is None else quota_limit(stack.quota, GpuModelName(key))
         rows.append(
             CapacityRow(
                 key.value,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.platform import PROFILES
+from components.catalog.quota import quota_limit
 from components.checks.vm import check_vm
 from components.models.vm import GpuVirtualMachineArgs
 from stacks.cluster_rules import check_cluster
@@ -75,7 +76,7 @@ def _quota(stack: TenantStack) -> Iterator[Problem]:
                 )
                 users.setdefault(model.value, []).append(f"{cluster_name}/{group_name}: {nodes}×{count}")
     for model in GPU_MODELS:
-        allowed = stack.quota.get(model, 0)
+        allowed = quota_limit(stack.quota, model)
         path = config_path("quota", model.value)
         if steady[model.value] > allowed:
             yield Problem(
