@@ -17,6 +17,7 @@ from components.checks import raise_for_errors
 from components.checks.node_group import check_node_group
 from components.models.cluster import ResourceNaming
 from components.models.node_group import NodeGroupArgs
+from components.outputs import publish
 
 TYPE = "hikube-gpu:k8s:GpuNodeGroup"
 
@@ -59,21 +60,15 @@ class GpuNodeGroup(pulumi.ComponentResource):
         self.spec: dict[str, Any] = build_node_group(group, args, PROFILES[platform].kubernetes)
         self.placement = GroupPlacement(group, dict(args.gpus), args.sharing, resource_naming)
         gpus_per_node = args.gpu_count
-        self.role = pulumi.Output.from_input(self.placement.role if args.gpus else "")
-        self.node_selector = pulumi.Output.from_input(self.placement.node_selector if args.gpus else {})
-        self.instance_type = pulumi.Output.from_input(str(self.spec["instanceType"]))
-        self.gpus_per_node = pulumi.Output.from_input({m.value: c for m, c in args.gpus.items()})
-        self.min_gpus = pulumi.Output.from_input(args.min_replicas * gpus_per_node)
-        self.max_gpus = pulumi.Output.from_input(args.max_replicas * gpus_per_node)
-        self.sharing = pulumi.Output.from_input(str(args.sharing.kind))
-        self.register_outputs(
+        publish(
+            self,
             {
-                "role": self.role,
-                "nodeSelector": self.node_selector,
-                "instanceType": self.instance_type,
-                "gpusPerNode": self.gpus_per_node,
-                "minGpus": self.min_gpus,
-                "maxGpus": self.max_gpus,
-                "sharing": self.sharing,
-            }
+                "role": self.placement.role if args.gpus else "",
+                "node_selector": self.placement.node_selector if args.gpus else {},
+                "instance_type": str(self.spec["instanceType"]),
+                "gpus_per_node": {m.value: c for m, c in args.gpus.items()},
+                "min_gpus": args.min_replicas * gpus_per_node,
+                "max_gpus": args.max_replicas * gpus_per_node,
+                "sharing": str(args.sharing.kind),
+            },
         )

@@ -16,6 +16,7 @@ from components.builders.vm_instance import build_vm_instance, gpu_entries
 from components.checks import raise_for_errors
 from components.checks.vm import check_vm
 from components.models.vm import GpuVirtualMachineArgs
+from components.outputs import publish
 from components.registration import register_custom_resource
 from components.tenant import Tenant
 
@@ -82,17 +83,13 @@ class GpuVirtualMachine(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.disks.values()))),
         )
 
-        self.vm_name = pulumi.Output.from_input(name)
-        self.namespace = pulumi.Output.from_input(namespace)
-        self.gpus = pulumi.Output.from_input([g["name"] for g in gpu_entries(args.gpus)])
-        self.instance_type = pulumi.Output.from_input(str(instance.body["spec"]["instanceType"]))
-        self.service_name = pulumi.Output.from_input(vm_release_name(name))
-        self.register_outputs(
+        publish(
+            self,
             {
-                "vmName": self.vm_name,
-                "namespace": self.namespace,
-                "gpus": self.gpus,
-                "instanceType": self.instance_type,
-                "serviceName": self.service_name,
-            }
+                "vm_name": name,
+                "namespace": namespace,
+                "gpus": [g["name"] for g in gpu_entries(args.gpus)],
+                "instance_type": str(instance.body["spec"]["instanceType"]),
+                "service_name": vm_release_name(name),
+            },
         )

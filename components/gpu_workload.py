@@ -11,6 +11,7 @@ from components.checks import raise_for_errors
 from components.checks.workload import check_workload
 from components.gpu_node_group import GpuNodeGroup
 from components.models.workload import GpuWorkloadArgs
+from components.outputs import publish
 from components.registration import register_manifest
 
 TYPE = "hikube-gpu:k8s:GpuWorkload"
@@ -54,9 +55,11 @@ class GpuWorkload(pulumi.ComponentResource):
             self.resources[manifest.kind.lower()] = register_manifest(
                 workload_object_resource(name, manifest.kind), manifest, child
             )
-        self.namespace = pulumi.Output.from_input(args.namespace)
-        self.gpu_resource = pulumi.Output.from_input(resource_name(where, args))
-        self.node_groups = pulumi.Output.from_input(eligible_groups(where, args))
-        self.register_outputs(
-            {"namespace": self.namespace, "gpuResource": self.gpu_resource, "nodeGroups": self.node_groups}
+        publish(
+            self,
+            {
+                "namespace": args.namespace,
+                "gpu_resource": resource_name(where, args),
+                "node_groups": eligible_groups(where, args),
+            },
         )

@@ -35,13 +35,13 @@ def size_problem(vm: GpuVirtualMachineArgs) -> tuple[str, str] | None:
 
 def resolve_size(vm: GpuVirtualMachineArgs) -> Size | None:
     """The VM's size; None when ``size_problem`` reports one."""
-    if size_problem(vm) is not None:
+    if vm.instance_type is not None and vm.resources is not None:
         return None
     if vm.resources is not None:
         memory = int(parse_quantity(vm.resources.memory))
         label = f"{vm.resources.cpu} vCPU / {vm.resources.memory}"
         return Size(label, vm.resources.cpu, memory, None)
     chosen = resolve_instance_type(vm.instance_type, vm.gpu_count).chosen
-    if chosen is None:
+    if chosen is None:  # size_problem says why
         return None
     return Size(chosen.name, chosen.vcpu, chosen.memory_bytes, chosen.name)

@@ -7,6 +7,7 @@ the reference copy); s1 is Hikube-specific.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from components.catalog.quantity import GIB, MIB, format_gib
 
@@ -122,10 +123,15 @@ def instance_type(name: str) -> InstanceType | None:
     return INSTANCE_TYPES.get(name)
 
 
+@cache
+def _sorted_series(series: str) -> tuple[InstanceType, ...]:
+    types = [t for t in INSTANCE_TYPES.values() if t.series == series]
+    return tuple(sorted(types, key=lambda t: (t.vcpu, t.memory_bytes)))
+
+
 def in_series(series: str) -> list[InstanceType]:
     """Instance types of one series, smallest first (by vCPU, then memory)."""
-    types = [t for t in INSTANCE_TYPES.values() if t.series == series]
-    return sorted(types, key=lambda t: (t.vcpu, t.memory_bytes))
+    return list(_sorted_series(series))
 
 
 def recommended_for(gpu_count: int, series: str = "u1") -> InstanceType | None:
@@ -138,7 +144,7 @@ def recommended_for(gpu_count: int, series: str = "u1") -> InstanceType | None:
 
 def default_for(gpu_count: int) -> InstanceType | None:
     """The default for a GPU VM: the smallest u1 type with at least 8 vCPU per GPU."""
-    for candidate in in_series("u1"):
+    for candidate in _sorted_series("u1"):
         if candidate.vcpu >= MIN_VCPU_PER_GPU * gpu_count:
             return candidate
     return None
