@@ -211,17 +211,11 @@ def page() -> str:
         "unknown keys are errors. `—` means no default (the description says what happens",
         "then). Rules that need more than one key are in [Rules](rules.md); how the keys fit",
         "together is in [Configuration and validation](../concepts/configuration.md). Editors can",
-        "complete these keys from [the stack-file schema](schema.md).",
+        "complete these keys from [the stack-file schema](schema.md). Two keys the program reads",
+        "before validation, in both stack kinds, are at the end: [defaults](#defaults) and",
+        "[import](#import).",
         "",
     ]
-    for key, module, _ in PROGRAM_KEYS:
-        paragraphs = inspect.cleandoc(module.__doc__ or "").split("\n\n")
-        lines += [f"## Read before validation: `{NAMESPACE}:{key}` {{#{key}}}", ""]
-        for paragraph in paragraphs[:3]:
-            if paragraph.startswith("    "):  # an indented example
-                lines += ["```yaml", textwrap.dedent(paragraph), "```", ""]
-            else:
-                lines += [markdown(paragraph), ""]
     for section in sections():
         anchor = SECTION_IDS.get((section.kind, section.path))
         suffix = f" {{#{anchor}}}" if anchor else ""
@@ -231,4 +225,12 @@ def page() -> str:
         lines += ["| Key | Type | Default | Description |", "|---|---|---|---|"]
         lines += [f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in section.rows]
         lines.append("")
+    for key, module, _ in PROGRAM_KEYS:
+        paragraphs = inspect.cleandoc(module.__doc__ or "").split("\n\n")
+        lines += [f"## Both kinds, read before validation: `{NAMESPACE}:{key}` {{#{key}}}", ""]
+        for paragraph in paragraphs[:3]:
+            if paragraph.startswith("    "):  # an indented example
+                lines += ["```yaml", textwrap.dedent(paragraph), "```", ""]
+            else:
+                lines += [markdown(paragraph), ""]
     return "\n".join(lines)
