@@ -7,7 +7,7 @@ OUT    ?= out/$(STACK)
 BASE   ?= origin/main
 STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render diff test lint typecheck unit docs docs-gen clean login-local login-s3 bench bench-diff
+.PHONY: preview render diff test lint typecheck unit docs docs-gen clean login-local login-s3 bench bench-diff bench-peers
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ login-s3: ## Pulumi state in an S3-compatible bucket: make login-s3 BUCKET=name 
 bench: $(VENV)/.runtime ## preview cost vs the floor at 10/100/1000 VMs, scaling, start-up, memory; then the diff
 	$(PY) -m benchmarks.preview_bench --repeat 3 --json benchmarks/results/preview.json
 	$(PY) -m benchmarks.diff_bench --repeat 2 --json benchmarks/results/diff.json
+	$(MAKE) bench-peers
+
+bench-peers: $(VENV)/.runtime ## this project vs cdk8s, raw pulumi_kubernetes and plain dicts; writes the JSON and the docs table
+	@if command -v node >/dev/null; then $(PY) -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements-peers.txt || echo "cdk8s could not be installed: the benchmark skips it"; else echo "Node.js not found: the benchmark skips cdk8s"; fi
+	$(PY) -m benchmarks.peers_bench --json benchmarks/results/peers.json
+	$(PY) -m benchmarks.peers_table
 
 bench-diff: $(VENV)/.runtime ## time the manifest diff: examples sequential vs parallel, 50 stacks vs 1
 	$(PY) -m benchmarks.diff_bench --json benchmarks/results/diff.json
