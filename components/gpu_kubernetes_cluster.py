@@ -26,10 +26,11 @@ from components.checks.cluster import check_cluster
 from components.gpu_node_group import GpuNodeGroup
 from components.gpu_workload import GpuWorkload
 from components.models.cluster import GpuKubernetesClusterArgs
+from components.plan.types import CLUSTER_TYPE
 from components.registration import register_custom_resource, register_manifest
 from components.tenant import Tenant
 
-TYPE = "hikube-gpu:k8s:GpuKubernetesCluster"
+TYPE = CLUSTER_TYPE
 
 
 def _kubeconfig(data: Mapping[str, str] | None, secret: str) -> str:

@@ -18,8 +18,9 @@ from components.checks.node_group import check_node_group
 from components.models.cluster import ResourceNaming
 from components.models.node_group import NodeGroupArgs
 from components.outputs import publish
+from components.plan.types import NODE_GROUP_TYPE
 
-TYPE = "hikube-gpu:k8s:GpuNodeGroup"
+TYPE = NODE_GROUP_TYPE
 
 
 class GpuNodeGroup(pulumi.ComponentResource):

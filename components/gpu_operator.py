@@ -20,9 +20,10 @@ from components.builders.names import (
 from components.checks import raise_for_errors
 from components.checks.gpu_operator import check_operator
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
+from components.plan.types import OPERATOR_TYPE
 from components.registration import register_manifest
 
-TYPE = "hikube-gpu:gpu:GpuOperator"
+TYPE = OPERATOR_TYPE
 RELEASE_TIMEOUT_SECONDS = 1200
 """The driver container compiles or downloads a driver per node: allow 20 minutes."""
 FORCE = {"pulumi.com/patchForce": "true"}

@@ -17,10 +17,11 @@ from components.checks import raise_for_errors
 from components.checks.vm import check_vm
 from components.models.vm import GpuVirtualMachineArgs
 from components.outputs import publish
+from components.plan.types import VM_TYPE
 from components.registration import register_custom_resource
 from components.tenant import Tenant
 
-TYPE = "hikube-gpu:vm:GpuVirtualMachine"
+TYPE = VM_TYPE
 
 
 class GpuVirtualMachine(pulumi.ComponentResource):

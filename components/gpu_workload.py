@@ -12,9 +12,10 @@ from components.checks.workload import check_workload
 from components.gpu_node_group import GpuNodeGroup
 from components.models.workload import GpuWorkloadArgs
 from components.outputs import publish
+from components.plan.types import WORKLOAD_TYPE
 from components.registration import register_manifest
 
-TYPE = "hikube-gpu:k8s:GpuWorkload"
+TYPE = WORKLOAD_TYPE
 
 
 class GpuWorkload(pulumi.ComponentResource):

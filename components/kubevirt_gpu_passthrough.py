@@ -8,8 +8,9 @@ from components.builders.names import passthrough_patch_resource
 from components.checks import raise_for_errors
 from components.checks.kubevirt import check_passthrough
 from components.models.kubevirt import KubeVirtArgs
+from components.plan.types import PASSTHROUGH_TYPE
 
-TYPE = "hikube-gpu:kubevirt:KubeVirtGpuPassthrough"
+TYPE = PASSTHROUGH_TYPE
 
 
 class KubeVirtGpuPassthrough(pulumi.ComponentResource):

@@ -7,9 +7,10 @@ from components.builders.names import raw_vm_resource, raw_vm_secret_resource
 from components.checks import raise_for_errors
 from components.checks.raw_vm import check_raw_vm
 from components.models.kubevirt import KubeVirtGpuVmArgs, ResourceNaming
+from components.plan.types import RAW_VM_TYPE
 from components.registration import register_manifest
 
-TYPE = "hikube-gpu:kubevirt:KubeVirtGpuVirtualMachine"
+TYPE = RAW_VM_TYPE
 
 
 class KubeVirtGpuVirtualMachine(pulumi.ComponentResource):

@@ -14,9 +14,7 @@ the import succeeded, remove the key (docs/fleet.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import pulumi
+from typing import TYPE_CHECKING, Any
 
 from components.builders.names import (
     SYSTEM_DISK,
@@ -25,6 +23,9 @@ from components.builders.names import (
     vm_instance_resource,
 )
 from stacks.problems import ConfigError, Problem, config_path
+
+if TYPE_CHECKING:  # Pulumi is imported by the functions that register, not by `take`
+    import pulumi
 
 IMPORT_KEY = "import"
 KINDS = {"vms": "VM", "clusters": "cluster"}
@@ -91,6 +92,7 @@ def transformation(
     adoption: Adoption,
 ) -> pulumi.ResourceTransformation:
     """A stack transformation that sets ``import_`` on the adopted objects."""
+    import pulumi
 
     def adopt(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
         if args.name not in adoption.resources:
@@ -109,5 +111,7 @@ def transformation(
 
 def register(adoption: Adoption) -> None:
     """Import the adopted objects of this run (nothing when the stack adopts none)."""
+    import pulumi
+
     if adoption.resources:
         pulumi.runtime.register_stack_transformation(transformation(adoption))

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
 from components.catalog.gpus import GPU_MODELS, GpuModelName
 from components.catalog.platform import PROFILES
 from components.catalog.quota import quota_limit
@@ -64,10 +62,13 @@ def capacity(stack: TenantStack) -> list[CapacityRow]:
     return rows
 
 
-def as_output(rows: list[CapacityRow], secret_quota: bool = False) -> dict[str, dict[str, Any]]:
-    """The ``gpuCapacity`` stack output; a quota stored as a secret is exported as a Pulumi
-    secret, with ``quotaSecret: true`` so that tables can say so."""
-    out = {}
+def capacity_outputs(
+    rows: list[CapacityRow], secret_quota: bool = False
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The ``gpuCapacity`` stack output as plain values, and the paths (model, ``quota``) that
+    are secrets: a quota stored as a secret, with ``quotaSecret: true`` so that tables can say so."""
+    out: dict[str, Any] = {}
+    secrets: list[tuple[str, str]] = []
     for row in rows:
         entry: dict[str, Any] = {
             "vmGpus": row.vm_gpus,
@@ -77,8 +78,19 @@ def as_output(rows: list[CapacityRow], secret_quota: bool = False) -> dict[str, 
             "int8Tops": row.int8_tops,
         }
         if row.quota is not None:
-            entry["quota"] = pulumi.Output.secret(row.quota) if secret_quota else row.quota
+            entry["quota"] = row.quota
             if secret_quota:
                 entry["quotaSecret"] = True
+                secrets.append((row.model, "quota"))
         out[row.model] = entry
+    return out, secrets
+
+
+def as_output(rows: list[CapacityRow], secret_quota: bool = False) -> dict[str, dict[str, Any]]:
+    """The ``gpuCapacity`` stack output (``capacity_outputs``), its secret quotas Pulumi secrets."""
+    import pulumi
+
+    out, secrets = capacity_outputs(rows, secret_quota)
+    for model, key in secrets:
+        out[model][key] = pulumi.Output.secret(out[model][key])
     return out

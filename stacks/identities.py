@@ -62,14 +62,16 @@ from components.builders.node_group import effective_node_groups
 from components.builders.workload import API_VERSIONS, has_service
 from components.builders.workload_namespace import workload_namespaces
 from components.catalog.platform import PROFILES, KubernetesApp
-from components.gpu_kubernetes_cluster import TYPE as CLUSTER_TYPE
-from components.gpu_node_group import TYPE as NODE_GROUP_TYPE
-from components.gpu_operator import TYPE as OPERATOR_TYPE
-from components.gpu_virtual_machine import TYPE as VM_TYPE
-from components.gpu_workload import TYPE as WORKLOAD_TYPE
-from components.kubevirt_gpu_passthrough import TYPE as PASSTHROUGH_TYPE
-from components.kubevirt_gpu_vm import TYPE as RAW_VM_TYPE
 from components.models.cluster import GpuKubernetesClusterArgs
+from components.plan.types import (
+    CLUSTER_TYPE,
+    NODE_GROUP_TYPE,
+    OPERATOR_TYPE,
+    PASSTHROUGH_TYPE,
+    RAW_VM_TYPE,
+    VM_TYPE,
+    WORKLOAD_TYPE,
+)
 from stacks.config import PlatformStack, Stack, TenantStack
 from stacks.problems import Problem, config_path
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import pulumi
 from pydantic import BaseModel, ValidationError
 
 NAMESPACE = "hikube-gpu"
@@ -58,8 +57,10 @@ def config_path(*parts: str | int) -> str:
     return f"{NAMESPACE}:{text}"
 
 
-class ConfigError(pulumi.RunError):
-    """The stack's configuration is invalid; Pulumi prints the message without a traceback."""
+class ConfigError(Exception):
+    """The stack's configuration is invalid. The Pulumi program raises it as a ``pulumi.RunError``
+    (``stacks.program.ConfigRunError``), which Pulumi prints without a traceback; this module
+    does not import Pulumi, so validating a stack does not load the Pulumi runtime."""
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = sorted(p for p in problems if p.severity == "error")

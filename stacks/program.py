@@ -32,12 +32,26 @@ def _validate(prepared: Prepared) -> ValidStack:
     return valid
 
 
+class ConfigRunError(ConfigError, pulumi.RunError):
+    """A ``ConfigError`` as Pulumi's clean failure: the message without a traceback."""
+
+
 def main() -> None:
-    """Validate the whole config before registering anything; warnings go to Pulumi's log."""
+    """Validate the whole config before registering anything; warnings go to Pulumi's log.
+    An invalid config raises ``ConfigRunError`` listing every problem."""
+    try:
+        _main()
+    except ConfigRunError:
+        raise
+    except ConfigError as error:
+        raise ConfigRunError([*error.problems, *error.warnings]) from None
+
+
+def _main() -> None:
     adoption, raw = take_adoption(read_stack_config())  # hikube-gpu:import (stacks.adoption)
     prepared = prepare(raw, read_secrets(raw))
     prepared.raw = with_ambient_defaults(prepared.raw, read_ambient_kubernetes())
-    valid = _validate(prepared)  # raises ConfigError (a clean RunError) listing every problem
+    valid = _validate(prepared)  # raises ConfigError listing every problem
     for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
     register_adoption(adoption)

@@ -17,9 +17,6 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import pulumi
-from pulumi.runtime import config as runtime_config
-
 from components.models.vm import ENCRYPTED_PLACEHOLDER
 from stacks import customer_defaults
 from stacks.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INTEGER, LimitError
@@ -40,6 +37,8 @@ def _all_keys() -> set[str]:
     ``CONFIG`` context variable: reading it is the least private way to see those keys
     (a typo such as ``hikube-gpu:vm`` must be reported, not ignored).
     """
+    from pulumi.runtime import config as runtime_config  # here: validating needs no Pulumi runtime
+
     return set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get())
 
 
@@ -106,6 +105,8 @@ def bounded_json(text: str) -> Any:
 
 def read_stack_config() -> dict[str, Any]:
     """Every ``hikube-gpu:<key>`` as ``{key: value}`` (unknown keys included, for validation)."""
+    import pulumi
+
     config = pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -124,6 +125,8 @@ def read_stack_config() -> dict[str, Any]:
 def with_customer_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     """``raw`` merged over the customer defaults file it names (``hikube-gpu:defaults``, a path
     relative to the project folder; ``stacks.customer_defaults``)."""
+    import pulumi
+
     project_dir = Path(pulumi.runtime.get_root_directory() or Path.cwd())
     try:
         return customer_defaults.apply_program(project_dir, NAMESPACE, raw, decode)
@@ -133,6 +136,8 @@ def with_customer_defaults(raw: dict[str, Any]) -> dict[str, Any]:
 
 def read_ambient_kubernetes() -> dict[str, str]:
     """The ``kubernetes:kubeconfig|context|namespace`` provider config, where set."""
+    import pulumi
+
     config = pulumi.Config("kubernetes")
     ambient = {}
     for key in AMBIENT_KEYS:
@@ -214,6 +219,8 @@ def secret_leaves(raw: dict[str, Any], is_secret: Callable[[str], bool], file_le
 def stack_file_leaves() -> dict[str, list[Leaf]] | None:
     """The ``secure:`` leaves of the running stack's ``Pulumi.<stack>.yaml``, or None when the
     project folder or the file cannot be found (e.g. ``pulumi up --config-file``)."""
+    import pulumi
+
     root = pulumi.runtime.get_root_directory()
     if not root:
         return None
@@ -225,4 +232,6 @@ def stack_file_leaves() -> dict[str, list[Leaf]] | None:
 
 def read_secrets(raw: dict[str, Any]) -> Secrets:
     """The secret values of ``raw`` as the running program was given it."""
+    import pulumi
+
     return secret_leaves(raw, pulumi.runtime.is_config_secret, stack_file_leaves)

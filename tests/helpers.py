@@ -51,8 +51,9 @@ def write_stack(tmp_path: Path, config: dict[str, Any], stack: str = "test") -> 
 
 
 def run_config(tmp_path: Path, config: dict[str, Any], stack: str = "test") -> OfflineRun:
-    """Run the real program offline with ``config`` as the stack's ``hikube-gpu:*`` keys."""
-    return run_stack(PROJECT_DIR, stack, write_stack(tmp_path, config, stack))
+    """Run the real program offline (Pulumi's mock runtime) with ``config`` as the stack's
+    ``hikube-gpu:*`` keys; ``tests/test_plan.py`` proves the plan the CLI uses equals it."""
+    return run_stack(PROJECT_DIR, stack, write_stack(tmp_path, config, stack), engine="pulumi")
 
 
 def problems_of(tmp_path: Path, config: dict[str, Any]) -> list[Problem]:

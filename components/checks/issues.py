@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import pulumi
-
 Severity = Literal["error", "warning"]
 
 
@@ -48,6 +46,8 @@ def raise_for_errors(component: str, name: str, issues: Iterable[Issue]) -> None
         return
     lines = [f"{component} {name!r} has invalid args:"]
     lines += [f"  {e.path or '(args)'}: {e.message}" for e in errors]
+    import pulumi  # here: checking args (the stack rules do) needs no Pulumi runtime
+
     raise pulumi.InputPropertiesError(
         "\n".join(lines),
         [{"property_path": e.path, "reason": e.message} for e in errors],

@@ -13,7 +13,6 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -22,46 +21,10 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
+from stacks.offline.records import SECRET_MASK, UNKNOWN_MASK, OfflineRun, Registered, mask, offline_id
 from stacks.offline.stack_file import StackConfigFile
 
-SECRET_MASK = "[secret]"
-UNKNOWN_MASK = "[computed]"
-
-
-@dataclass(frozen=True)
-class Registered:
-    """One resource as the engine saw it: identity, options, masked inputs."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
-    protect: bool
-    provider: str
-    dependencies: tuple[str, ...]
-    inputs: dict[str, Any]
-    read: bool = False
-    """An existing object the program reads (``Resource.get``), not one it manages."""
-    masked: tuple[str, ...] = ()
-    """Paths of the secret values masked in ``inputs`` (``spec.sshKeys``), sorted."""
-    imported: str = ""
-    """The id of an existing object ``pulumi up`` would import (``hikube-gpu:import``)."""
-
-
-@dataclass
-class OfflineRun:
-    stack: str
-    project: str
-    resources: list[Registered] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    failure: pulumi.RunError | None = None
-    """The program's clean failure (e.g. an invalid config), if it stopped with one."""
-
-    def custom_resources(self) -> list[Registered]:
-        return [r for r in self.resources if r.custom]
+__all__ = ["SECRET_MASK", "UNKNOWN_MASK", "OfflineRun", "Registered", "mask", "plain", "run_offline"]
 
 
 def plain(value: Any, masked: list[str] | None = None, path: str = "") -> Any:
@@ -77,26 +40,6 @@ def plain(value: Any, masked: list[str] | None = None, path: str = "") -> Any:
     if isinstance(value, struct_pb2.Value):
         return _plain_value(value, masked, path)
     return value
-
-
-def mask(value: Any) -> Any:
-    """A secret value with its JSON type and shape kept, so a rendered file stays valid.
-
-    A string becomes ``[secret]``; a list keeps its length and a map its keys (keys name
-    fields, they are not secret), each element masked; ``null`` stays ``null``. A number
-    becomes ``0`` and a bool ``false``: no in-band marker fits those types, so the masked
-    paths are listed apart (``Registered.masked``, the ``# masked secrets:`` line of a
-    rendered file), and a zero there is never mistaken for the real value.
-    """
-    if isinstance(value, dict):
-        return {key: mask(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask(item) for item in value]
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return 0
-    return None if value is None else SECRET_MASK
 
 
 def _secret(value: Any, masked: list[str] | None, path: str) -> Any:
@@ -224,7 +167,7 @@ class _EchoMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.resource_id:
             return args.resource_id, {}
-        return f"{args.name}-offline-id", dict(args.inputs)
+        return offline_id(args.name), dict(args.inputs)
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
         return {}, None

@@ -10,12 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stacks.offline.engine import run_offline
 from stacks.offline.render import RenderCollision, render
 from stacks.offline.revision import ERROR_SUFFIX
+from stacks.offline.runner import run_config
 from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.offline.stack_list import discover
-from stacks.program import main as program
 
 __all__ = ["ERROR_SUFFIX", "discover", "render_many", "render_one"]
 
@@ -23,7 +22,7 @@ __all__ = ["ERROR_SUFFIX", "discover", "render_many", "render_one"]
 def render_one(project_dir: Path, stack: str, out: Path) -> str | None:
     """Render ``stack`` into ``out/<stack>``; the error text when it cannot be rendered."""
     try:
-        run = run_offline(load_stack_file(project_dir, stack), program)
+        run = run_config(load_stack_file(project_dir, stack))  # the plan, without the Pulumi runtime
     except StackFileError as error:
         return str(error)
     if run.failure is not None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from components.builders.names import cluster_of_provider
 from components.yaml_text import dump_yaml
-from stacks.offline.engine import OfflineRun, Registered
+from stacks.offline.records import OfflineRun, Registered
 from stacks.offline.stack_list import RENDER_MARKER
 
 MARKER = RENDER_MARKER

@@ -6,7 +6,7 @@ from typing import Any
 
 from components.catalog.gpus import OFFERED_MODELS
 from components.yaml_text import dump_yaml
-from stacks.offline.engine import OfflineRun, Registered
+from stacks.offline.records import OfflineRun, Registered
 
 TYPE_WIDTH_MIN = 20
 

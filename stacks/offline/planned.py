@@ -1,0 +1,82 @@
+"""The program's steps without the Pulumi runtime: a stack file → validated stack → plan → run.
+
+``run_planned`` reads the config as the program does under the offline engine (the same
+decoding, customer defaults, secrets, ambient ``kubernetes:*`` values, validation and
+warnings; ``stacks.program``), then turns ``stacks.plan`` into an ``OfflineRun``: what
+``preview``, ``render`` and ``diff`` show, without Pulumi's mock runtime.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from components.plan.resources import Scope
+from stacks import customer_defaults
+from stacks.adoption import take as take_adoption
+from stacks.offline.records import OfflineRun
+from stacks.offline.stack_file import StackConfigFile
+from stacks.plan import as_run, plan
+from stacks.problems import NAMESPACE, ConfigError, Problem, config_path
+from stacks.pulumi_config import AMBIENT_KEYS, decode, secret_leaves, with_ambient_defaults
+from stacks.secrets import Prepared, prepare, redact
+from stacks.validate import ValidStack, validate
+
+
+def read_config(config: StackConfigFile) -> dict[str, Any]:
+    """``stacks.pulumi_config.read_stack_config`` on the stack file's values."""
+    raw: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for full_key in sorted(config.config):
+        namespace, _, key = full_key.partition(":")
+        if namespace == NAMESPACE and key:
+            try:
+                raw[key] = decode(key, config.config[full_key])
+            except ConfigError as error:
+                problems += error.problems
+    if problems:
+        raise ConfigError(problems)
+    try:  # the engine's runtime has no project folder: the defaults are found from here
+        return customer_defaults.apply_program(Path.cwd(), NAMESPACE, raw, decode)
+    except customer_defaults.DefaultsError as error:
+        raise ConfigError([Problem(config_path(customer_defaults.DEFAULTS_KEY), str(error))]) from None
+
+
+def ambient(config: StackConfigFile) -> dict[str, str]:
+    """``stacks.pulumi_config.read_ambient_kubernetes`` on the stack file's values."""
+    found = {}
+    for key in AMBIENT_KEYS:
+        value = config.config.get(f"kubernetes:{key}")
+        if isinstance(value, str) and value:
+            found[key] = value
+    return found
+
+
+def _validate(prepared: Prepared) -> ValidStack:
+    """``stacks.program._validate``: refused secrets reported instead of what their stand-ins caused."""
+    refused = {p.path for p in prepared.refused}
+    try:
+        valid = validate(prepared.raw)
+    except ConfigError as error:
+        problems = [p for p in error.problems if p.path not in refused] + prepared.refused
+        raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
+    if prepared.refused:
+        raise ConfigError(redact(prepared.refused + valid.warnings + prepared.warnings, prepared.hidden))
+    return valid
+
+
+def run_planned(config: StackConfigFile) -> OfflineRun:
+    """The stack's ``OfflineRun`` from its plan; an invalid config is the run's ``failure``
+    (a ``ConfigError`` listing every problem), with nothing registered."""
+    try:
+        adoption, raw = take_adoption(read_config(config))
+        secret_keys = set(config.secret_keys)
+        prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None))
+        prepared.raw = with_ambient_defaults(prepared.raw, ambient(config))
+        valid = _validate(prepared)
+    except ConfigError as error:
+        return OfflineRun(stack=config.stack, project=config.project, failure=error)
+    warnings = [str(w) for w in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden)]
+    scope = Scope(config.stack, config.project)
+    stack_plan = plan(valid.stack, scope, secret_quota=prepared.secret_quota, imported=adoption.resources)
+    return as_run(stack_plan, warnings)

@@ -1,0 +1,277 @@
+"""The plan of a stack: everything the program registers, and its outputs, as plain data.
+
+``plan(stack, scope)`` is a pure function of the validated stack (no Pulumi import): the
+root stack, the stack's provider and each component's resources (``components.plan``), with
+their options (provider, parent, protect, dependencies, reads, imports) and inputs, secret
+paths marked. ``as_run`` masks the secrets and returns the ``OfflineRun`` the offline preview,
+render and diff consume; ``tests/test_plan.py`` proves it equals what the program registers
+under Pulumi's mock runtime.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.builders.gpu_operator_release import uses_vgpu
+from components.builders.manifest import SecretPath
+from components.builders.names import (
+    HOST_PROVIDER,
+    OPERATOR_COMPONENT,
+    PASSTHROUGH_COMPONENT,
+    TENANT_PROVIDER,
+    vm_namespace_read_resource,
+)
+from components.catalog.platform import PROFILES
+from components.plan.platform import plan_operator, plan_passthrough, plan_raw_vm
+from components.plan.resources import PROVIDER_TYPE, STACK_TYPE, Planned, Scope, custom_children, read
+from components.plan.tenant import plan_cluster, plan_vm
+from components.tenant import Tenant
+from stacks.capacity import capacity, capacity_outputs
+from stacks.cluster_summary import summarize
+from stacks.config import PlatformStack, Stack, TenantStack
+from stacks.offline.records import OfflineRun, Registered, mask, provider_reference
+
+AMBIENT_KUBECONFIG = ""
+"""The provider's ``kubeconfig`` without ``hikube-gpu:kubeconfig``: the ambient one
+(``stacks.credentials.AMBIENT_KUBECONFIG``)."""
+
+
+@dataclass
+class StackPlan:
+    """What a stack registers (parents before children) and its outputs (secrets in clear)."""
+
+    scope: Scope
+    resources: list[Planned]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: tuple[SecretPath, ...] = ()
+    """Paths in ``outputs`` exported as Pulumi secrets."""
+
+
+def plan(
+    stack: Stack, scope: Scope, *, secret_quota: bool = False, imported: frozenset[str] = frozenset()
+) -> StackPlan:
+    """The plan of a validated stack (``imported``: resource names adopted by ``hikube-gpu:import``)."""
+    planned = (
+        _tenant(stack, scope, secret_quota) if isinstance(stack, TenantStack) else _platform(stack, scope)
+    )
+    if imported:
+        planned.resources = [_adopted(r) if r.name in imported else r for r in planned.resources]
+    return planned
+
+
+def _adopted(resource: Planned) -> Planned:
+    """``import_=<namespace>/<name>`` (``stacks.adoption``)."""
+    from dataclasses import replace
+
+    metadata = resource.inputs.get("metadata", {})
+    return replace(resource, import_id=f"{metadata.get('namespace')}/{metadata.get('name')}")
+
+
+def _root(scope: Scope) -> Planned:
+    return Planned(scope.root, STACK_TYPE, f"{scope.project}-{scope.stack}", "", custom=False)
+
+
+def _provider(
+    scope: Scope, name: str, kubeconfig: Any, *, server_side: bool, context: str | None, namespace: str | None
+) -> Planned:
+    """An explicit Kubernetes provider (``stacks.tenant.tenant_provider``, ``stacks.platform.host_provider``):
+    its inputs as pulumi-kubernetes registers them (booleans as JSON text, unset ones left out)."""
+    inputs: dict[str, Any] = {"enableServerSideApply": "true" if server_side else "false"}
+    secret = kubeconfig is not None
+    inputs["kubeconfig"] = kubeconfig.get_secret_value() if secret else AMBIENT_KUBECONFIG
+    if context is not None:
+        inputs["context"] = context
+    if namespace is not None:
+        inputs["namespace"] = namespace
+    root = scope.root
+    secret_paths: tuple[SecretPath, ...] = (("kubeconfig",),) if secret else ()
+    return Planned(
+        scope.urn(root, PROVIDER_TYPE, name), PROVIDER_TYPE, name, root, True, inputs, secret_paths
+    )
+
+
+def _tenant(stack: TenantStack, scope: Scope, secret_quota: bool) -> StackPlan:
+    namespace = stack.platform.namespace
+    if namespace is None:  # rules reject this before a plan is made
+        raise ValueError("tenant namespace missing")
+    root = _root(scope)
+    provider = _provider(
+        scope,
+        TENANT_PROVIDER,
+        stack.kubeconfig,
+        server_side=False,
+        context=stack.platform.context,
+        namespace=namespace,
+    )
+    tenant = Tenant(namespace, stack.platform.profile)
+    resources = [root, provider]
+    vms = {}
+    for name in sorted(stack.vms):
+        planned, out = plan_vm(scope, name, stack.vms[name], tenant, parent=root.urn, provider=provider.urn)
+        resources += planned
+        vms[name] = {"gpus": out["gpus"], "instanceType": out["instanceType"], "service": out["serviceName"]}
+    for name in sorted(stack.clusters):
+        resources += plan_cluster(
+            scope, name, stack.clusters[name], tenant, parent=root.urn, provider=provider.urn
+        )
+    app = PROFILES[stack.platform.profile].kubernetes
+    gpu_capacity, secrets = capacity_outputs(capacity(stack), secret_quota)
+    outputs = {
+        "namespace": namespace,
+        "vms": vms,
+        "clusters": {name: summarize(c, name, app) for name, c in sorted(stack.clusters.items())},
+        "gpuCapacity": gpu_capacity,
+    }
+    return StackPlan(scope, resources, outputs, tuple(("gpuCapacity", *path) for path in secrets))
+
+
+def _platform(stack: PlatformStack, scope: Scope) -> StackPlan:
+    root = _root(scope)
+    provider = _provider(
+        scope,
+        HOST_PROVIDER,
+        stack.kubeconfig,
+        server_side=True,
+        context=stack.platform.context,
+        namespace=None,
+    )
+    resources = [root, provider]
+    operator, operator_out = plan_operator(
+        scope, OPERATOR_COMPONENT, stack.gpu_operator, stack.nodes, parent=root.urn, provider=provider.urn
+    )
+    resources += operator
+    outputs: dict[str, Any] = {
+        "gpuOperator": {
+            "namespace": operator_out["namespace"],
+            "chartVersion": operator_out["chartVersion"],
+            "defaultWorkload": stack.gpu_operator.default_workload,
+            "sandboxWorkloads": operator_out["sandboxWorkloads"],
+        },
+        "nodes": {name: node.workload for name, node in sorted(stack.nodes.items())},
+    }
+    after_passthrough: tuple[str, ...] = ()
+    if stack.kubevirt is not None:
+        passthrough, passthrough_out = plan_passthrough(
+            scope,
+            PASSTHROUGH_COMPONENT,
+            stack.kubevirt,
+            parent=root.urn,
+            provider=provider.urn,
+            operator_manages_vgpu=uses_vgpu(stack.gpu_operator, stack.nodes),
+        )
+        resources += passthrough
+        after_passthrough = custom_children(passthrough, passthrough[0].urn)
+        outputs["permittedGpus"] = passthrough_out["permittedGpus"]
+    namespaces = {name: vm.namespace or stack.platform.namespace or "" for name, vm in stack.vms.items()}
+    existing = {}
+    for ns in sorted(set(namespaces.values())):
+        existing[ns] = read(
+            scope,
+            root.urn,
+            "v1",
+            "Namespace",
+            vm_namespace_read_resource(ns),
+            read_id=ns,
+            provider=provider.urn,
+        )
+        resources.append(existing[ns])
+    vms = {}
+    naming = stack.kubevirt.resource_naming if stack.kubevirt else "hikube"
+    for name in sorted(stack.vms):
+        planned, out = plan_raw_vm(
+            scope,
+            name,
+            stack.vms[name],
+            root.urn,
+            provider.urn,
+            namespace=namespaces[name],
+            naming=naming,
+            dependencies=(existing[namespaces[name]].urn, *after_passthrough),
+        )
+        resources += planned
+        vms[name] = out
+    outputs["vms"] = vms
+    return StackPlan(scope, resources, outputs)
+
+
+# --- the plan as the offline engine records it ------------------------------------------
+
+
+def wire(value: Any) -> Any:
+    """A plain value as it comes back from Pulumi's wire format: enums as their values,
+    whole floats as ints, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(key): wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [wire(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return wire(value.value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _path_text(path: SecretPath) -> str:
+    text = ""
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+    return text
+
+
+def masked(value: Mapping[str, Any], paths: Iterable[SecretPath]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``value`` (on the wire) with the value at each path masked (``records.mask``), and the
+    masked paths as text (``spec.env[0].value``); paths that lead nowhere are skipped."""
+    out: dict[str, Any] = wire(copy.deepcopy(dict(value)))
+    found = []
+    for path in paths:
+        parent: Any = out
+        for key in path[:-1]:
+            parent = _child(parent, key)
+        if _child(parent, path[-1]) is not None:
+            parent[path[-1]] = mask(parent[path[-1]])
+            found.append(_path_text(path))
+    return out, tuple(sorted(found))
+
+
+def _child(parent: Any, key: str | int) -> Any:
+    if isinstance(parent, dict) and isinstance(key, str):
+        return parent.get(key)
+    if isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
+        return parent[key]
+    return None
+
+
+def recorded(resource: Planned) -> Registered:
+    """One planned resource as the offline engine records it (secrets masked)."""
+    inputs, masked_paths = masked(resource.inputs, resource.secret_paths)
+    return Registered(
+        urn=resource.urn,
+        type=resource.type,
+        name=resource.name,
+        parent=resource.parent,
+        custom=resource.custom,
+        protect=resource.protect,
+        provider=provider_reference(resource.provider) if resource.provider else "",
+        dependencies=tuple(sorted(resource.dependencies)),
+        inputs=inputs,
+        read=bool(resource.read_id),
+        masked=masked_paths,
+        imported=resource.import_id,
+    )
+
+
+def as_run(stack_plan: StackPlan, warnings: Iterable[str] = ()) -> OfflineRun:
+    """The plan as an ``OfflineRun`` (sorted by URN, as the engine's), secrets masked."""
+    outputs, _ = masked(stack_plan.outputs, stack_plan.secret_outputs)
+    run = OfflineRun(
+        stack=stack_plan.scope.stack,
+        project=stack_plan.scope.project,
+        resources=sorted((recorded(r) for r in stack_plan.resources), key=lambda r: r.urn),
+        outputs=outputs,
+        warnings=list(warnings),
+    )
+    return run
