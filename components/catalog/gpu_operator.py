@@ -1,6 +1,6 @@
 """NVIDIA's GPU Operator chart: where it lives, the versions this project knows, their keys.
 
-Facts: ../shared/notes/gpu-operator-kubevirt.md §1; the values files of the versions
+Facts: docs/concepts/workload-modes.md; the values files of the versions
 below are vendored in tests/upstream (tests check every emitted key against them).
 """
 

@@ -1,7 +1,7 @@
 """The GPU models Hikube offers: one table, everything GPU-related derives from it.
 
-Facts and their sources are in ``../shared/notes`` (hikube-cozystack.md §6,
-gpu-operator-kubevirt.md §1.4-1.7 and §4).
+Facts and their sources: docs/reference/catalog.md; the PCI IDs and MIG profiles are checked
+against the vendored pci.ids and mig-manager defaults (tests/upstream/SOURCES.md).
 """
 
 from __future__ import annotations

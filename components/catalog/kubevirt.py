@@ -1,6 +1,6 @@
 """KubeVirt facts for GPU passthrough: versions, feature gates, instance types for raw VMs.
 
-Facts: ../shared/notes/gpu-operator-kubevirt.md §2-§3.
+Facts: docs/concepts/kubevirt-patch.md; the schema fragments are vendored in tests/upstream/kubevirt.
 """
 
 from __future__ import annotations
