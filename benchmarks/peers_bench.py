@@ -37,8 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,25 +61,31 @@ class Sample:
     peak_mib: float
 
 
+_LAUNCHER: list[subprocess.Popen[str]] = []
+
+
+def launcher() -> subprocess.Popen[str]:
+    """The one ``benchmarks.peers_launcher`` process, started on first use (start it early:
+    its children's peak RSS starts at its own)."""
+    if not _LAUNCHER:
+        argv = [sys.executable, "-m", "benchmarks.peers_launcher"]
+        pipe = subprocess.PIPE
+        _LAUNCHER.append(subprocess.Popen(argv, cwd=PROJECT_DIR, stdin=pipe, stdout=pipe, text=True))
+    return _LAUNCHER[0]
+
+
 def run_process(argv: list[str], cwd: Path, ok: tuple[int, ...] = (0,), timeout: float = 3600) -> Sample:
-    """Run ``argv`` to its end; its CPU (with reaped children), wall time and peak RSS."""
-    env = {**os.environ, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1", "PYTHONHASHSEED": "0"}
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode not in ok:
-            err.seek(0)
-            tail = err.read().decode("utf-8", "replace")[-2000:]
-            raise RunFailed(f"{' '.join(argv[:6])}: exit {process.returncode}\n{tail}")
-    return Sample(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+    """Run ``argv`` to its end (through the launcher); its CPU (user + system, with the children
+    it reaped), wall time and peak RSS."""
+    process = launcher()
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd), "timeout": timeout}) + "\n")
+    process.stdin.flush()
+    done = json.loads(process.stdout.readline())
+    if done["code"] not in ok:
+        raise RunFailed(f"{' '.join(argv[:6])}: exit {done['code']}\n{done['stderr']}")
+    return Sample(done["cpu_s"], done["wall_s"], done["peak_kib"] / 1024)
 
 
 def engines() -> list[str]:
@@ -343,8 +347,9 @@ def targets(result: dict[str, Any], ours: str) -> dict[str, dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    launcher()  # before the harness grows: a child's peak RSS starts at its parent's
     chosen, skipped = contenders(args.cdk8s)
-    ours = [c.name for c in chosen if c.name.startswith("ours")][-1]
+    ours = next(c.name for c in chosen if c.name.startswith("ours"))  # the default engine
     with tempfile.TemporaryDirectory(prefix="peers-bench-") as temp:
         work = Path(temp)
         renders = measure_renders(args.sizes, args.rounds, args.large_rounds, chosen, work)

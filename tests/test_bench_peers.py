@@ -119,7 +119,8 @@ def test_the_harness_runs_end_to_end_on_a_tiny_stack(tmp_path: Path) -> None:
     )
     result = peers_bench.run(args)
     assert result["skipped"] == {"cdk8s": "not requested (--no-cdk8s)"}
-    assert set(result["renders"]["5"]) >= {"ours", "builders", "pulumi", "dicts"}
+    assert result["ours"].partition(":")[0] == "ours"  # ours:<engine> when render offers --engine
+    assert set(result["renders"]["5"]) >= {result["ours"], "builders", "pulumi", "dicts"}
     assert result["ratios"]["5"]["dicts"] > 1  # a whole render costs more than dumping dicts
     assert result["targets"]["startup_s"]["value"] == result["startup"]["wall_min_s"] > 0
     assert result["targets"]["diff_1000_s"]["met"] is None
