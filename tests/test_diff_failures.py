@@ -387,6 +387,7 @@ def test_a_signal_removes_worktree_temp_folders_and_workers(repo: Path, tmp_path
         "import time\n\n_render_many = render_many\nrender_many = lambda *a: (time.sleep(120), _render_many(*a))\n",
     )
     _commit(repo, "slow renderer")  # base and working tree
+    _patch_renderer(repo, "# code differs: the stack renders at both revisions, one worker each\n")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     process = subprocess.Popen(

@@ -6,6 +6,7 @@ that do not register never import Pulumi."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import asdict
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from stacks.offline.cli import PROJECT_DIR
+from stacks.offline.compare import Comparison, compare
 from stacks.offline.records import OfflineRun
 from stacks.offline.render import planned
 from stacks.offline.report import preview_text
@@ -169,3 +171,67 @@ def test_the_pulumi_engine_is_still_there_for_debugging(tmp_path: Path) -> None:
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     for relative in files:
         assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes()
+
+
+# --- the diff renders what can differ -------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def two_commits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This project in a new repo: commit 1 as is, commit 2 with one stack file changed."""
+    root = tmp_path_factory.mktemp("plan-repo")
+    listed = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in listed:
+        if (PROJECT_DIR / name).is_file() and not name.startswith(("site/", "docs/")):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_DIR / name, root / name)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "base")
+    path = root / "examples" / "stacks" / "Pulumi.acme-vms.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("L40S: 1", "L40S: 2", 1), encoding="utf-8")
+    _git(root, "commit", "-qam", "one stack file")
+    return root
+
+
+def _renders(repo: Path) -> tuple[Comparison, list[tuple[str, str]]]:
+    seen: list[tuple[str, str]] = []
+    result = compare(repo, "HEAD~1", workers=2, progress=lambda label, stack: seen.append((label, stack)))
+    return result, seen
+
+
+def test_with_the_same_code_only_the_changed_stack_renders_at_both_revisions(two_commits: Path) -> None:
+    result, seen = _renders(two_commits)
+    stacks = [d.stack for d in result.stacks]
+    assert len(stacks) == 4
+    assert sorted(s for label, s in seen if label.startswith("base")) == ["acme-vms"]
+    assert sorted(s for label, s in seen if label == "working tree") == stacks
+    assert result.skipped == tuple(s for s in stacks if s != "acme-vms")
+    changed = {d.stack for d in result.stacks if d.has_changes}
+    assert changed == {"acme-vms"}
+    assert all(d.unchanged > 0 for d in result.stacks if d.stack != "acme-vms")  # rendered once, not blank
+
+
+def test_when_the_code_changes_every_stack_renders_at_both_revisions(two_commits: Path) -> None:
+    code = two_commits / "components" / "builders" / "names.py"
+    original = code.read_text(encoding="utf-8")
+    code.write_text(original + "\n# a code change\n", encoding="utf-8")
+    try:
+        result, seen = _renders(two_commits)
+    finally:
+        code.write_text(original, encoding="utf-8")
+    assert result.skipped == ()
+    assert len(seen) == 2 * len(result.stacks)

@@ -87,13 +87,16 @@ def _is_code(path: str, inputs: set[str], stack_dir: str) -> bool:
     return not (folder == stack_dir and name.startswith("Pulumi.") and name != "Pulumi.yaml")
 
 
-def candidates(project_dir: Path, base_dir: Path, paths: list[str]) -> tuple[list[str], bool]:
-    """The stacks to render, and whether the code changed (then every stack is one)."""
+def candidates(
+    project_dir: Path, base_dir: Path, paths: list[str], stacks: list[str] | None = None
+) -> tuple[list[str], bool]:
+    """The stacks to render (of ``stacks``, default: the working tree's), and whether the code
+    changed (then every stack is one)."""
     try:
         project = read_project(project_dir)
     except StackSourceError as error:
         raise RevisionError(f"working tree: {error}") from None
-    head = discover(project_dir)
+    head = discover(project_dir) if stacks is None else stacks
     base_project = read_project(base_dir) if (base_dir / "Pulumi.yaml").exists() else project
     head_inputs = {stack: _inputs(project_dir, project, stack) for stack in head}
     base_inputs = {stack: _inputs(base_dir, base_project, stack) for stack in head}

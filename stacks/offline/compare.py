@@ -38,6 +38,9 @@ class Comparison:
     base: str
     head: str
     stacks: list[StackDiff]
+    skipped: tuple[str, ...] = ()
+    """Stacks rendered once (in the working tree) instead of at both revisions: the code and
+    their config (stack file, defaults file) are the same at both, so their render cannot differ."""
 
     @property
     def has_changes(self) -> bool:
@@ -74,11 +77,13 @@ class Revision:
             {name: _with_defaults(directory, read_stack(directory, project, name)) for name in chosen},
         )
 
-    def job(self) -> Job:
-        """The stacks worth rendering: those whose file could be read."""
-        return Job(
-            self.directory, self.label, [s for s, source in self.sources.items() if source.error is None]
-        )
+    def job(self, skip: frozenset[str] = frozenset()) -> Job:
+        """The stacks worth rendering: those whose file could be read, but ``skip``."""
+        chosen = [s for s, source in self.sources.items() if source.error is None and s not in skip]
+        return Job(self.directory, self.label, chosen)
+
+    def readable(self) -> set[str]:
+        return {s for s, source in self.sources.items() if source.error is None}
 
     def render(self, stack: str, renders: dict[str, StackRender]) -> StackRender | None:
         """The stack's render, an error for a file that cannot be read, or None (no such stack)."""
@@ -140,11 +145,26 @@ def compare(
         missing = sorted(set(stacks or ()) - set(base.sources) - set(head.sources))
         if missing:
             raise RevisionError(f"no stack {missing[0]!r} at {base_label} or in the working tree")
-        base_renders, head_renders = render_trees([base.job(), head.job()], count, report)
+        skip = _cannot_differ(project_dir, base_ref, base_dir, base, head)
+        base_renders, head_renders = render_trees([base.job(skip), head.job()], count, report)
     names = sorted(set(base.sources) | set(head.sources))
-    return Comparison(
-        base_ref, WORKING_TREE, [_diff(s, base, head, base_renders, head_renders) for s in names]
-    )
+    diffs = [_diff(s, base, head, base_renders, head_renders, once=s in skip) for s in names]
+    return Comparison(base_ref, WORKING_TREE, diffs, tuple(sorted(skip)))
+
+
+def _cannot_differ(
+    project_dir: Path, base_ref: str, base_dir: Path, base: Revision, head: Revision
+) -> frozenset[str]:
+    """Stacks readable at both revisions whose render cannot differ: nothing but stack files,
+    defaults files and documentation changed (``stacks.offline.changed``), and not their
+    stack file or defaults file. Empty when the code changed: then every stack renders."""
+    from stacks.offline.changed import candidates, changed_paths  # changed uses compare
+
+    both = sorted(base.readable() & head.readable())
+    if not both:
+        return frozenset()
+    chosen, code_changed = candidates(project_dir, base_dir, changed_paths(project_dir, base_ref), both)
+    return frozenset() if code_changed else frozenset(both) - set(chosen)
 
 
 def _diff(
@@ -153,8 +173,11 @@ def _diff(
     head: Revision,
     base_renders: dict[str, StackRender],
     head_renders: dict[str, StackRender],
+    *,
+    once: bool = False,
 ) -> StackDiff:
-    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash."""
+    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash.
+    ``once``: the stack cannot differ and was rendered in the working tree only."""
     try:
         old_source, new_source = base.sources.get(stack), head.sources.get(stack)
         old_config = old_source.config if old_source else None
@@ -164,7 +187,7 @@ def _diff(
         head_quota = base_quota if new_config is None else stack_quota(new_config, project)
         return diff_stack(
             stack,
-            base.render(stack, base_renders),
+            head.render(stack, head_renders) if once else base.render(stack, base_renders),
             head.render(stack, head_renders),
             base_label=base.label,
             head_label=head.label,

@@ -221,7 +221,8 @@ def render_trees(jobs: list[Job], workers: int, progress: Progress) -> list[dict
     """
     if isinstance(progress, CountingProgress):
         progress.total = sum(len(job.stacks) for job in jobs)
-    per_job = max(1, -(-max(1, workers) // max(1, len(jobs))))  # ceil: no idle worker
+    busy = max(1, sum(1 for job in jobs if job.stacks))  # a job with nothing to render gets no worker
+    per_job = max(1, -(-max(1, workers) // busy))  # ceil: no idle worker
     lock = threading.Lock()
 
     def locked(label: str, stack: str) -> None:
