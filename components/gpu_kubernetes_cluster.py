@@ -7,27 +7,23 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.builders.kubernetes_cluster import build_kubernetes
 from components.builders.names import (
     KUBECONFIG_KEY,
     cluster_app_resource,
-    cluster_provider_resource,
-    kubeconfig_resource,
     kubeconfig_secret_name,
-    namespace_resource,
     node_group_resource,
-    quota_resource,
     workload_resource,
 )
 from components.builders.node_group import effective_node_groups
-from components.builders.workload_namespace import build_namespace, workload_namespaces
 from components.checks import raise_for_errors
 from components.checks.cluster import check_cluster
 from components.gpu_node_group import GpuNodeGroup
 from components.gpu_workload import GpuWorkload
 from components.models.cluster import GpuKubernetesClusterArgs
-from components.plan.types import CLUSTER_TYPE
-from components.registration import register_custom_resource, register_manifest
+from components.plan.resources import PROVIDER_TYPE, Planned
+from components.plan.tenant import plan_cluster
+from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, WORKLOAD_TYPE
+from components.registration import plan_scope, register_plan_child
 from components.tenant import Tenant
 
 TYPE = CLUSTER_TYPE
@@ -72,72 +68,61 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
     ) -> None:
         raise_for_errors("GpuKubernetesCluster", name, check_cluster(tenant.profile, name, args))
         super().__init__(self.TYPE, name, None, opts)
-        namespace = tenant.namespace
         app = tenant.profile.kubernetes
-        child = pulumi.ResourceOptions(parent=self)
-
-        self.node_groups = {
-            group: GpuNodeGroup(
-                node_group_resource(name, group),
-                group_args,
-                pulumi.ResourceOptions(parent=self),
-                group=group,
-                platform=tenant.platform,
-                resource_naming=args.resource_naming,
-            )
-            for group, group_args in effective_node_groups(args, app).items()
-        }
-        self.cluster = register_custom_resource(
-            cluster_app_resource(name), build_kubernetes(name, namespace, args, app), child
-        )
-
-        secret_name = kubeconfig_secret_name(name)
-        # The id derives from the cluster's id: unknown while the cluster is still to be
-        # created, so a preview does not read a Secret that does not exist yet (on `up` it
-        # resolves once the cluster is Ready). metadata would not do: it is known in preview.
-        secret_id = self.cluster.id.apply(lambda _: f"{namespace}/{secret_name}")
-        secret = k8s.core.v1.Secret.get(
-            kubeconfig_resource(name),
-            secret_id,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
-        )
-        decoded: pulumi.Output[str] = secret.data.apply(lambda data: _kubeconfig(data, secret_name))
-        self.kubeconfig = pulumi.Output.secret(decoded)
-        self.provider = k8s.Provider(
-            cluster_provider_resource(name),
-            kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-        inside = pulumi.ResourceOptions(parent=self, provider=self.provider)
-        guards: dict[str, list[pulumi.Resource]] = {}
-        for ns in workload_namespaces(args):
-            namespace_manifest, quota_manifest = build_namespace(args, ns)
-            created = register_manifest(namespace_resource(name, ns), namespace_manifest, inside)
-            quota = register_manifest(
-                quota_resource(name, ns),
-                quota_manifest,
-                pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[created])),
-            )
-            guards[ns] = [created, quota]
-        configured = [self.node_groups[group] for group in args.node_groups]
-        self.workloads = {
-            workload: GpuWorkload(
-                workload_resource(name, workload),
-                args.workloads[workload],
-                pulumi.ResourceOptions(
+        scope, parent = plan_scope()
+        planned = plan_cluster(scope, name, args, tenant, parent=parent, provider="")
+        children = [p for p in planned if p.parent == planned[0].urn]  # exactly the plan, in its order
+        groups = effective_node_groups(args, app)
+        group_of = {node_group_resource(name, group): group for group in groups}
+        workload_of = {workload_resource(name, workload): workload for workload in args.workloads}
+        self.node_groups: dict[str, GpuNodeGroup] = {}
+        self.workloads: dict[str, GpuWorkload] = {}
+        made: dict[str, pulumi.Resource] = {}
+        cluster: pulumi.CustomResource | None = None  # the Kubernetes app
+        provider: k8s.Provider | None = None  # a provider for the cluster itself
+        for resource in children:
+            after = [made[urn] for urn in resource.dependencies]
+            if resource.type == NODE_GROUP_TYPE:
+                group = group_of[resource.name]
+                made[resource.urn] = self.node_groups[group] = GpuNodeGroup(
+                    resource.name,
+                    groups[group],
+                    pulumi.ResourceOptions(parent=self),
+                    group=group,
+                    platform=tenant.platform,
+                    resource_naming=args.resource_naming,
+                )
+            elif resource.type == WORKLOAD_TYPE:
+                workload = workload_of[resource.name]
+                made[resource.urn] = self.workloads[workload] = GpuWorkload(
+                    resource.name,
+                    args.workloads[workload],
+                    pulumi.ResourceOptions(parent=self, provider=provider, depends_on=after),
+                    node_groups=[self.node_groups[group] for group in args.node_groups],
+                    object_name=workload,
+                )
+            elif resource.read_id:
+                assert cluster is not None, "the plan reads the kubeconfig after the cluster"
+                made[resource.urn] = self._kubeconfig_secret(resource, cluster)
+            elif resource.type == PROVIDER_TYPE:
+                provider = k8s.Provider(
+                    resource.name, kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+                )
+                made[resource.urn] = self.provider = provider
+            else:  # the Kubernetes app (tenant provider), namespaces and quotas (the cluster's)
+                inside = resource.provider != ""
+                options = pulumi.ResourceOptions(
                     parent=self,
-                    provider=self.provider,
-                    depends_on=guards[args.workloads[workload].namespace],
-                ),
-                node_groups=configured,
-                object_name=workload,
-            )
-            for workload in sorted(args.workloads)
-        }
+                    provider=provider if inside else None,
+                    depends_on=after or None,
+                )
+                registered = register_plan_child(resource, options)
+                made[resource.urn] = registered
+                if resource.name == cluster_app_resource(name):
+                    cluster = self.cluster = registered
 
         self.cluster_name = pulumi.Output.from_input(name)
-        self.kubeconfig_secret = pulumi.Output.from_input(secret_name)
+        self.kubeconfig_secret = pulumi.Output.from_input(kubeconfig_secret_name(name))
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -145,3 +130,20 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+    def _kubeconfig_secret(self, resource: Planned, cluster: pulumi.CustomResource) -> pulumi.CustomResource:
+        """The planned read of the admin kubeconfig Secret; sets ``kubeconfig`` (a Pulumi secret).
+
+        The id derives from the cluster's id: unknown while the cluster is still to be created,
+        so a preview does not read a Secret that does not exist yet (on `up` it resolves once
+        the cluster is Ready). metadata would not do: it is known in preview."""
+        read_id = resource.read_id
+        secret_name = read_id.rsplit("/", 1)[-1]
+        secret = k8s.core.v1.Secret.get(
+            resource.name,
+            cluster.id.apply(lambda _: read_id),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
+        )
+        decoded: pulumi.Output[str] = secret.data.apply(lambda data: _kubeconfig(data, secret_name))
+        self.kubeconfig = pulumi.Output.secret(decoded)
+        return secret

@@ -1,24 +1,19 @@
 """``GpuVirtualMachine``: a Hikube VMInstance with PCI-passthrough GPUs, and its VMDisks."""
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.builders.names import (
     SYSTEM_DISK,
-    data_disk_name,
-    system_disk_name,
     vm_disk_resource,
     vm_instance_resource,
-    vm_release_name,
 )
-from components.builders.vm_disk import build_vm_disk
-from components.builders.vm_instance import build_vm_instance, gpu_entries
 from components.checks import raise_for_errors
 from components.checks.vm import check_vm
 from components.models.vm import GpuVirtualMachineArgs
 from components.outputs import publish
+from components.plan.tenant import plan_vm
 from components.plan.types import VM_TYPE
-from components.registration import register_custom_resource
+from components.registration import plan_scope, register_plan
 from components.tenant import Tenant
 
 TYPE = VM_TYPE
@@ -57,40 +52,22 @@ class GpuVirtualMachine(pulumi.ComponentResource):
     ) -> None:
         raise_for_errors("GpuVirtualMachine", name, check_vm(name, args, tenant.profile))
         super().__init__(self.TYPE, name, None, opts)
-        namespace = tenant.namespace
-        child = pulumi.ResourceOptions(parent=self)
-
-        self.disks: dict[str, k8s.apiextensions.CustomResource] = {}
-        system = build_vm_disk(system_disk_name(name), namespace, name, args.disk)
-        self.disks[SYSTEM_DISK] = register_custom_resource(
-            vm_disk_resource(name, SYSTEM_DISK),
-            system,
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.disk.protect)),
-        )
-        for disk_name in sorted(args.data_disks):
-            disk = args.data_disks[disk_name]
-            manifest = build_vm_disk(data_disk_name(name, disk_name), namespace, name, disk)
-            self.disks[disk_name] = register_custom_resource(
-                vm_disk_resource(name, disk_name),
-                manifest,
-                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=disk.protect)),
-            )
-
-        filters = tenant.profile.port_list_filters
-        instance = build_vm_instance(name, namespace, args, port_list_filters=filters)
-        self.instance = register_custom_resource(
-            vm_instance_resource(name),
-            instance,
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.disks.values()))),
-        )
+        scope, parent = plan_scope()
+        planned, outputs = plan_vm(scope, name, args, tenant, parent=parent, provider="")
+        registered = register_plan(self, planned)  # exactly the plan: one code path
+        disk_keys = [SYSTEM_DISK, *sorted(args.data_disks)]
+        self.disks: dict[str, pulumi.CustomResource] = {
+            key: registered[vm_disk_resource(name, key)] for key in disk_keys
+        }
+        self.instance = registered[vm_instance_resource(name)]
 
         publish(
             self,
             {
-                "vm_name": name,
-                "namespace": namespace,
-                "gpus": [g["name"] for g in gpu_entries(args.gpus)],
-                "instance_type": str(instance.body["spec"]["instanceType"]),
-                "service_name": vm_release_name(name),
+                "vm_name": outputs["vmName"],
+                "namespace": outputs["namespace"],
+                "gpus": outputs["gpus"],
+                "instance_type": outputs["instanceType"],
+                "service_name": outputs["serviceName"],
             },
         )

@@ -4,16 +4,15 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.builders.names import workload_object_resource
-from components.builders.placement import GroupPlacement, eligible_groups, resource_name
-from components.builders.workload import build_workload
+from components.builders.placement import GroupPlacement
 from components.checks import raise_for_errors
 from components.checks.workload import check_workload
 from components.gpu_node_group import GpuNodeGroup
 from components.models.workload import GpuWorkloadArgs
 from components.outputs import publish
+from components.plan.tenant import plan_workload
 from components.plan.types import WORKLOAD_TYPE
-from components.registration import register_manifest
+from components.registration import OUTSIDE, plan_scope, register_plan
 
 TYPE = WORKLOAD_TYPE
 
@@ -50,17 +49,26 @@ class GpuWorkload(pulumi.ComponentResource):
         raise_for_errors("GpuWorkload", name, check_workload(args, where))
         super().__init__(self.TYPE, name, None, opts)
         after = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(after))
-        self.resources: dict[str, pulumi.CustomResource] = {}
-        for manifest in build_workload(object_name or name, where, args):
-            self.resources[manifest.kind.lower()] = register_manifest(
-                workload_object_resource(name, manifest.kind), manifest, child
-            )
+        scope, parent = plan_scope()
+        planned, outputs = plan_workload(
+            scope,
+            name,
+            args,
+            parent,
+            "",
+            node_groups=list(where),
+            object_name=object_name or name,
+            dependencies=(OUTSIDE,) if after else (),
+        )
+        registered = register_plan(self, planned, after=after)  # exactly the plan: one code path
+        self.resources: dict[str, pulumi.CustomResource] = {
+            resource.inputs["kind"].lower(): registered[resource.name] for resource in planned[1:]
+        }
         publish(
             self,
             {
-                "namespace": args.namespace,
-                "gpu_resource": resource_name(where, args),
-                "node_groups": eligible_groups(where, args),
+                "namespace": outputs["namespace"],
+                "gpu_resource": outputs["gpuResource"],
+                "node_groups": outputs["nodeGroups"],
             },
         )

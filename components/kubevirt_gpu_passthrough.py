@@ -1,14 +1,14 @@
 """``KubeVirtGpuPassthrough``: permit the catalog's GPUs in the cluster's existing KubeVirt CR."""
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.builders.kubevirt_patch import build_kubevirt_patch, permitted_resource_name
 from components.builders.names import passthrough_patch_resource
 from components.checks import raise_for_errors
 from components.checks.kubevirt import check_passthrough
 from components.models.kubevirt import KubeVirtArgs
+from components.plan.platform import plan_passthrough
 from components.plan.types import PASSTHROUGH_TYPE
+from components.registration import plan_scope, register_plan
 
 TYPE = PASSTHROUGH_TYPE
 
@@ -35,20 +35,10 @@ class KubeVirtGpuPassthrough(pulumi.ComponentResource):
         issues = check_passthrough(args, operator_manages_vgpu=operator_manages_vgpu)
         raise_for_errors("KubeVirtGpuPassthrough", name, issues)
         super().__init__(self.TYPE, name, None, opts)
-        patch = build_kubevirt_patch(args, operator_manages_vgpu)
-        self.patch = k8s.apiextensions.CustomResourcePatch(
-            passthrough_patch_resource(name),
-            api_version=patch.api_version,
-            kind=patch.kind,
-            metadata={
-                "name": patch.name,
-                "namespace": patch.namespace,
-                "annotations": {"pulumi.com/patchForce": "true"},
-            },
-            spec=patch.body["spec"],
-            opts=pulumi.ResourceOptions(parent=self),
+        scope, parent = plan_scope()
+        planned, outputs = plan_passthrough(
+            scope, name, args, parent, "", operator_manages_vgpu=operator_manages_vgpu
         )
-        self.permitted = pulumi.Output.from_input(
-            {model.value: permitted_resource_name(model, args.resource_naming) for model in args.gpus}
-        )
+        self.patch = register_plan(self, planned)[passthrough_patch_resource(name)]  # exactly the plan
+        self.permitted = pulumi.Output.from_input(outputs["permittedGpus"])
         self.register_outputs({"permittedGpus": self.permitted})

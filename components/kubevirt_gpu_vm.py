@@ -2,13 +2,13 @@
 
 import pulumi
 
-from components.builders.kubevirt_vm import build_cloud_init_secret, build_kubevirt_vm
-from components.builders.names import raw_vm_resource, raw_vm_secret_resource
+from components.builders.names import raw_vm_resource
 from components.checks import raise_for_errors
 from components.checks.raw_vm import check_raw_vm
 from components.models.kubevirt import KubeVirtGpuVmArgs, ResourceNaming
+from components.plan.platform import plan_raw_vm
 from components.plan.types import RAW_VM_TYPE
-from components.registration import register_manifest
+from components.registration import OUTSIDE, plan_scope, register_plan
 
 TYPE = RAW_VM_TYPE
 
@@ -37,22 +37,14 @@ class KubeVirtGpuVirtualMachine(pulumi.ComponentResource):
     ) -> None:
         raise_for_errors("KubeVirtGpuVirtualMachine", name, check_raw_vm(args))
         super().__init__(self.TYPE, name, None, opts)
-        depends_on = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else None
-        child = pulumi.ResourceOptions(parent=self)
-        secret = register_manifest(
-            raw_vm_secret_resource(name),
-            build_cloud_init_secret(name, namespace, args),
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(depends_on or []))),
+        depends_on = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
+        scope, parent = plan_scope()
+        outside = (OUTSIDE,) if depends_on else ()  # what opts.depends_on names, outside the plan
+        planned, outputs = plan_raw_vm(
+            scope, name, args, parent, "", namespace=namespace, naming=naming, dependencies=outside
         )
-        manifest = build_kubevirt_vm(name, namespace, args, naming)
-        self.vm = register_manifest(
-            raw_vm_resource(name),
-            manifest,
-            pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[secret, *(depends_on or [])])
-            ),
-        )
-        devices = manifest.body["spec"]["template"]["spec"]["domain"]["devices"]["gpus"]
-        self.gpus = pulumi.Output.from_input([device["deviceName"] for device in devices])
-        self.instance_type = pulumi.Output.from_input(manifest.body["spec"]["instancetype"]["name"])
+        registered = register_plan(self, planned, after=depends_on)  # exactly the plan
+        self.vm = registered[raw_vm_resource(name)]
+        self.gpus = pulumi.Output.from_input(outputs["gpus"])
+        self.instance_type = pulumi.Output.from_input(outputs["instanceType"])
         self.register_outputs({"gpus": self.gpus, "instanceType": self.instance_type})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import importlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.manifest import Manifest, SecretPath
+from components.plan.resources import Planned, Scope
 
 
 def _with_secrets(body: dict[str, Any], paths: tuple[SecretPath, ...]) -> dict[str, Any]:
@@ -56,6 +58,7 @@ _TYPED: dict[tuple[str, str], tuple[str, str]] = {
     ("v1", "ResourceQuota"): ("core.v1", "ResourceQuota"),
     ("v1", "Service"): ("core.v1", "Service"),
     ("v1", "Secret"): ("core.v1", "Secret"),
+    ("v1", "Node"): ("core.v1", "Node"),
     ("apps/v1", "Deployment"): ("apps.v1", "Deployment"),
     ("apps/v1", "StatefulSet"): ("apps.v1", "StatefulSet"),
     ("batch/v1", "Job"): ("batch.v1", "Job"),
@@ -83,3 +86,81 @@ def register_manifest(
     arguments = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in body.items()}
     resource: pulumi.CustomResource = cls(resource_name, metadata=manifest.metadata, opts=opts, **arguments)
     return resource
+
+
+OUTSIDE = "opts.depends_on"
+"""Stands, in a component's planned dependencies, for the resources of its ``opts.depends_on``."""
+
+
+def register_plan(
+    component: pulumi.ComponentResource,
+    planned: Sequence[Planned],
+    after: Sequence[pulumi.Resource] = (),
+) -> dict[str, pulumi.CustomResource]:
+    """Register a component's planned Kubernetes objects (``components.plan``; ``planned[0]`` is
+    the component itself) as its children, by resource name: each with its ``protect``, after
+    the planned siblings it depends on, and after ``after`` when it depends on something
+    outside the component (``opts.depends_on``). The provider comes from the component."""
+    own = planned[0].urn
+    registered: dict[str, pulumi.CustomResource] = {}
+    by_name: dict[str, pulumi.CustomResource] = {}
+    for resource in planned[1:]:
+        if resource.parent != own:
+            raise ValueError(f"{resource.name}: only a component's own children register here")
+        inside: list[pulumi.Resource] = [registered[u] for u in resource.dependencies if u in registered]
+        outside = list(after) if any(u not in registered for u in resource.dependencies) else []
+        options = pulumi.ResourceOptions(parent=component, protect=resource.protect)
+        if inside or outside:
+            options = pulumi.ResourceOptions.merge(
+                options, pulumi.ResourceOptions(depends_on=[*inside, *outside])
+            )
+        registered[resource.urn] = by_name[resource.name] = register_plan_child(resource, options)
+    return by_name
+
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def register_plan_child(resource: Planned, options: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """One planned Kubernetes resource: a read (``.get``), a Helm release, a patch, or an object."""
+    inputs = resource.inputs
+    if resource.read_id:
+        api_version, _, kind = resource.type.removeprefix("kubernetes:").rpartition(":")
+        cls = _typed_class("v1" if api_version == "core/v1" else api_version, kind)
+        got: pulumi.CustomResource = cls.get(resource.name, resource.read_id, opts=options)
+        return got
+    if resource.type == HELM_RELEASE:
+        return k8s.helm.v3.Release(
+            resource.name,
+            name=inputs["name"],
+            namespace=inputs["namespace"],
+            chart=inputs["chart"],
+            version=inputs["version"],
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=inputs["repositoryOpts"]["repo"]),
+            values=inputs["values"],
+            create_namespace=inputs["createNamespace"],
+            timeout=inputs["timeout"],
+            opts=options,
+        )
+    if resource.type == "kubernetes:core/v1:NodePatch":
+        return k8s.core.v1.NodePatch(resource.name, metadata=inputs["metadata"], opts=options)
+    if resource.type.endswith("Patch"):
+        body = {key: value for key, value in inputs.items() if key not in ("apiVersion", "kind", "metadata")}
+        return k8s.apiextensions.CustomResourcePatch(
+            resource.name,
+            api_version=inputs["apiVersion"],
+            kind=inputs["kind"],
+            metadata=inputs["metadata"],
+            opts=options,
+            **body,
+        )
+    if resource.manifest is None:
+        raise ValueError(f"{resource.name}: a planned object without a manifest")
+    return register_manifest(resource.name, resource.manifest, options)
+
+
+def plan_scope() -> tuple[Scope, str]:
+    """The running stack's scope for a component's plan, and the parent to plan it under (the
+    root stack: only the planned URNs' relations matter, the component registers the children)."""
+    scope = Scope(pulumi.get_stack(), pulumi.get_project())
+    return scope, scope.root

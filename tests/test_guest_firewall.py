@@ -16,7 +16,6 @@ import jsonschema
 import pytest
 import yaml
 
-from components import gpu_virtual_machine
 from components.builders.cloud_init import INSTALLER_PATH, MIME_BOUNDARY, build_user_data
 from components.builders.guest_firewall import (
     RULESET_PATH,
@@ -30,6 +29,7 @@ from components.builders.guest_firewall import (
 from components.builders.vm_instance import build_vm_instance
 from components.catalog.platform import PROFILES
 from components.models.vm import External, GpuVirtualMachineArgs, NvidiaDriver
+from components.plan import tenant as vm_plan  # the plan GpuVirtualMachine registers
 from tests.helpers import SSH_KEY, expect_problem, run_config, with_vm
 
 HIKUBE = PROFILES["hikube"].port_list_filters
@@ -235,13 +235,13 @@ def test_mime_user_data_cannot_carry_the_firewall(tmp_path: Path) -> None:
 
 def test_the_program_passes_the_profiles_fact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
-    real = gpu_virtual_machine.build_vm_instance
+    real = vm_plan.build_vm_instance
 
     def spy(*args: Any, port_list_filters: bool) -> Any:
         seen.append(port_list_filters)
         return real(*args, port_list_filters=port_list_filters)
 
-    monkeypatch.setattr(gpu_virtual_machine, "build_vm_instance", spy)
+    monkeypatch.setattr(vm_plan, "build_vm_instance", spy)
     warnings_of(tmp_path / "a", on("hikube", external={}))
     warnings_of(tmp_path / "b", on("cozystack-1.4", external={}))
     assert seen == [False, True]
