@@ -165,7 +165,7 @@ def preview_text(run: OfflineRun) -> str:
     count = len([r for r in run.resources if not r.read])
     reads = len(run.resources) - count
     parts = [
-        f"Previewing stack {run.stack!r} offline (Pulumi mock runtime; nothing is deployed)",
+        f"Previewing stack {run.stack!r} offline (no Pulumi CLI, no cluster; nothing is deployed)",
         "",
         tree(run),
         "",
