@@ -66,12 +66,16 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"| {int(size):,} | " + " | ".join(_cell(row.get(n), "peak") for n in names) + " |")
     ours = result["ours"]
     peers = [n for n in names if n != ours]
-    lines += ["", f"Ratio of `{ours}`'s CPU to each contender's (min; below 1: ours is cheaper):", ""]
+    lines += ["", f"Ratio of `{ours}`'s CPU to each contender's (median; below 1: ours is cheaper):", ""]
     lines += ["| N VMs | " + " | ".join(_title(n) for n in peers) + " |", "|---|" + "---|" * len(peers)]
-    for size in sizes:
-        ratio = result["ratios"].get(size, {})
+    for size in [s for s in sizes if s in result["ratios"]]:
+        ratio = result["ratios"][size]
         lines.append(f"| {int(size):,} | " + " | ".join(_number(ratio.get(n)) for n in peers) + " |")
-    lines += ["", "Marginal CPU per VM, ms (between consecutive sizes; flatness: last step over first):", ""]
+    lines += [
+        "",
+        "Marginal CPU per VM, ms (medians, between consecutive sizes; flatness: last step over first):",
+        "",
+    ]
     steps = sorted(
         {k for v in result["marginal"].values() for k in v if k != "flatness"},
         key=lambda k: int(k.split("-")[0]),
