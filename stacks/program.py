@@ -15,21 +15,7 @@ from stacks.pulumi_config import (
     read_stack_config,
     with_ambient_defaults,
 )
-from stacks.secrets import Prepared, prepare, redact
-from stacks.validate import ValidStack, validate
-
-
-def _validate(prepared: Prepared) -> ValidStack:
-    """Validate, with refused secrets reported instead of what their stand-ins caused."""
-    refused = {p.path for p in prepared.refused}
-    try:
-        valid = validate(prepared.raw)
-    except ConfigError as error:
-        problems = [p for p in error.problems if p.path not in refused] + prepared.refused
-        raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
-    if prepared.refused:
-        raise ConfigError(redact(prepared.refused + valid.warnings + prepared.warnings, prepared.hidden))
-    return valid
+from stacks.secrets import prepare, redact, validate_prepared
 
 
 class ConfigRunError(ConfigError, pulumi.RunError):
@@ -51,7 +37,7 @@ def _main() -> None:
     adoption, raw = take_adoption(read_stack_config())  # hikube-gpu:import (stacks.adoption)
     prepared = prepare(raw, read_secrets(raw))
     prepared.raw = with_ambient_defaults(prepared.raw, read_ambient_kubernetes())
-    valid = _validate(prepared)  # raises ConfigError listing every problem
+    valid = validate_prepared(prepared)  # raises ConfigError listing every problem
     for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
     register_adoption(adoption)

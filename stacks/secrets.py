@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from components.catalog.gpus import GPU_MODELS
 from components.models.vm import ENCRYPTED_PLACEHOLDER
 from stacks.offline.stack_file import Leaf
-from stacks.problems import Problem, config_path
+from stacks.problems import ConfigError, Problem, config_path
 from stacks.pulumi_config import Secrets
+
+if TYPE_CHECKING:
+    from stacks.validate import ValidStack
 
 Pattern = tuple[str, ...]
 """A config path with ``*`` for any one key or list index."""
@@ -167,3 +170,19 @@ def redact(problems: Sequence[Problem], hidden: Sequence[tuple[str, str]]) -> li
             message = re.sub(rf"(?<![\w.])(?:{alternatives})(?![\w.])", SECRET_TEXT, message)
         out.append(Problem(problem.path, message, problem.severity))
     return out
+
+
+def validate_prepared(prepared: Prepared) -> ValidStack:
+    """Validate a prepared config (the program and the plan engine alike), with refused secrets
+    reported instead of the problems their stand-in values caused; every message redacted."""
+    from stacks.validate import validate
+
+    refused = {p.path for p in prepared.refused}
+    try:
+        valid = validate(prepared.raw)
+    except ConfigError as error:
+        problems = [p for p in error.problems if p.path not in refused] + prepared.refused
+        raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
+    if prepared.refused:
+        raise ConfigError(redact(prepared.refused + valid.warnings + prepared.warnings, prepared.hidden))
+    return valid

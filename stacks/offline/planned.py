@@ -19,8 +19,7 @@ from stacks.offline.stack_file import StackConfigFile
 from stacks.plan import as_run, plan
 from stacks.problems import NAMESPACE, ConfigError, Problem, config_path
 from stacks.pulumi_config import AMBIENT_KEYS, decode, secret_leaves, with_ambient_defaults
-from stacks.secrets import Prepared, prepare, redact
-from stacks.validate import ValidStack, validate
+from stacks.secrets import prepare, redact, validate_prepared
 
 
 def read_config(config: StackConfigFile) -> dict[str, Any]:
@@ -52,19 +51,6 @@ def ambient(config: StackConfigFile) -> dict[str, str]:
     return found
 
 
-def _validate(prepared: Prepared) -> ValidStack:
-    """``stacks.program._validate``: refused secrets reported instead of what their stand-ins caused."""
-    refused = {p.path for p in prepared.refused}
-    try:
-        valid = validate(prepared.raw)
-    except ConfigError as error:
-        problems = [p for p in error.problems if p.path not in refused] + prepared.refused
-        raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
-    if prepared.refused:
-        raise ConfigError(redact(prepared.refused + valid.warnings + prepared.warnings, prepared.hidden))
-    return valid
-
-
 def run_planned(config: StackConfigFile) -> OfflineRun:
     """The stack's ``OfflineRun`` from its plan; an invalid config is the run's ``failure``
     (a ``ConfigError`` listing every problem), with nothing registered."""
@@ -73,7 +59,7 @@ def run_planned(config: StackConfigFile) -> OfflineRun:
         secret_keys = set(config.secret_keys)
         prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None))
         prepared.raw = with_ambient_defaults(prepared.raw, ambient(config))
-        valid = _validate(prepared)
+        valid = validate_prepared(prepared)
     except ConfigError as error:
         return OfflineRun(stack=config.stack, project=config.project, failure=error)
     warnings = [str(w) for w in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden)]
