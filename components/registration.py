@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import importlib
 import re
 from collections.abc import Sequence
@@ -11,29 +10,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.builders.manifest import Manifest, SecretPath
+from components.builders.manifest import Manifest, SecretPath, replace_at_paths
 from components.plan.resources import Planned, Scope
 
 
 def _with_secrets(body: dict[str, Any], paths: tuple[SecretPath, ...]) -> dict[str, Any]:
     """``body`` with the value at each path (map keys, list positions) a Pulumi secret;
     paths that lead nowhere are skipped."""
-    marked = copy.deepcopy(body)
-    for path in paths:
-        parent: Any = marked
-        for key in path[:-1]:
-            parent = _child(parent, key)
-        if _child(parent, path[-1]) is not None:
-            parent[path[-1]] = pulumi.Output.secret(parent[path[-1]])
-    return marked
-
-
-def _child(parent: Any, key: str | int) -> Any:
-    if isinstance(parent, dict) and isinstance(key, str):
-        return parent.get(key)
-    if isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
-        return parent[key]
-    return None
+    return replace_at_paths(body, paths, pulumi.Output.secret)[0]
 
 
 def register_custom_resource(

@@ -10,14 +10,13 @@ under Pulumi's mock runtime.
 
 from __future__ import annotations
 
-import copy
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from components.builders.gpu_operator_release import uses_vgpu
-from components.builders.manifest import SecretPath
+from components.builders.manifest import SecretPath, replace_at_paths
 from components.builders.names import (
     HOST_PROVIDER,
     OPERATOR_COMPONENT,
@@ -225,24 +224,8 @@ def _path_text(path: SecretPath) -> str:
 def masked(value: Mapping[str, Any], paths: Iterable[SecretPath]) -> tuple[dict[str, Any], tuple[str, ...]]:
     """``value`` (on the wire) with the value at each path masked (``records.mask``), and the
     masked paths as text (``spec.env[0].value``); paths that lead nowhere are skipped."""
-    out: dict[str, Any] = wire(copy.deepcopy(dict(value)))
-    found = []
-    for path in paths:
-        parent: Any = out
-        for key in path[:-1]:
-            parent = _child(parent, key)
-        if _child(parent, path[-1]) is not None:
-            parent[path[-1]] = mask(parent[path[-1]])
-            found.append(_path_text(path))
-    return out, tuple(sorted(found))
-
-
-def _child(parent: Any, key: str | int) -> Any:
-    if isinstance(parent, dict) and isinstance(key, str):
-        return parent.get(key)
-    if isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
-        return parent[key]
-    return None
+    out, found = replace_at_paths(wire(dict(value)), paths, mask)
+    return out, tuple(sorted(_path_text(path) for path in found))
 
 
 def recorded(resource: Planned) -> Registered:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,3 +43,29 @@ class Manifest:
     def as_dict(self) -> dict[str, Any]:
         """The full object, secrets in clear: for tests and schema checks, never for output."""
         return {"apiVersion": self.api_version, "kind": self.kind, "metadata": self.metadata, **self.body}
+
+
+def replace_at_paths(
+    body: dict[str, Any], paths: Iterable[SecretPath], replace: Callable[[Any], Any]
+) -> tuple[dict[str, Any], list[SecretPath]]:
+    """A deep copy of ``body`` with the value at each path (map keys, list positions) replaced
+    by ``replace(value)``, and the paths that led somewhere; paths that lead nowhere are skipped.
+    Registration wraps secrets in Pulumi secrets with it, the plan masks them."""
+    out = copy.deepcopy(body)
+    found = []
+    for path in paths:
+        parent: Any = out
+        for key in path[:-1]:
+            parent = _child(parent, key)
+        if _child(parent, path[-1]) is not None:
+            parent[path[-1]] = replace(parent[path[-1]])
+            found.append(path)
+    return out, found
+
+
+def _child(parent: Any, key: str | int) -> Any:
+    if isinstance(parent, dict) and isinstance(key, str):
+        return parent.get(key)
+    if isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
+        return parent[key]
+    return None
