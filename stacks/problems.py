@@ -8,13 +8,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from components.checks.issues import Severity, prop
+
 NAMESPACE = "hikube-gpu"
 
-Severity = Literal["error", "warning"]
 
 # Keys people copy from Hikube's docs or older Cozystack versions, and what to do instead.
 KEY_HINTS: dict[str, str] = {
@@ -48,13 +49,7 @@ class Problem:
 
 def config_path(*parts: str | int) -> str:
     """``config_path("vms", "ws-1", "gpus", 0)`` → ``hikube-gpu:vms.ws-1.gpus[0]``."""
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return f"{NAMESPACE}:{text}"
+    return f"{NAMESPACE}:{prop(*parts)}"
 
 
 class ConfigError(Exception):
