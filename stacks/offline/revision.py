@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -212,6 +212,22 @@ def _collect(out: Path, stacks: list[str], crashed: dict[str, str]) -> dict[str,
     return result
 
 
+SIGNAL_POLL_SECONDS = 0.2
+"""How often the main thread wakes while it waits for the workers. A signal the kernel hands
+to a worker thread does not interrupt the main thread's lock wait, and Python runs signal
+handlers only in the main thread: without a timeout, SIGINT could wait for the slowest
+worker before cleanup starts."""
+
+
+def _result(future: Future[dict[str, str]]) -> dict[str, str]:
+    """``future.result()``, waking every ``SIGNAL_POLL_SECONDS`` so signal handlers can run."""
+    while True:
+        try:
+            return future.result(timeout=SIGNAL_POLL_SECONDS)
+        except TimeoutError:
+            continue
+
+
 def render_trees(jobs: list[Job], workers: int, progress: Progress) -> list[dict[str, StackRender]]:
     """Render the stacks of each job with the code found in its folder.
 
@@ -243,7 +259,7 @@ def render_trees(jobs: list[Job], workers: int, progress: Progress) -> list[dict
         ]
         crashed: list[dict[str, str]] = [{} for _ in jobs]
         for index, future in futures:
-            crashed[index].update(future.result())
+            crashed[index].update(_result(future))
         return [
             _collect(out, job.stacks, failed) for out, job, failed in zip(outs, jobs, crashed, strict=True)
         ]
