@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,3 +40,23 @@ def main(
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def copy_project(
+    root: Path, keep: Callable[[str], bool] = lambda _name: True, *, untracked: bool = True
+) -> None:
+    """Copy this project's files that ``keep`` accepts (by repository-relative name) into
+    ``root``: the tracked ones and, with ``untracked``, the new ones git does not ignore, so a
+    test or benchmark repository sees the working tree as it is."""
+    command = ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached"]
+    if untracked:
+        command += ["--others", "--exclude-standard"]
+    names = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+    for name in names:
+        source = PROJECT_DIR / name
+        if source.is_file() and keep(name):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import common
-from benchmarks.common import timed
-from stacks.offline.cli import PROJECT_DIR
+from benchmarks.common import copy_project, timed
 from stacks.offline.compare import compare, default_workers
 from stacks.offline.many import discover
 
@@ -32,12 +31,7 @@ def _git(repo: Path, *args: str) -> None:
 def project_copy(extra_stacks: int = 0) -> Path:
     """This project's tracked files in a fresh one-commit repo, plus ``extra_stacks`` dev copies."""
     root = Path(tempfile.mkdtemp(prefix="hikube-gpu-bench-"))
-    files = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files"], capture_output=True, text=True, check=True
-    ).stdout.split()
-    for name in files:
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_DIR / name, root / name)
+    copy_project(root, untracked=False)
     dev = (root / "Pulumi.dev.yaml").read_text(encoding="utf-8")
     for index in range(extra_stacks):
         (root / f"Pulumi.customer-{index:03d}.yaml").write_text(

@@ -43,9 +43,9 @@ from typing import Any
 
 import yaml
 
+from benchmarks.common import PROJECT_DIR, copy_project
 from benchmarks.peers_manifests import NAMESPACE, write_manifests, write_stack_file
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 LARGE = 10_000
 """Sizes from here on run ``--large-rounds`` rounds."""
 
@@ -238,17 +238,7 @@ def fleet_stack(index: int, size: str = "60Gi") -> dict[str, Any]:
 def make_fleet(root: Path, stacks: int) -> None:
     """A git repository: this project's code and ``stacks`` stack files, then one commit that
     changes one stack's disk size."""
-    listed = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in listed:
-        source = PROJECT_DIR / name
-        if source.is_file() and (name.startswith(CODE) or name in ("__main__.py", "pyproject.toml")):
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
+    copy_project(root, lambda name: name.startswith(CODE) or name in ("__main__.py", "pyproject.toml"))
     project = (PROJECT_DIR / "Pulumi.yaml").read_text(encoding="utf-8") + "stackConfigDir: environments\n"
     (root / "Pulumi.yaml").write_text(project, encoding="utf-8")
     (root / "environments").mkdir()

@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,7 +35,8 @@ from typing import Any
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from benchmarks.common import PROJECT_DIR, copy_project
+
 SENTINEL = "FUZZ-SECRET-SENTINEL-5d1e"
 CASE_SECONDS = 30.0
 """Wall-clock bound of one in-process case (loader and program); past it the case hangs."""
@@ -345,17 +345,7 @@ def _cli_outcome(
 def diff_repo(folder: Path, base: bytes) -> Path:
     """A repository of this project's code with ``base`` committed as stack ``fuzz``."""
     root = folder / "repo"
-    listed = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for file in listed:
-        source = PROJECT_DIR / file
-        if source.is_file() and not (file.startswith("Pulumi.") and file != "Pulumi.yaml"):
-            (root / file).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / file)
+    copy_project(root, lambda name: not (name.startswith("Pulumi.") and name != "Pulumi.yaml"))
     (root / "Pulumi.fuzz.yaml").write_bytes(base)
     git = ["git", "-C", str(root), "-c", "user.email=f@example.com", "-c", "user.name=f"]
     subprocess.run([*git, "init", "-q", "-b", "main"], check=True)

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
+from benchmarks.common import copy_project
 from stacks.offline import diff_report
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.offline.cli import main
 from stacks.offline.compare import Comparison, compare
 from stacks.offline.diff import ObjectChange, StackDiff, diff_stack
 from stacks.offline.revision import StackRender
@@ -45,17 +46,7 @@ def _second_commit(config: dict) -> None:  # type: ignore[type-arg]
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of this project in a new git repo: commit 1 as is, commit 2 with changed stacks."""
     root = tmp_path_factory.mktemp("repo")
-    tracked = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in tracked:
-        source = PROJECT_DIR / name
-        if source.is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
+    copy_project(root)
     _git(root, "init", "-q", "-b", "main")
     _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
     _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")

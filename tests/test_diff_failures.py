@@ -4,7 +4,6 @@ no traceback, no secret, nothing left behind; quota changes are risks; names are
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.common import copy_project
 from stacks.offline import diff_report
 from stacks.offline.cli import PROJECT_DIR, main
 from stacks.offline.compare import Comparison, compare
@@ -66,12 +66,7 @@ def _commit(repo: Path, message: str) -> None:
 def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project's code with one small stack (``tiny``), committed."""
     root = tmp_path_factory.mktemp("origin")
-    files = _git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").split()
-    for name in files:
-        source = PROJECT_DIR / name
-        if source.is_file() and not (name.startswith(("Pulumi.", "examples/")) and name != "Pulumi.yaml"):
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
+    copy_project(root, lambda name: not (name.startswith(("Pulumi.", "examples/")) and name != "Pulumi.yaml"))
     _write(root, "tiny", _stack({"L40S": 2}))
     _git(root, "init", "-q", "-b", "main")
     _commit(root, "base")

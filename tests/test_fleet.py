@@ -4,7 +4,6 @@ CI batching and the size of the pull-request comment (docs/fleet.md)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from benchmarks.common import copy_project
 from stacks import customer_defaults
 from stacks.offline import diff_report
 from stacks.offline.changed import MAX_JOBS, batches, find_changed, matrix
@@ -216,12 +216,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project's code, a first commit without stacks, then 250 customers × 4 environments
     (1,000 stacks) under ``environments/``, sharing one defaults file per customer."""
     root = tmp_path_factory.mktemp("fleet")
-    files = _git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").split()
-    for name in files:
-        source = PROJECT_DIR / name
-        if source.is_file() and (name.startswith(CODE) or name in ("__main__.py", "pyproject.toml")):
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
+    copy_project(root, lambda name: name.startswith(CODE) or name in ("__main__.py", "pyproject.toml"))
     _project(root)
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")

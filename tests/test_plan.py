@@ -6,7 +6,6 @@ that do not register never import Pulumi."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import asdict
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from benchmarks.common import copy_project
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.compare import Comparison, compare
 from stacks.offline.records import OfflineRun
@@ -188,16 +188,7 @@ def _git(repo: Path, *args: str) -> None:
 def two_commits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project in a new repo: commit 1 as is, commit 2 with one stack file changed."""
     root = tmp_path_factory.mktemp("plan-repo")
-    listed = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in listed:
-        if (PROJECT_DIR / name).is_file() and not name.startswith(("site/", "docs/")):
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(PROJECT_DIR / name, root / name)
+    copy_project(root, lambda name: not name.startswith(("site/", "docs/")))
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "base")
