@@ -46,7 +46,7 @@ class GpuWorkload(pulumi.ComponentResource):
         object_name: str | None = None,
     ) -> None:
         where = [g.placement if isinstance(g, GpuNodeGroup) else g for g in node_groups]
-        raise_for_errors("GpuWorkload", name, check_workload(args, where))
+        raise_for_errors("GpuWorkload", name, check_workload(args, where, object_name=object_name or name))
         super().__init__(self.TYPE, name, None, opts)
         after = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
         scope, parent = plan_scope()

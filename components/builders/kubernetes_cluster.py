@@ -38,18 +38,28 @@ def _control_plane(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dic
     }
 
 
-def _enabled(addons: Addons, name: str, cluster: GpuKubernetesClusterArgs) -> bool:
+def addon_state(cluster: GpuKubernetesClusterArgs, name: str) -> bool | None:
+    """Whether add-on ``name`` (its chart key) is on; None for the ones the config cannot turn on
+    (hami, ouroboros: always off, the GPU Operator shares GPUs here)."""
     if name == "gpuOperator":
         return cluster.gpu_operator_enabled
-    toggle = {
+    addons = cluster.addons
+    toggles = {
         "certManager": addons.cert_manager,
         "fluxcd": addons.fluxcd,
         "gatewayAPI": addons.gateway_api,
         "ingressNginx": addons.ingress_nginx,
         "monitoringAgents": addons.monitoring_agents,
         "velero": addons.velero,
-    }.get(name)
-    return bool(toggle and toggle.enabled)  # hami/ouroboros: off (the GPU Operator shares GPUs here)
+    }
+    if name not in toggles:
+        return None
+    toggle = toggles[name]
+    return bool(toggle and toggle.enabled)
+
+
+def _enabled(addons: Addons, name: str, cluster: GpuKubernetesClusterArgs) -> bool:
+    return addon_state(cluster, name) is True
 
 
 def _addons(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dict[str, Any]:

@@ -11,6 +11,8 @@ Three families:
 
 from __future__ import annotations
 
+from components.catalog.derived_names import addon_releases
+
 # --- Kubernetes names of the objects we register -------------------------------------
 
 
@@ -105,39 +107,15 @@ COZYSTACK_KUBERNETES_OBJECTS: tuple[tuple[str, str, str], ...] = (
     ("apps/v1", "Deployment", "kccm"),
     ("apps/v1", "Deployment", "kcsi-controller"),
     ("batch/v1", "Job", "pre-cleanup"),
-    *(
-        ("helm.toolkit.fluxcd.io/v2", "HelmRelease", addon)
-        for addon in (
-            "cert-manager",
-            "cert-manager-crds",
-            "cilium",
-            "coredns",
-            "cozy-victoria-metrics-operator",
-            "csi",
-            "fluxcd",
-            "fluxcd-operator",
-            "gateway-api-crds",
-            "gpu-operator",
-            "hami",
-            "ingress-nginx",
-            "metrics-server",
-            "monitoring-agents",
-            "ouroboros",
-            "prometheus-operator-crds",
-            "velero",
-            "vertical-pod-autoscaler",
-            "vertical-pod-autoscaler-crds",
-            "vsnap-crd",
-        )
-    ),
+    *(("helm.toolkit.fluxcd.io/v2", "HelmRelease", addon) for addon in addon_releases()),
 )
 """(apiVersion, kind, suffix) of what a Kubernetes app's release makes in the tenant namespace,
 named ``kubernetes-<cluster>[-<suffix>]`` (cozystack v1.1.2 ``packages/apps/kubernetes/templates``:
 ``cluster.yaml``, ``helmreleases/*.yaml``, ``kccm/``, ``csi/``, ``cluster-autoscaler/``,
 ``delete.yaml``; Kamaji writes ``-admin-kubeconfig``, Cluster API ``-kubeconfig``, which the
 ``fluxcd`` release reads; v1.4 adds ``hami``, ``ouroboros`` and ``awaiting-etcd``). Add-on
-releases count whether or not the add-on is on, and on either profile: turning one on, or
-upgrading the platform, must not need a rename."""
+releases (``components.catalog.derived_names``) count whether or not the add-on is on, and on
+every profile: turning one on, or upgrading the platform, must not need a rename."""
 
 OPERATOR_RELEASE_NAME = "gpu-operator"
 """The Helm release of the GPU Operator on a host cluster (platform stacks)."""

@@ -9,9 +9,6 @@ from components.builders.names import quota_name
 from components.builders.placement import demand
 from components.models.cluster import GpuKubernetesClusterArgs
 
-RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-RESERVED_PREFIXES = ("kube-", "cozy-")
-
 
 def namespace_demand(cluster: GpuKubernetesClusterArgs, namespace: str) -> dict[str, int]:
     """GPU resources the namespace's workloads ask for at most, by resource name (sorted)."""

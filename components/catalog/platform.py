@@ -178,10 +178,6 @@ PROFILES: dict[str, PlatformProfile] = {
 # The node group the v1.1 chart adds unless ``nodeGroups`` defines ``md0`` (its values.yaml).
 DEFAULT_NODE_GROUP = "md0"
 
-
-# Cozystack app name limits (Helm release name ≤ 53 minus the chart's prefix).
-MAX_NAME_LENGTH = {"VMInstance": 41, "VMDisk": 45, "Kubernetes": 42}
-
 # Hikube golden images (cozy-public/vm-image-<name>) and their documented minimum disk
 # sizes in GiB (None: Hikube documents no minimum).
 GOLDEN_IMAGE_MIN_GIB: dict[str, int | None] = {

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from components.builders.gpu_sharing import chart_mig_strategy
+from components.builders.kubernetes_cluster import addon_state
+from components.builders.names import gpu_role, role_label
 from components.builders.node_group import node_instance_type
 from components.builders.placement import eligible_groups, mig_profile, per_node, sharing_of
 from components.catalog.instance_types import instance_type
-from components.catalog.platform import MAX_NAME_LENGTH, PlatformProfile
-from components.catalog.quantity import format_gib, parse_quantity
+from components.catalog.node_allocatable import NODE_RESERVATIONS
+from components.catalog.platform import PlatformProfile
+from components.catalog.quantity import MIB, format_gib, parse_quantity
 from components.checks.issues import Issue, prop
+from components.checks.names import derived_name_issues
 from components.checks.node_group import check_node_group
 from components.checks.workload import check_workload
 from components.models.cluster import GpuKubernetesClusterArgs
@@ -33,6 +37,8 @@ def _all(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs)
         for g, spec in cluster.node_groups.items()
         for issue in check_node_group(spec)
     ]
+    group_problems += _node_group_names(profile, name, cluster)
+    group_problems += _role_collisions(cluster)
     group_problems += _sharing_consistency(name, cluster)
     group_problems += _mps_with_mixed_strategy(profile, name, cluster)
     yield from group_problems
@@ -40,17 +46,20 @@ def _all(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs)
     if any(p.severity == "error" for p in group_problems):
         return  # workloads are checked against valid node groups only
     for workload_name, workload in cluster.workloads.items():
-        yield from _workload(name, cluster, workload_name, workload)
+        yield from _workload(profile, name, cluster, workload_name, workload)
 
 
 def _cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
     app = profile.kubernetes
-    limit = MAX_NAME_LENGTH["Kubernetes"]
-    if len(name) > limit:
-        yield Issue(
-            prop(),
-            f"name is {len(name)} characters; a Kubernetes name has at most {limit}",
-        )
+    yield from derived_name_issues(
+        profile.name,
+        "cluster",
+        path=prop(),
+        names={"cluster": name},
+        subject="cluster",
+        advice="use a cluster name of at most {allowed} characters",
+        addon_on=lambda addon: addon_state(cluster, addon) if addon in app.addons else None,
+    )
     if cluster.version is not None and cluster.version not in app.versions:
         yield Issue(
             prop("version"),
@@ -93,6 +102,49 @@ def _cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterA
             "unless your cluster publishes the per-model names",
             "warning",
         )
+
+
+def _node_group_names(
+    profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs
+) -> Iterator[Issue]:
+    """The machines' deployment-name label and the GPU role label fit (``DERIVED_NAMES``)."""
+    for group_name in sorted(cluster.node_groups):
+        group = cluster.node_groups[group_name]
+        role = gpu_role(group_name) if group.gpus else ""
+        yield from derived_name_issues(
+            profile.name,
+            "nodeGroup",
+            path=prop("nodeGroups", group_name),
+            names={"cluster": name, "group": group_name, "role": role},
+            subject="group",
+            advice="use a node group name of at most {allowed} characters (or a shorter cluster name)",
+        )
+
+
+def _role_collisions(cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
+    """A GPU group's role label is its own: workloads are placed on a group by that label."""
+    owner: dict[str, str] = {}
+    for group_name in sorted(cluster.node_groups):
+        if cluster.node_groups[group_name].gpus:
+            role = gpu_role(group_name)
+            first = owner.setdefault(role, group_name)
+            if first != group_name:
+                # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:318-320
+                yield Issue(
+                    prop("nodeGroups", group_name),
+                    f"its nodes get the role label {role_label(role)}, as node group {first}'s do, so "
+                    f"workloads placed on either group also land on the other's nodes; rename one",
+                )
+    for group_name in sorted(cluster.node_groups):
+        for index, role in enumerate(cluster.node_groups[group_name].roles):
+            first = owner.get(role)
+            if first is not None and first != group_name:
+                # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:318-320
+                yield Issue(
+                    prop("nodeGroups", group_name, "roles", index),
+                    f"{role_label(role)} is node group {first}'s GPU role label: workloads placed on "
+                    f"{first} would also land on {group_name}'s nodes; choose another role",
+                )
 
 
 def _sharing_consistency(name: str, cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
@@ -168,22 +220,32 @@ def _platform_scaling(
 
 
 def _workload(
-    cluster_name: str, cluster: GpuKubernetesClusterArgs, name: str, workload: GpuWorkloadArgs
+    profile: PlatformProfile,
+    cluster_name: str,
+    cluster: GpuKubernetesClusterArgs,
+    name: str,
+    workload: GpuWorkloadArgs,
 ) -> Iterator[Issue]:
     """The workload's own checks (``check_workload``, the ones ``GpuWorkload`` runs), then
     whether the groups' nodes are big enough for it."""
-    issues = check_workload(workload, cluster, scope=f"cluster {cluster_name}")
+    issues = check_workload(workload, cluster, scope=f"cluster {cluster_name}", object_name=name)
     yield from (issue.below("workloads", name) for issue in issues)
     # The checks that leave no groups or resource to size against stop here (as they always did).
     if any(issue.path in ("nodeGroup", f"gpus.{workload.model.value}") for issue in issues):
         return
     if sharing_of(cluster, workload).mig is not None and mig_profile(cluster, workload) is None:
         return
-    yield from _workload_capacity(("workloads", name), cluster, workload, eligible_groups(cluster, workload))
+    yield from _workload_capacity(
+        profile, ("workloads", name), cluster, workload, eligible_groups(cluster, workload)
+    )
 
 
 def _workload_capacity(
-    path: tuple[str, ...], cluster: GpuKubernetesClusterArgs, workload: GpuWorkloadArgs, groups: list[str]
+    profile: PlatformProfile,
+    path: tuple[str, ...],
+    cluster: GpuKubernetesClusterArgs,
+    workload: GpuWorkloadArgs,
+    groups: list[str],
 ) -> Iterator[Issue]:
     model = workload.model.value
     unit = "MIG instances" if sharing_of(cluster, workload).mig is not None else f"{model} GPUs"
@@ -195,26 +257,93 @@ def _workload_capacity(
             f"{largest} {unit}",
         )
         return
-    capacity = sum(per_node(cluster, g, workload) * cluster.node_groups[g].max_replicas for g in groups)
+    yield from _workload_replicas(
+        profile, path=path, cluster=cluster, workload=workload, groups=groups, unit=unit
+    )
+    yield from _workload_size(profile, path, cluster, workload, groups)
+
+
+def _workload_replicas(
+    profile: PlatformProfile,
+    *,
+    path: tuple[str, ...],
+    cluster: GpuKubernetesClusterArgs,
+    workload: GpuWorkloadArgs,
+    groups: list[str],
+    unit: str,
+) -> Iterator[Issue]:
+    """The pods against the nodes the groups hold, counted as the quota counts them (P2)."""
+    app = profile.kubernetes
+    nodes = {g: cluster.node_groups[g] for g in groups}
+    scales = {g: app.node_group_scale(spec.min_replicas, spec.max_replicas) for g, spec in nodes.items()}
+    held = sum(per_node(cluster, g, workload) * scales[g].steady_max for g in groups)
+    at_max = sum(per_node(cluster, g, workload) * nodes[g].max_replicas for g in groups)
     wanted = workload.gpus_per_pod * workload.replicas
-    if wanted > capacity:
+    verb = f"hold{'s' * (len(groups) == 1)}"
+    where = ", ".join(groups)
+    if held == at_max:
+        counted = "at maxReplicas"
+    else:
+        start = app.node_group_start_replicas
+        counted = (
+            f"at the nodes the platform runs and the quota counts (max({start}, maxReplicas) per group "
+            f"on the {profile.name} platform, Cozystack {profile.cozystack_version})"
+        )
+    if wanted > held:
         yield Issue(
             prop(*path, "replicas"),
-            f"{workload.replicas} pods × {workload.gpus_per_pod} need {wanted} {unit}; "
-            f"{', '.join(groups)} offer{'s' * (len(groups) == 1)} {capacity} at maxReplicas",
+            f"{workload.replicas} pods × {workload.gpus_per_pod} need {wanted} {unit}; {where} {verb} "
+            f"{held} {counted}",
         )
-    types = [instance_type(node_instance_type(cluster.node_groups[g]) or "") for g in groups]
-    biggest = max((t for t in types if t is not None), key=lambda t: (t.vcpu, t.memory_bytes), default=None)
-    if biggest is None:
+    elif wanted > at_max:
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:289-290, 303
+        yield Issue(
+            prop(*path, "replicas"),
+            f"{workload.replicas} pods × {workload.gpus_per_pod} need {wanted} {unit}; {where} {verb} "
+            f"{held} {counted}, but only {at_max} at maxReplicas: the autoscaler never adds a node past "
+            "maxReplicas, so once it has removed one the pods it held stay Pending; raise maxReplicas",
+            "warning",
+        )
+
+
+def _workload_size(
+    profile: PlatformProfile,
+    path: tuple[str, ...],
+    cluster: GpuKubernetesClusterArgs,
+    workload: GpuWorkloadArgs,
+    groups: list[str],
+) -> Iterator[Issue]:
+    """CPU and memory per pod against what a node leaves to pods (``NODE_RESERVATIONS``)."""
+    reservation = NODE_RESERVATIONS[profile.name]
+    sized = []
+    for group_name in groups:
+        found = instance_type(node_instance_type(cluster.node_groups[group_name]) or "")
+        if found is not None:
+            sized.append((group_name, found, reservation.allocatable(found.vcpu, found.memory_bytes)))
+    if not sized:
         return
-    if workload.cpu is not None and parse_quantity(workload.cpu) > biggest.vcpu:
-        yield Issue(
-            prop(*path, "cpu"),
-            f"{workload.cpu} per pod is more than a {biggest.name} node has ({biggest.vcpu} vCPU)",
-        )
-    if workload.memory is not None and parse_quantity(workload.memory) > biggest.memory_bytes:
-        yield Issue(
-            prop(*path, "memory"),
-            f"{workload.memory} per pod is more than a {biggest.name} node has "
-            f"({format_gib(biggest.memory_bytes)})",
-        )
+    on = f"on the {profile.name} platform ({reservation.describe()})"
+    if workload.cpu is not None:
+        group_name, node, left = max(sized, key=lambda s: s[2].millicores)
+        if parse_quantity(workload.cpu) * 1000 > left.millicores:
+            # upstream: components/catalog/node_allocatable.py (NODE_RESERVATIONS)
+            # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:249-251
+            # upstream: kubernetes/kubelet v0.34.0 config/v1beta1/types.go:550-559
+            # upstream: cozystack/cozystack v1.4.0 packages/apps/kubernetes/templates/cluster.yaml:246-279
+            yield Issue(
+                prop(*path, "cpu"),
+                f"{workload.cpu} per pod cannot be scheduled: a {node.name} node of {group_name} "
+                f"({node.vcpu} vCPU) leaves pods {left.millicores}m {on}",
+            )
+    if workload.memory is not None:
+        group_name, node, left = max(sized, key=lambda s: s[2].memory_bytes)
+        if parse_quantity(workload.memory) > left.memory_bytes:
+            # upstream: components/catalog/node_allocatable.py (NODE_RESERVATIONS)
+            # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:249-251
+            # upstream: kubernetes/kubelet v0.34.0 config/v1beta1/types.go:550-559
+            # upstream: cozystack/cozystack v1.4.0 packages/apps/kubernetes/templates/cluster.yaml:246-279
+            yield Issue(
+                prop(*path, "memory"),
+                f"{workload.memory} per pod cannot be scheduled: a {node.name} node of {group_name} "
+                f"({format_gib(node.memory_bytes)}) leaves pods {left.memory_bytes // MIB}Mi {on}",
+            )

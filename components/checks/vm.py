@@ -9,9 +9,10 @@ from components.builders.names import data_disk_name, system_disk_name
 from components.builders.sizing import resolve_size, size_problem
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.instance_types import gpu_memory_problem, vcpu_advice
-from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, MAX_NAME_LENGTH, PlatformProfile
+from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, PlatformProfile
 from components.catalog.quantity import GIB, parse_quantity
 from components.checks.issues import Issue, prop
+from components.checks.names import derived_name_issues
 from components.models.user_data import is_mime
 from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
 
@@ -22,13 +23,15 @@ def check_vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> 
 
 
 def _vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Issue]:
-    limit = MAX_NAME_LENGTH["VMInstance"]
-    if len(name) > limit:
-        yield Issue(
-            prop(),
-            f"name is {len(name)} characters; a VMInstance name has at most {limit}",
-        )
-    yield from _disks(name, vm)
+    yield from derived_name_issues(
+        profile.name,
+        "vm",
+        path=prop(),
+        names={"vm": name},
+        subject="vm",
+        advice="use a VM name of at most {allowed} characters",
+    )
+    yield from _disks(name, vm, profile)
     yield from _sizing(vm)
     allowed = profile.instance_profiles
     if allowed is not None and vm.instance_profile not in allowed:
@@ -119,8 +122,7 @@ def _all_disks(
         yield ("dataDisks", disk_name), disk
 
 
-def _disks(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Issue]:
-    limit = MAX_NAME_LENGTH["VMDisk"]
+def _disks(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Issue]:
     names: dict[str, tuple[str, ...]] = {system_disk_name(name): ("disk",)}
     for disk_name in vm.data_disks:
         full = data_disk_name(name, disk_name)
@@ -129,12 +131,17 @@ def _disks(name: str, vm: GpuVirtualMachineArgs) -> Iterator[Issue]:
             yield Issue(prop(*path), f"gives the VMDisk name {full!r}, already used by the system disk")
         names[full] = path
     for full, where in names.items():
-        if len(full) > limit:
-            yield Issue(
-                prop(*where),
-                f"VMDisk name {full!r} is {len(full)} characters; at most {limit} are allowed "
-                "(shorten the VM or disk name)",
-            )
+        yield from derived_name_issues(
+            profile.name,
+            "disk",
+            path=prop(*where),
+            names={"disk": full},
+            subject="disk",
+            advice=(
+                f"shorten the VM or disk name: the VMDisk name {full!r} may have at most "
+                "{allowed} characters"
+            ),
+        )
     for path, disk in _all_disks(vm):
         if parse_quantity(disk.size) < GIB:
             yield Issue(

@@ -6,29 +6,54 @@ from collections.abc import Iterator
 
 from components.builders.gpu_sharing import mig_layout
 from components.builders.placement import Where, eligible_groups, group_placements, sharing_of
-from components.builders.workload_namespace import RESERVED_NAMESPACES, RESERVED_PREFIXES
 from components.catalog.gpus import GPU_MODELS
+from components.catalog.namespaces import IN_TENANT_CLUSTER, owner_of
 from components.checks.issues import Issue, prop
 from components.models.workload import GpuWorkloadArgs
 
+STATEFULSET_NAME_MAX = 52
+"""A StatefulSet's pods carry the label ``controller-revision-hash: <name>-<hash of up to 10
+characters>``, a label value (at most 63): kubernetes/kubernetes v1.28.4
+pkg/controller/history/controller_history.go:90-104 (ControllerRevisionName), the
+statefulset controller copies it to each pod; kubernetes/kubernetes#64023 (open)."""
+
 
 def check_workload(
-    workload: GpuWorkloadArgs, where: Where, *, scope: str = "the given node groups"
+    workload: GpuWorkloadArgs,
+    where: Where,
+    *,
+    scope: str = "the given node groups",
+    object_name: str | None = None,
 ) -> list[Issue]:
     """Every problem of a workload's args placed on ``where`` (a cluster's args or its groups'
-    placement data); ``scope`` names them in messages."""
-    return list(_workload(workload, where, scope))
+    placement data); ``scope`` names them in messages, ``object_name`` is the name of the
+    workload's Kubernetes object (when known)."""
+    return list(_workload(workload, where, scope, object_name))
 
 
-def _workload(workload: GpuWorkloadArgs, where: Where, scope: str) -> Iterator[Issue]:
+def _workload(
+    workload: GpuWorkloadArgs, where: Where, scope: str, object_name: str | None
+) -> Iterator[Issue]:
+    if workload.kind == "StatefulSet" and object_name is not None and len(object_name) > STATEFULSET_NAME_MAX:
+        # upstream: kubernetes/kubernetes v1.28.4 pkg/controller/history/controller_history.go:90-104; #64023
+        yield Issue(
+            prop(),
+            f"a StatefulSet's name has at most {STATEFULSET_NAME_MAX} characters ({object_name!r} has "
+            f"{len(object_name)}): its pods get the label controller-revision-hash '<name>-<10-character "
+            "hash>', which holds at most 63, and the StatefulSet creates no pod with a longer one",
+        )
     groups_by_name = {g.group: g for g in group_placements(where)}
     model = workload.model.value
     namespace = workload.namespace
-    if namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_PREFIXES):
+    owner = owner_of(namespace, IN_TENANT_CLUSTER)
+    if owner is not None:
+        # upstream: components/catalog/namespaces.py (IN_TENANT_CLUSTER)
+        # upstream: kubernetes/apimachinery v0.34.0 pkg/apis/meta/v1/types.go:279-288
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/helmreleases/*.yaml (cozy-*)
         yield Issue(
             prop("namespace"),
-            f"{namespace!r} belongs to the cluster itself; "
-            "use a namespace of your own (default gpu-workloads)",
+            f"{namespace!r} belongs to {owner.owner}, but the stack creates its workloads' namespaces "
+            "(and deletes them on destroy); use a namespace of your own (default gpu-workloads)",
         )
     if workload.node_group is not None:
         group = groups_by_name.get(workload.node_group)
@@ -48,6 +73,15 @@ def _workload(workload: GpuWorkloadArgs, where: Where, scope: str) -> Iterator[I
         )
         return
     yield from _workload_mig(where, workload)
+    sharing = sharing_of(where, workload)
+    if sharing.kind == "mps" and workload.gpus_per_pod > 1:
+        # upstream: NVIDIA/k8s-device-plugin v0.17.1 api/config/v1/config.go:71-77, internal/rm/rm.go:81-92
+        yield Issue(
+            prop("gpus", model),
+            f"asks for {workload.gpus_per_pod} per pod, but the {model} GPUs are shared with MPS and the "
+            "device plugin refuses a container more than one MPS share (it forces "
+            "failRequestsGreaterThanOne: the pod fails to start); ask for 1, or use a group without sharing",
+        )
     naming = next(iter(groups_by_name.values())).resource_naming
     if naming == "per-model" and sharing_of(where, workload).kind != "none":
         yield Issue(
