@@ -137,13 +137,13 @@ def _role_collisions(cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
                 )
     for group_name in sorted(cluster.node_groups):
         for index, role in enumerate(cluster.node_groups[group_name].roles):
-            first = owner.get(role)
-            if first is not None and first != group_name:
+            holder = owner.get(role)
+            if holder is not None and holder != group_name:
                 # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:318-320
                 yield Issue(
                     prop("nodeGroups", group_name, "roles", index),
-                    f"{role_label(role)} is node group {first}'s GPU role label: workloads placed on "
-                    f"{first} would also land on {group_name}'s nodes; choose another role",
+                    f"{role_label(role)} is node group {holder}'s GPU role label: workloads placed on "
+                    f"{holder} would also land on {group_name}'s nodes; choose another role",
                 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 
 from components.builders.gpu_operator_release import uses_vgpu
 from components.catalog.gpu_operator import CHART_VERSIONS, VM_WORKLOADS
+from components.catalog.namespaces import ON_HOST_CLUSTER, owner_of
 from components.checks.gpu_nodes import check_nodes
 from components.checks.issues import Issue, prop
 from components.checks.node_group import mig_layout_problems
@@ -24,6 +25,18 @@ def _operator(args: GpuOperatorArgs, nodes: Mapping[str, NodeArgs]) -> Iterator[
             prop("version"),
             f"{args.version!r} is not a chart version whose keys hikube-gpu knows; "
             f"choose {', '.join(CHART_VERSIONS)}",
+        )
+    owner = owner_of(args.namespace, ON_HOST_CLUSTER)
+    if owner is not None:
+        # upstream: components/catalog/namespaces.py (ON_HOST_CLUSTER)
+        # upstream: kubernetes/apimachinery v0.34.0 pkg/apis/meta/v1/types.go:279-288
+        # upstream: cozystack/cozystack v1.1.2 packages/core/platform/sources/gpu-operator.yaml:23
+        # upstream: kubevirt/kubevirt v1.6.3 hack/config-default.sh:32,35
+        yield Issue(
+            prop("namespace"),
+            f"{args.namespace!r} belongs to {owner.owner}, but the operator's namespace is created by "
+            "this stack and deleted by pulumi destroy (with everything in it); use a namespace of its "
+            "own (default gpu-operator)",
         )
     vm_users = sorted(n for n, node in nodes.items() if node.workload in VM_WORKLOADS)
     if args.default_workload in VM_WORKLOADS:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from components.catalog.gpus import gpu
 from components.catalog.kubevirt import (
     FEATURE_GATES,
-    GPU_GATE_GA,
     MDEV_CONFIGURATION_FIELD,
     VERSIONS,
     parse_version,
@@ -72,17 +71,34 @@ def _feature_gates(args: KubeVirtArgs, version: tuple[int, int]) -> Iterator[Iss
                 path,
                 f"{gate_name} does not exist in KubeVirt {shown} (added in {gate.since[0]}.{gate.since[1]})",
             )
-        elif gate.name == "GPU" and version >= GPU_GATE_GA:
-            yield Issue(path, f"GPU is GA since KubeVirt 1.4 and must not be listed on {shown}; remove it")
-        elif gate.name == "HostDevices":
-            yield Issue(
-                path,
-                "HostDevices is only needed for domain.devices.hostDevices; GPU VMs use gpus[]",
-                "warning",
-            )
         elif gate.name == "DisableMDEVConfiguration" and version >= MDEV_CONFIGURATION_FIELD:
             yield Issue(
                 path,
                 f"deprecated on KubeVirt {shown}: the patch sets mediatedDevicesConfiguration.enabled: false",
+                "warning",
+            )
+        elif (gate.ga is not None and version >= gate.ga) or (
+            gate.deprecated is not None and version >= gate.deprecated
+        ):
+            ga = gate.ga is not None and version >= gate.ga
+            since = (gate.ga if ga else gate.deprecated) or version
+            effect = (
+                f"GA since KubeVirt {since[0]}.{since[1]}: KubeVirt {shown} ignores the gate"
+                if ga
+                else f"deprecated since KubeVirt {since[0]}.{since[1]}: a later KubeVirt drops it"
+            )
+            # upstream: components/catalog/kubevirt.py (GATE_STATE_SOURCES)
+            # upstream: kubevirt/kubevirt v1.6.3 pkg/virt-config/featuregate/inactive.go:100-128
+            # upstream: kubevirt/kubevirt v1.6.3 pkg/virt-operator/webhooks/kubevirt-update-admitter.go:450
+            yield Issue(
+                path,
+                f"{gate_name} is {effect} and warns that it can be removed; keep it only to mirror "
+                "the platform's list",
+                "warning",
+            )
+        elif gate.name == "HostDevices":
+            yield Issue(
+                path,
+                "HostDevices is only needed for domain.devices.hostDevices; GPU VMs use gpus[]",
                 "warning",
             )
