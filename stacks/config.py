@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError
 
 from components.catalog.gpus import GpuModelName
-from components.models.base import Name, StrictModel
+from components.models.base import Name, NotBoolean, StrictModel
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.gpu_operator import GpuOperatorArgs, Node, NodeName
 from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
@@ -24,7 +24,7 @@ Profile = Literal["hikube", "cozystack-1.4"]
 
 MAX_QUOTA = 2**53 - 1
 """JSON numbers are exact up to 2^53-1; a GPU quota never comes near it."""
-QuotaCount = Annotated[int, Field(ge=0, le=MAX_QUOTA)]
+QuotaCount = Annotated[int, NotBoolean, Field(ge=0, le=MAX_QUOTA)]
 
 
 class Platform(StrictModel):

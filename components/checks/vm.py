@@ -13,8 +13,12 @@ from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, PlatformProfile
 from components.catalog.quantity import GIB, parse_quantity
 from components.checks.issues import Issue, prop
 from components.checks.names import derived_name_issues
+from components.checks.ports import duplicate_ports
 from components.models.user_data import is_mime
-from components.models.vm import DataDisk, GpuVirtualMachineArgs, SystemDisk
+from components.models.vm import DEFAULT_EXTERNAL_PORTS, DataDisk, GpuVirtualMachineArgs, SystemDisk
+
+WINDOWS_PROFILES = ("windows.",)
+"""Instance profiles of Windows guests (Cozystack v1.1.2 vm-instance values.schema.json)."""
 
 
 def check_vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> list[Issue]:
@@ -51,6 +55,7 @@ def _vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Itera
             prop("external", "ports"),
             "ports are only used with method PortList (or guestFirewall: true); WholeIP exposes every port",
         )
+    yield from _ports(vm)
     yield from _exposure(name, vm, profile)
     if len(vm.gpus) > 1:
         models = ", ".join(m.value for m in GPU_MODELS if m in vm.gpus)  # catalog order
@@ -92,14 +97,58 @@ def _vm(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Itera
             )
 
 
-def _exposure(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Issue]:
-    """Where PortList does not filter (P3): what the guest firewall admits, or that it is off."""
+def _ports(vm: GpuVirtualMachineArgs) -> Iterator[Issue]:
+    """``external.ports`` lists each port once, and at least one."""
     external = vm.external
-    if external is None or external.method != "PortList" or profile.port_list_filters:
+    if external is None or external.ports is None:
+        return
+    if not external.ports:
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/vm-instance/templates/service.yaml:25-35
+        # upstream: kubernetes/api v0.34.0 core/v1/types.go:5849 (a LoadBalancer Service needs a port)
+        yield Issue(
+            prop("external", "ports"),
+            "is empty, so nothing would be forwarded or admitted; list the ports, or leave the key "
+            f"out for the default {list(DEFAULT_EXTERNAL_PORTS)}",
+        )
+    yield from duplicate_ports(("external", "ports"), external.ports)
+
+
+def _exposure(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) -> Iterator[Issue]:
+    """Where PortList does not filter (P3): what the guest firewall admits, or that it is off;
+    a Windows guest cannot run the firewall (nftables, systemd, cloud-init)."""
+    external = vm.external
+    if external is None:
+        return
+    ports = firewall_ports(external, profile.port_list_filters)
+    windows = vm.instance_profile.startswith(WINDOWS_PROFILES)
+    if windows and ports is not None:
+        where = (
+            "every port of this VM is reachable on its public IP (PortList does not filter on "
+            f"Cozystack {profile.cozystack_version})"
+            if not profile.port_list_filters
+            else "the VM exposes every port it listens on"
+        )
+        # upstream: components/builders/guest_firewall.py (packages: nftables, a systemd unit, runcmd)
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/vm-instance/values.schema.json (windows.* profiles)
+        yield Issue(
+            prop("external", "guestFirewall"),
+            f"the guest firewall is an nftables ruleset that cloud-init and systemd load, and a "
+            f"{vm.instance_profile} guest has neither: nothing would filter, and {where}; set "
+            "guestFirewall: false and filter in Windows Defender Firewall",
+        )
+        return
+    if external.method != "PortList" or profile.port_list_filters:
         return
     platform = f"Cozystack {profile.cozystack_version}"
-    ports = firewall_ports(external, profile.port_list_filters)
-    if ports is not None:
+    if windows:
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/vm-instance/templates/service.yaml:9-12
+        yield Issue(
+            prop("external", "guestFirewall"),
+            f"every port of this Windows VM is reachable on its public IP (PortList does not filter on "
+            f"{platform}): only Windows Defender Firewall in the guest protects it",
+            "warning",
+        )
+    elif ports is not None:
         yield Issue(
             prop("external"),
             f"PortList does not filter on this platform ({platform}); the guest firewall "

@@ -9,6 +9,7 @@ from components.builders.placement import Where, eligible_groups, group_placemen
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.namespaces import IN_TENANT_CLUSTER, owner_of
 from components.checks.issues import Issue, prop
+from components.checks.ports import duplicate_ports
 from components.models.workload import GpuWorkloadArgs
 
 STATEFULSET_NAME_MAX = 52
@@ -42,6 +43,7 @@ def _workload(
             f"{len(object_name)}): its pods get the label controller-revision-hash '<name>-<10-character "
             "hash>', which holds at most 63, and the StatefulSet creates no pod with a longer one",
         )
+    yield from duplicate_ports(("ports",), workload.ports)
     groups_by_name = {g.group: g for g in group_placements(where)}
     model = workload.model.value
     namespace = workload.namespace

@@ -70,6 +70,18 @@ def _memory(value: object) -> str:
     return text
 
 
+def _not_boolean(value: object) -> object:
+    """Counts and ports are whole numbers: a YAML ``true``/``false`` (``yes``/``no``/``on``/``off``
+    in YAML 1.1) is a boolean, which Python would take as 1 or 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {str(value).lower()} (a YAML boolean)")
+    return value
+
+
+NotBoolean = BeforeValidator(_not_boolean, json_schema_input_type=int)
+"""For every integer field: refuses ``true``/``false`` before pydantic would read them as 1/0."""
+
+
 def _port(value: int) -> int:
     if not 1 <= value <= 65535:
         raise ValueError(f"{value} is not a TCP/UDP port (1-65535)")
@@ -85,26 +97,26 @@ Quantity = Annotated[str, BeforeValidator(_quantity, json_schema_input_type=str 
 Memory = Annotated[str, BeforeValidator(_memory, json_schema_input_type=str | int)]
 """A memory quantity (``32Gi``): like ``Quantity``, but a small bare number is refused."""
 
-Port = Annotated[int, AfterValidator(_port)]
+Port = Annotated[int, NotBoolean, AfterValidator(_port)]
 
 
-GpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS_PER_MACHINE)]
+GpuCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_GPUS_PER_MACHINE)]
 """GPUs of one model in one VM or node: 1 to ``MAX_GPUS_PER_MACHINE`` (16)."""
 
-PodGpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS_PER_MACHINE * MAX_MIG_INSTANCES)]
+PodGpuCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_GPUS_PER_MACHINE * MAX_MIG_INSTANCES)]
 """GPUs (or MIG instances) per pod: 1 to 112 (16 GPUs of 7 instances)."""
 
-MigInstances = Annotated[int, Field(gt=0, le=MAX_MIG_INSTANCES)]
+MigInstances = Annotated[int, NotBoolean, Field(gt=0, le=MAX_MIG_INSTANCES)]
 """MIG instances of one profile per GPU: 1 to 7."""
 
-KubeCount = Annotated[int, Field(gt=0, le=MAX_INT32)]
+KubeCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_INT32)]
 """A Kubernetes count of at least 1 (replicas, completions): at most 2^31-1."""
 
-KubeCountOrZero = Annotated[int, Field(ge=0, le=MAX_INT32)]
+KubeCountOrZero = Annotated[int, NotBoolean, Field(ge=0, le=MAX_INT32)]
 """A Kubernetes count that may be 0 (backoffLimit): at most 2^31-1."""
 
-NodeCount = Annotated[int, Field(ge=0, le=MAX_NODES_PER_CLUSTER)]
+NodeCount = Annotated[int, NotBoolean, Field(ge=0, le=MAX_NODES_PER_CLUSTER)]
 """Nodes of a node group: 0 to ``MAX_NODES_PER_CLUSTER`` (5,000)."""
 
-VcpuCount = Annotated[int, Field(gt=0, le=MAX_VCPUS)]
+VcpuCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_VCPUS)]
 """vCPUs or sockets of a VM: 1 to ``MAX_VCPUS`` (1,024)."""

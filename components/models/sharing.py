@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from components.models.base import MigInstances, StrictModel
+from components.models.base import MigInstances, NotBoolean, StrictModel
 
 SharingKind = Literal["none", "timeSlicing", "mig", "mps"]
 
@@ -14,14 +14,14 @@ SharingKind = Literal["none", "timeSlicing", "mig", "mps"]
 class TimeSlicing(StrictModel):
     """Time-slicing: each GPU is advertised ``replicas`` times; no memory or fault isolation."""
 
-    replicas: int = Field(ge=2, le=64)
+    replicas: Annotated[int, NotBoolean] = Field(ge=2, le=64)
     """Pods that may share one GPU (2-64). Required."""
 
 
 class Mps(StrictModel):
     """CUDA MPS: GPUs shared by ``replicas`` pods with a memory and compute share each."""
 
-    replicas: int = Field(ge=2, le=48)
+    replicas: Annotated[int, NotBoolean] = Field(ge=2, le=48)
     """Pods that may share one GPU (2-48, the MPS client limit). Required."""
 
 
