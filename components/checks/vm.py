@@ -129,7 +129,7 @@ def _exposure(name: str, vm: GpuVirtualMachineArgs, profile: PlatformProfile) ->
             else "the VM exposes every port it listens on"
         )
         # upstream: components/builders/guest_firewall.py (packages: nftables, a systemd unit, runcmd)
-        # upstream: cozystack/cozystack v1.1.2 packages/apps/vm-instance/values.schema.json (windows.* profiles)
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/vm-instance/values.schema.json (windows.*)
         yield Issue(
             prop("external", "guestFirewall"),
             f"the guest firewall is an nftables ruleset that cloud-init and systemd load, and a "
