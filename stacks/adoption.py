@@ -13,6 +13,7 @@ the import succeeded, remove the key (docs/fleet.md).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from components.builders.names import (
     vm_disk_resource,
     vm_instance_resource,
 )
-from stacks.problems import ConfigError, Problem, config_path
+from stacks.problems import Problem, config_path
 
 if TYPE_CHECKING:  # Pulumi is imported by the functions that register, not by `take`
     import pulumi
@@ -37,17 +38,27 @@ class Adoption:
     """Pulumi resource names (``ws-1-instance``) whose objects are imported."""
 
 
-def take(raw: dict[str, Any]) -> tuple[Adoption, dict[str, Any]]:
-    """The adoption ``raw`` asks for, and ``raw`` without the ``import`` key; ``ConfigError``
-    (each problem with its path) when it names a VM or cluster the config does not have."""
+def take(
+    raw: dict[str, Any], refused: Collection[str] = ()
+) -> tuple[Adoption, dict[str, Any], list[Problem]]:
+    """The adoption ``raw`` asks for, ``raw`` without the ``import`` key, and the problems of that
+    key (each with its path: a name the config does not have, a wrong shape, a platform stack).
+    The problems are reported with the rest of the stack's (``stacks.secrets.validate_prepared``),
+    never instead of them; entries at ``refused`` paths (secrets refused by
+    ``stacks.secrets.prepare``, which says why) are skipped."""
     if IMPORT_KEY not in raw:
-        return Adoption(frozenset()), raw
+        return Adoption(frozenset()), raw, []
     rest = {key: value for key, value in raw.items() if key != IMPORT_KEY}
     value = raw[IMPORT_KEY]
-    if not isinstance(value, dict):
-        raise ConfigError(
-            [Problem(config_path(IMPORT_KEY), "expected a map: vms: [names], clusters: [names]")]
+    if rest.get("kind") == "platform":
+        message = (
+            "a platform stack adopts nothing: hikube-gpu:import names a tenant stack's VMs and "
+            "clusters (Cozystack apps); remove it"
         )
+        return Adoption(frozenset()), rest, [Problem(config_path(IMPORT_KEY), message)]
+    if not isinstance(value, dict):
+        message = "expected a map: vms: [names], clusters: [names]"
+        return Adoption(frozenset()), rest, [Problem(config_path(IMPORT_KEY), message)]
     problems: list[Problem] = []
     names: set[str] = set()
     for section, items in value.items():
@@ -60,15 +71,16 @@ def take(raw: dict[str, Any]) -> tuple[Adoption, dict[str, Any]]:
         configured = rest.get(section)
         known: dict[str, Any] = configured if isinstance(configured, dict) else {}
         for index, item in enumerate(items):
+            path = config_path(IMPORT_KEY, section, index)
+            if path in refused:
+                continue
             if not isinstance(item, str) or item not in known:
                 choices = ", ".join(sorted(known)) or "none"
                 message = f"{item!r} is not a {KINDS[section]} of this stack ({section}: {choices})"
-                problems.append(Problem(config_path(IMPORT_KEY, section, index), message))
+                problems.append(Problem(path, message))
             else:
                 names |= _resources(section, item, known[item])
-    if problems:
-        raise ConfigError(problems)
-    return Adoption(frozenset(names)), rest
+    return Adoption(frozenset(names)), rest, problems
 
 
 def _resources(section: str, name: str, spec: Any) -> set[str]:

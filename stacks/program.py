@@ -34,8 +34,10 @@ def main() -> None:
 
 
 def _main() -> None:
-    adoption, raw = take_adoption(read_stack_config())  # hikube-gpu:import (stacks.adoption)
+    raw = read_stack_config()
     prepared = prepare(raw, read_secrets(raw))
+    refused = {p.path for p in prepared.refused}
+    adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)  # hikube-gpu:import
     prepared.raw = with_ambient_defaults(prepared.raw, read_ambient_kubernetes())
     valid = validate_prepared(prepared)  # raises ConfigError listing every problem
     for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):

@@ -57,6 +57,7 @@ BECOMES: tuple[tuple[Pattern, str], ...] = (
     (("vms", "*", "dataDisks", "*", "url"), "the disk's image URL in the VM's disk object"),
     (("clusters", "*", "workloads", "*", "image"), "the container image of the workload"),
     (("clusters", "*", "workloads", "*", "command", "*"), "the container command"),
+    (("import", "*", "*"), "the name of a VM or cluster to import"),
 )
 """What a refused secret becomes, for its message; anything else is ``PLAIN_FIELD``."""
 
@@ -88,6 +89,8 @@ class Prepared:
     hidden: list[tuple[str, str]] = field(default_factory=list)
     """(config path, text) of decrypted secrets that messages at that path must not show."""
     secret_quota: bool = False
+    before: list[Problem] = field(default_factory=list)
+    """Problems found before validation (``hikube-gpu:import``), reported with its own."""
 
 
 def _get(raw: Any, path: Leaf) -> Any:
@@ -178,11 +181,12 @@ def validate_prepared(prepared: Prepared) -> ValidStack:
     from stacks.validate import validate
 
     refused = {p.path for p in prepared.refused}
+    early = prepared.refused + prepared.before
     try:
         valid = validate(prepared.raw)
     except ConfigError as error:
-        problems = [p for p in error.problems if p.path not in refused] + prepared.refused
+        problems = [p for p in error.problems if p.path not in refused] + early
         raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
-    if prepared.refused:
-        raise ConfigError(redact(prepared.refused + valid.warnings + prepared.warnings, prepared.hidden))
+    if early:
+        raise ConfigError(redact(early + valid.warnings + prepared.warnings, prepared.hidden))
     return valid

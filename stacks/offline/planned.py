@@ -55,9 +55,11 @@ def run_planned(config: StackConfigFile) -> OfflineRun:
     """The stack's ``OfflineRun`` from its plan; an invalid config is the run's ``failure``
     (a ``ConfigError`` listing every problem), with nothing registered."""
     try:
-        adoption, raw = take_adoption(read_config(config))
+        raw = read_config(config)
         secret_keys = set(config.secret_keys)
         prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None))
+        refused = {p.path for p in prepared.refused}
+        adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)
         prepared.raw = with_ambient_defaults(prepared.raw, ambient(config))
         valid = validate_prepared(prepared)
     except ConfigError as error:

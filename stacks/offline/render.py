@@ -114,6 +114,8 @@ def _dump(header: list[str], document: dict[str, Any]) -> str:
 def documents(resource: Registered) -> list[tuple[Path, str]]:
     """The files one resource renders to: (relative path, deterministic YAML)."""
     header = [f"# urn: {resource.urn}"]
+    if resource.imported:
+        header.append(f"# import: {resource.imported} (pulumi up adopts the existing object, creating none)")
     if resource.protect:
         header.append("# protect: true (pulumi refuses to delete it)")
     if resource.masked:  # engine.mask: same type and shape, values hidden

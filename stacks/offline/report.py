@@ -9,6 +9,8 @@ from components.yaml_text import dump_yaml
 from stacks.offline.records import OfflineRun, Registered
 
 TYPE_WIDTH_MIN = 20
+SIGNS = {"create": "+", "read": ">", "import": "="}
+"""The signs ``pulumi preview`` shows for each operation."""
 
 
 def _children(run: OfflineRun) -> dict[str, list[Registered]]:
@@ -28,7 +30,7 @@ def tree_rows(run: OfflineRun) -> list[tuple[str, str, str, str]]:
     def walk(resource: Registered, prefix: str, last: bool, depth: int) -> None:
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
         info = "protected" if resource.protect else ""
-        plan = "read" if resource.read else "create"
+        plan = "read" if resource.read else "import" if resource.imported else "create"
         rows.append((prefix + branch + resource.type, resource.name, plan, info))
         kids = children.get(resource.urn, [])
         extension = "" if depth == 0 else ("   " if last else "│  ")
@@ -46,7 +48,7 @@ def tree(run: OfflineRun) -> str:
     name_width = max([4, *(len(r[1]) for r in rows)])
     lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Plan    Info"]
     for type_text, name, plan, info in rows:
-        sign = ">" if plan == "read" else "+"
+        sign = SIGNS[plan]
         lines.append(f" {sign}   {type_text:<{type_width}}  {name:<{name_width}}  {plan:<6}  {info}".rstrip())
     return "\n".join(lines)
 
@@ -162,8 +164,9 @@ def _outputs(outputs: dict[str, Any]) -> str:
 
 def preview_text(run: OfflineRun) -> str:
     """The full preview report for a successful run."""
-    count = len([r for r in run.resources if not r.read])
-    reads = len(run.resources) - count
+    imports = len([r for r in run.resources if r.imported and not r.read])
+    reads = len([r for r in run.resources if r.read])
+    count = len(run.resources) - reads - imports
     parts = [
         f"Previewing stack {run.stack!r} offline (no Pulumi CLI, no cluster; nothing is deployed)",
         "",
@@ -173,7 +176,9 @@ def preview_text(run: OfflineRun) -> str:
         _outputs({k: v for k, v in run.outputs.items() if k not in ("gpuCapacity", "clusters")}),
         "",
         "Resources:",
-        f"    + {count} to create" + (f"\n    > {reads} to read" if reads else ""),
+        f"    + {count} to create"
+        + (f"\n    = {imports} to import" if imports else "")
+        + (f"\n    > {reads} to read" if reads else ""),
     ]
     clusters = run.outputs.get("clusters")
     if isinstance(clusters, dict) and clusters:
