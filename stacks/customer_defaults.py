@@ -29,6 +29,11 @@ PROJECT_FILE = "Pulumi.yaml"
 class DefaultsError(ValueError):
     """The defaults file cannot be used; the message names the file and the value's place."""
 
+    def problem(self, project: str) -> tuple[str, str]:
+        """(config path, message) for a config problem: ``hikube-gpu:defaults`` and the reason."""
+        key = f"{project}:{DEFAULTS_KEY}"
+        return key, str(self).removeprefix(f"{key}: ")
+
 
 def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
@@ -79,13 +84,19 @@ def read_defaults(project_dir: Path, name: Any, project: str) -> dict[str, Any]:
     """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``."""
     path = defaults_path(project_dir, name, project)
     shown = str(name)
+    if path.is_dir():  # opening a folder fails differently per OS (IsADirectoryError, PermissionError)
+        raise DefaultsError(
+            f"{project}:{DEFAULTS_KEY}: {shown!r} is a folder; name a defaults file in it, e.g. "
+            f"{(Path(shown) / 'acme.yaml').as_posix()}"
+        )
     try:
         with path.open("rb") as file:
             document = yaml_subset.load(file.read(MAX_FILE_BYTES + 1))
     except FileNotFoundError:
         raise DefaultsError(f"{project}:{DEFAULTS_KEY}: no such defaults file {shown!r}") from None
     except OSError as error:
-        raise DefaultsError(f"{shown}: cannot be read ({error.strerror or type(error).__name__})") from None
+        reason = error.strerror or type(error).__name__
+        raise DefaultsError(f"{project}:{DEFAULTS_KEY}: {shown!r} cannot be read ({reason})") from None
     except LimitError as error:
         line = f", line {error.line}" if error.line is not None else ""
         raise DefaultsError(f"{shown}{line}: {error}") from None

@@ -131,7 +131,7 @@ def with_customer_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     try:
         return customer_defaults.apply_program(project_dir, NAMESPACE, raw, decode)
     except customer_defaults.DefaultsError as error:
-        raise ConfigError([Problem(config_path(customer_defaults.DEFAULTS_KEY), str(error))]) from None
+        raise ConfigError([Problem(*error.problem(NAMESPACE))]) from None
 
 
 def read_ambient_kubernetes() -> dict[str, str]:

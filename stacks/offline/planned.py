@@ -17,7 +17,7 @@ from stacks.adoption import take as take_adoption
 from stacks.offline.records import OfflineRun
 from stacks.offline.stack_file import StackConfigFile
 from stacks.plan import as_run, plan
-from stacks.problems import NAMESPACE, ConfigError, Problem, config_path
+from stacks.problems import NAMESPACE, ConfigError, Problem
 from stacks.pulumi_config import AMBIENT_KEYS, decode, secret_leaves, with_ambient_defaults
 from stacks.secrets import prepare, redact, validate_prepared
 
@@ -38,7 +38,7 @@ def read_config(config: StackConfigFile) -> dict[str, Any]:
     try:  # the engine's runtime has no project folder: the defaults are found from here
         return customer_defaults.apply_program(Path.cwd(), NAMESPACE, raw, decode)
     except customer_defaults.DefaultsError as error:
-        raise ConfigError([Problem(config_path(customer_defaults.DEFAULTS_KEY), str(error))]) from None
+        raise ConfigError([Problem(*error.problem(NAMESPACE))]) from None
 
 
 def ambient(config: StackConfigFile) -> dict[str, str]:

@@ -158,6 +158,8 @@ def _count(value: Any) -> int | SecretQuota | None:
 
 def stack_quota(config: dict[str, Any] | None, project: str) -> Quota:
     """The quota of a stack's config (keys in full: ``quota:`` is ``<project>:quota``)."""
+    if (config or {}).get(f"{project}:kind") == "platform":
+        return {}  # a platform stack claims no tenant GPUs: no quota applies, none is missing
     value = (config or {}).get(f"{project}:quota")
     if isinstance(value, str) and value.lstrip().startswith("{"):
         with contextlib.suppress(json.JSONDecodeError):
