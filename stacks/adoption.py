@@ -55,6 +55,8 @@ def take(
             "a platform stack adopts nothing: hikube-gpu:import names a tenant stack's VMs and "
             "clusters (Cozystack apps); remove it"
         )
+        # upstream: pulumi/pulumi sdk/python/lib/pulumi/resource.py ResourceOptions.import_ (adopts a
+        # upstream: resource the program registers; a platform stack registers no Cozystack app)
         return Adoption(frozenset()), rest, [Problem(config_path(IMPORT_KEY), message)]
     if not isinstance(value, dict):
         message = "expected a map: vms: [names], clusters: [names]"

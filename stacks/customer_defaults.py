@@ -84,7 +84,9 @@ def read_defaults(project_dir: Path, name: Any, project: str) -> dict[str, Any]:
     """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``."""
     path = defaults_path(project_dir, name, project)
     shown = str(name)
-    if path.is_dir():  # opening a folder fails differently per OS (IsADirectoryError, PermissionError)
+    if path.is_dir():
+        # upstream: python/cpython Doc/library/functions.rst open(): a folder raises IsADirectoryError
+        # upstream: (POSIX) or PermissionError (Windows), whose text names no config key
         raise DefaultsError(
             f"{project}:{DEFAULTS_KEY}: {shown!r} is a folder; name a defaults file in it, e.g. "
             f"{(Path(shown) / 'acme.yaml').as_posix()}"

@@ -49,6 +49,8 @@ def derived_name_issues(
         (errors if state else warnings).append(found)
     if errors:
         allowed, entry, value = min(errors, key=lambda found: found[0])
+        # upstream: the entry's source and limit (components/catalog/derived_names.py; the table
+        # upstream: "Names the platform derives" below lists every one per profile)
         yield Issue(
             path,
             f"{entry.what} would be {value!r}, {len(value)} characters, but {entry.limit.holds} "
@@ -56,6 +58,8 @@ def derived_name_issues(
         )
     elif warnings:
         allowed, entry, value = min(warnings, key=lambda found: found[0])
+        # upstream: the entry's source and limit (components/catalog/derived_names.py; the table
+        # upstream: "Names the platform derives" below lists every one per profile)
         yield Issue(
             path,
             f"turning on addons.{entry.addon} would fail: {entry.what} would be {value!r}, "

@@ -3,7 +3,10 @@
 Every ``Problem(...)`` the rule modules can yield is one rule. Its id is the module's stack
 part and the config path it reports on (``tenant:vms.<name>.instanceType``, ``#2`` for a second
 rule on the same path); the page shows the condition it is yielded under (the innermost
-``if``), the message (``{…}`` for the parts filled in) and whether it is an error or a warning.
+``if``), the message (``{…}`` for the parts filled in), whether it is an error or a warning,
+and the upstream source the rule follows: the ``# upstream: …`` comment lines right above the
+``yield`` (or ``Problem(``) that reports it. A second table lists the names the platform
+derives from config names (``components.catalog.derived_names``), each with its limit and source.
 """
 
 from __future__ import annotations
@@ -44,11 +47,18 @@ MODULES: tuple[tuple[str, str, str, str], ...] = (
     ("nodes", "components.checks.gpu_nodes", "GPU node modes (`components/checks/gpu_nodes.py`)", ""),
     ("kubevirt", "components.checks.kubevirt", "KubeVirt (`components/checks/kubevirt.py`)", "kubevirt"),
     ("identity", "stacks.identities", "One identity per object (`stacks/identities.py`)", ""),
+    ("names", "components.checks.names", "Names the platform derives (`components/checks/names.py`)", ""),
+    ("ports", "components.checks.ports", "Port lists (`components/checks/ports.py`)", ""),
+    ("import", "stacks.adoption", "Adopting existing objects (`stacks/adoption.py`)", ""),
+    ("defaults", "stacks.customer_defaults", "Customer defaults (`stacks/customer_defaults.py`)", ""),
 )
 """Where rules are defined. ``components/checks`` holds the checks a component runs on its own
 args (paths relative to the component); ``stacks/*`` the checks of the whole stack."""
 PROBLEM_TYPES = {"Problem", "Issue"}
+MESSAGE_ONLY = {"DefaultsError": "defaults"}
+"""Errors raised with a message only, and the config key they are about."""
 PATH_FUNCTIONS = {"config_path", "prop"}
+UPSTREAM = "# upstream:"
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class Rule:
     condition: str
     message: str
     severity: str
+    upstream: tuple[str, ...] = ()
 
 
 def _part(node: ast.expr) -> str:
@@ -79,13 +90,17 @@ def _text(node: ast.expr) -> str:
     return "{" + ast.unparse(node) + "}"
 
 
-def _path(node: ast.expr) -> str:
-    """A ``config_path(...)`` call as ``vms.<name>.gpus``; anything else as ``<expr>``."""
+def _path(node: ast.expr, module: ModuleType | None = None) -> str:
+    """A ``config_path(...)`` call as ``vms.<name>.gpus``; anything else as ``<expr>``. A
+    module-level text constant (``IMPORT_KEY``) is shown as its value."""
     if isinstance(node, ast.Call) and ast.unparse(node.func) in PATH_FUNCTIONS:
         parts = []
         for arg in node.args:
+            constant = getattr(module, arg.id, None) if isinstance(arg, ast.Name) else None
             if isinstance(arg, ast.Constant):
                 parts.append(str(arg.value))
+            elif isinstance(constant, str) and arg.id.isupper():  # type: ignore[attr-defined]
+                parts.append(constant)
             elif isinstance(arg, ast.Starred):
                 parts.append(f"<{ast.unparse(arg.value)}>")
             else:
@@ -106,6 +121,18 @@ class _Finder(ast.NodeVisitor):
         self.function = ""
         self.conditions: list[str] = []
         self.found: list[tuple[str, str, ast.Call]] = []
+        self.statement = 0
+        """First line of the statement being visited (where ``# upstream:`` comments sit above)."""
+        self.lines: dict[int, int] = {}
+        """Call node id → first line of its statement."""
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.stmt):
+            outer, self.statement = self.statement, node.lineno
+            super().generic_visit(node)
+            self.statement = outer
+        else:
+            super().generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         outer, saved = self.function, self.conditions
@@ -124,22 +151,44 @@ class _Finder(ast.NodeVisitor):
         self.conditions.pop()
 
     def visit_Call(self, node: ast.Call) -> None:
-        if isinstance(node.func, ast.Name) and node.func.id in PROBLEM_TYPES and len(node.args) >= 2:
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        if (name in PROBLEM_TYPES and len(node.args) >= 2) or (name in MESSAGE_ONLY and node.args):
             self.found.append((self.function, self.conditions[-1] if self.conditions else "", node))
+            self.lines[id(node)] = self.statement or node.lineno
         self.generic_visit(node)
 
 
+def upstream_above(lines: list[str], line: int) -> tuple[str, ...]:
+    """The ``# upstream: …`` comments in the block of comment lines right above ``line`` (1-based)."""
+    found: list[str] = []
+    index = line - 2
+    while index >= 0 and lines[index].strip().startswith("#"):
+        text = lines[index].strip()
+        if text.startswith(UPSTREAM):
+            found.append(text.removeprefix(UPSTREAM).strip())
+        index -= 1
+    return tuple(reversed(found))
+
+
 def rules_of(prefix: str, module: ModuleType, under: str) -> list[Rule]:
+    source = inspect.getsource(module)
+    lines = source.splitlines()
     finder = _Finder()
-    finder.visit(ast.parse(inspect.getsource(module)))
+    finder.visit(ast.parse(source))
     seen: dict[str, int] = {}
     found = []
     for function, condition, call in finder.found:
-        path = ".".join(p for p in (under, _path(call.args[0])) if p)
+        name = ast.unparse(call.func)
+        if name in MESSAGE_ONLY:
+            path, message, severity = MESSAGE_ONLY[name], _text(call.args[0]), "error"
+        else:
+            path, message, severity = _path(call.args[0], module), _text(call.args[1]), _severity(call)
+        path = ".".join(p for p in (under, path) if p)
         base = f"{prefix}:{path}"
         seen[base] = seen.get(base, 0) + 1
         rule_id = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        found.append(Rule(rule_id, function, path, condition, _text(call.args[1]), _severity(call)))
+        upstream = upstream_above(lines, finder.lines[id(call)])
+        found.append(Rule(rule_id, function, path, condition, message, severity, upstream))
     return found
 
 
@@ -186,15 +235,51 @@ def page() -> str:
         "The id is the module's part and the config path the rule reports on; `<…>` stands for a",
         "name from the config, `{…}` in a message for a value filled in. *When* is the condition",
         "in the code under which the problem is reported (empty: always, within its loop).",
+        "*Upstream* is the source the rule follows (repository, tag, path and line), where it",
+        "follows one.",
         "",
     ]
     for name, title, found in groups:
         if not found:
             continue
         lines += [f"## {title} {{#{name.replace('.', '-')}}}", ""]
-        lines += ["| Id | Severity | When | Message |", "|---|---|---|---|"]
+        lines += ["| Id | Severity | When | Message | Upstream |", "|---|---|---|---|---|"]
         for rule in found:
             when = f"`{_code(rule.condition)}`" if rule.condition else ""
-            lines.append(f"| `{_code(rule.id)}` | {rule.severity} | {when} | {_cell(rule.message)} |")
+            upstream = "<br>".join(_cell(text) for text in rule.upstream)
+            lines.append(
+                f"| `{_code(rule.id)}` | {rule.severity} | {when} | {_cell(rule.message)} | {upstream} |"
+            )
         lines.append("")
+    lines += derived_names_section()
     return "\n".join(lines)
+
+
+def derived_names_section() -> list[str]:
+    """The names the platform derives, per profile (the data ``components.checks.names`` checks)."""
+    from components.catalog.derived_names import DERIVED_NAMES
+
+    lines = [
+        "## Names the platform derives {#derived-names}",
+        "",
+        "The rules of `components/checks/names.py` compute these strings from the config's names",
+        "and refuse a name whose string would not fit (a warning when only an add-on that is off",
+        "would make it). `{cluster}`, `{group}`, `{vm}` are the config names, `{disk}` a VMDisk",
+        "name (`<vm>-system`, `<vm>-<disk>`), `{role}` a GPU group's role (`gpu-<group>`).",
+        "",
+    ]
+    for profile, entries in DERIVED_NAMES.items():
+        lines += [f"### Profile `{profile}`", ""]
+        lines += [
+            "| Derived string | What it is | At most | Because | Add-on | Upstream |",
+            "|---|---|---|---|---|---|",
+        ]
+        for entry in entries:
+            because = f"{entry.limit.holds} ({entry.limit.source})"
+            addon = f"`{entry.addon}`" if entry.addon else ""
+            lines.append(
+                f"| `{_code(entry.pattern)}` | {_cell(entry.what)} | {entry.limit.max} | {_cell(because)} "
+                f"| {addon} | {_cell(entry.source)} |"
+            )
+        lines.append("")
+    return lines
