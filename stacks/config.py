@@ -24,7 +24,7 @@ Profile = Literal["hikube", "cozystack-1.4"]
 
 MAX_QUOTA = 2**53 - 1
 """JSON numbers are exact up to 2^53-1; a GPU quota never comes near it."""
-QuotaCount = Annotated[int, NotBoolean, Field(ge=0, le=MAX_QUOTA)]
+QuotaCount = Annotated[int, Field(ge=0, le=MAX_QUOTA), NotBoolean]
 
 
 class Platform(StrictModel):

@@ -78,7 +78,7 @@ def _not_boolean(value: object) -> object:
     return value
 
 
-NotBoolean = BeforeValidator(_not_boolean, json_schema_input_type=int)
+NotBoolean = BeforeValidator(_not_boolean)
 """For every integer field: refuses ``true``/``false`` before pydantic would read them as 1/0."""
 
 
@@ -100,23 +100,23 @@ Memory = Annotated[str, BeforeValidator(_memory, json_schema_input_type=str | in
 Port = Annotated[int, NotBoolean, AfterValidator(_port)]
 
 
-GpuCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_GPUS_PER_MACHINE)]
+GpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS_PER_MACHINE), NotBoolean]
 """GPUs of one model in one VM or node: 1 to ``MAX_GPUS_PER_MACHINE`` (16)."""
 
-PodGpuCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_GPUS_PER_MACHINE * MAX_MIG_INSTANCES)]
+PodGpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS_PER_MACHINE * MAX_MIG_INSTANCES), NotBoolean]
 """GPUs (or MIG instances) per pod: 1 to 112 (16 GPUs of 7 instances)."""
 
-MigInstances = Annotated[int, NotBoolean, Field(gt=0, le=MAX_MIG_INSTANCES)]
+MigInstances = Annotated[int, Field(gt=0, le=MAX_MIG_INSTANCES), NotBoolean]
 """MIG instances of one profile per GPU: 1 to 7."""
 
-KubeCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_INT32)]
+KubeCount = Annotated[int, Field(gt=0, le=MAX_INT32), NotBoolean]
 """A Kubernetes count of at least 1 (replicas, completions): at most 2^31-1."""
 
-KubeCountOrZero = Annotated[int, NotBoolean, Field(ge=0, le=MAX_INT32)]
+KubeCountOrZero = Annotated[int, Field(ge=0, le=MAX_INT32), NotBoolean]
 """A Kubernetes count that may be 0 (backoffLimit): at most 2^31-1."""
 
-NodeCount = Annotated[int, NotBoolean, Field(ge=0, le=MAX_NODES_PER_CLUSTER)]
+NodeCount = Annotated[int, Field(ge=0, le=MAX_NODES_PER_CLUSTER), NotBoolean]
 """Nodes of a node group: 0 to ``MAX_NODES_PER_CLUSTER`` (5,000)."""
 
-VcpuCount = Annotated[int, NotBoolean, Field(gt=0, le=MAX_VCPUS)]
+VcpuCount = Annotated[int, Field(gt=0, le=MAX_VCPUS), NotBoolean]
 """vCPUs or sockets of a VM: 1 to ``MAX_VCPUS`` (1,024)."""
