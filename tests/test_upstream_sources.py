@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from tests.helpers import UPSTREAM
-from tests.upstream.refresh import OWN_FILES, SOURCES, TAKE, read_sources, with_commit
+from tests.upstream.refresh import OWN_FILES, SOURCES, read_sources, taker, with_commit
 
 ROWS = read_sources(SOURCES.read_text(encoding="utf-8"))
 
@@ -36,7 +36,7 @@ def test_every_row_names_a_pinned_source_and_a_licence() -> None:
         assert re.fullmatch(r"[\w.-]+/[\w.-]+", row.repository), row
         assert re.fullmatch(r"[0-9a-f]{40}", row.commit), row
         assert all((row.ref, row.path, row.licence)), row
-        assert row.taken in TAKE, row
+        assert taker(row.taken) is not None, row
 
 
 def test_a_refresh_rewrites_only_its_rows_ref_and_commit() -> None:

@@ -131,12 +131,65 @@ def _pci_ids_nvidia(upstream: bytes, current: bytes, source: Source) -> bytes:
     return ("\n".join([*header, marker, *lines[start:end]]) + "\n").encode()
 
 
+LINES_KIND = "subset: lines "
+"""``subset: lines 30-35, 155-170``: those lines, each prefixed with its number in the file."""
+FILE_SECTION = "# --- file: {path} ---"
+"""A folder path (ending in ``/``) is taken as its files, each after this line (sorted by path)."""
+
+
+def _lines(upstream: bytes, current: bytes, source: Source) -> bytes:
+    """The line ranges named in ``taken``, numbered as upstream numbers them."""
+    lines = upstream.decode().split("\n")
+    out = [
+        f"# --- excerpt: {source.repository} {source.ref} {source.path}, {source.taken.removeprefix('subset: ')} ---"
+    ]
+    for part in source.taken.removeprefix(LINES_KIND).split(","):
+        first, _, last = part.strip().partition("-")
+        for number in range(int(first), int(last or first) + 1):
+            out.append(f"{number:>5}: {lines[number - 1]}".rstrip())
+    return ("\n".join(out) + "\n").encode()
+
+
+def numbered_excerpt(text: str) -> dict[int, str]:
+    """A ``subset: lines`` file as {line number: upstream line}."""
+    found = {}
+    for line in text.splitlines():
+        number, sep, rest = line.partition(": ")
+        if sep and number.strip().isdigit():
+            found[int(number)] = rest
+    return found
+
+
+def folder_files(text: str) -> dict[str, list[str]]:
+    """A folder taken ``concatenated`` as {path in repository: its lines} (line n at index n-1)."""
+    files: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    marker = re.compile("^" + re.escape(FILE_SECTION).replace(re.escape("{path}"), "(.+)") + "$")
+    for line in text.split("\n"):
+        match = marker.match(line)
+        if match:
+            current = files.setdefault(match.group(1), [])
+        elif current is not None:
+            current.append(line)
+    return files
+
+
 TAKE: dict[str, Callable[[bytes, bytes, Source], bytes]] = {
     "verbatim": lambda upstream, current, source: upstream,
+    "concatenated: every file under the folder": lambda upstream, current, source: upstream,
     "subset: KubeVirt CRD spec.configuration properties": _kubevirt_configuration,
     "subset: swagger definitions reachable from v1.VirtualMachine": _swagger_closure,
     "subset: pci.ids header and vendor 10de": _pci_ids_nvidia,
 }
+
+
+def taker(taken: str) -> Callable[[bytes, bytes, Source], bytes] | None:
+    """How a row's file is taken (None: a ``taken`` this script does not know)."""
+    if taken.startswith(LINES_KIND) and re.fullmatch(
+        r"[0-9]+(-[0-9]+)?(, ?[0-9]+(-[0-9]+)?)*", taken[len(LINES_KIND) :]
+    ):
+        return _lines
+    return TAKE.get(taken)
 
 
 def _git(git_dir: Path, *args: str) -> bytes:
@@ -155,14 +208,32 @@ def _resolve(source: Source, ref: str, git_dir: Path | None) -> tuple[Path, str]
     return git_dir, _git(git_dir, "rev-parse", f"{ref}^{{commit}}").decode().strip()
 
 
+def _upstream(git_dir: Path, commit: str, path: str) -> bytes:
+    """The file at ``path``, or for a folder (``path`` ending in ``/``) its files, each after a
+    ``FILE_SECTION`` line."""
+    if not path.endswith("/"):
+        return _git(git_dir, "show", f"{commit}:{path}")
+    names = sorted(_git(git_dir, "ls-tree", "-r", "--name-only", commit, path).decode().split("\n"))
+    parts = []
+    for name in filter(None, names):
+        body = _git(git_dir, "show", f"{commit}:{name}")
+        parts.append(
+            FILE_SECTION.format(path=name).encode() + b"\n" + body + (b"" if body.endswith(b"\n") else b"\n")
+        )
+    return b"".join(parts)
+
+
 def refresh(source: Source, ref: str, git_dir: Path | None, check: bool) -> tuple[bool, str]:
     """Take the file again at ``ref``; returns (unchanged, commit). ``check``: take it at the
     recorded commit and write nothing."""
     git_dir, commit = _resolve(source, source.commit if check else ref, git_dir)
-    upstream = _git(git_dir, "show", f"{commit}:{source.path}")
+    upstream = _upstream(git_dir, commit, source.path)
     target = HERE / source.file
     current = target.read_bytes() if target.exists() else b""
-    content = TAKE[source.taken](upstream, current, replace(source, ref=ref))
+    take = taker(source.taken)
+    if take is None:
+        raise KeyError(f"{source.file}: unknown way to take it: {source.taken!r}")
+    content = take(upstream, current, replace(source, ref=ref))
     if not check:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
