@@ -154,9 +154,9 @@ def numbered_excerpt(text: str) -> dict[int, str]:
     """A ``subset: lines`` file as {line number: upstream line}."""
     found = {}
     for line in text.splitlines():
-        number, sep, rest = line.partition(": ")
+        number, sep, rest = line.partition(":")
         if sep and number.strip().isdigit():
-            found[int(number)] = rest
+            found[int(number)] = rest.removeprefix(" ")
     return found
 
 
