@@ -13,7 +13,6 @@ from typing import Any, Literal
 import pytest
 import yaml
 
-from components.catalog.namespaces import ON_HOST_CLUSTER, owner_of
 from stacks.offline.cli import PROJECT_DIR, main, run_stack
 from stacks.offline.render import render
 from stacks.offline.report import preview_text
@@ -248,6 +247,8 @@ def test_the_gpu_operator_may_not_own_a_system_namespace(namespace: str) -> None
 
 
 def test_cozystacks_own_gpu_operator_namespace_is_refused() -> None:
+    from components.catalog.namespaces import ON_HOST_CLUSTER, owner_of
+
     source = reference_data("cozystack", "v1.1.2", "core", "platform", "sources-gpu-operator.yaml")
     namespace = source["spec"]["variants"][0]["components"][0]["install"]["namespace"]
     assert owner_of(namespace, ON_HOST_CLUSTER) is not None

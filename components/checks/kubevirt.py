@@ -83,17 +83,18 @@ def _feature_gates(args: KubeVirtArgs, version: tuple[int, int]) -> Iterator[Iss
             ga = gate.ga is not None and version >= gate.ga
             since = (gate.ga if ga else gate.deprecated) or version
             effect = (
-                f"GA since KubeVirt {since[0]}.{since[1]}: KubeVirt {shown} ignores the gate"
+                f"GA since KubeVirt {since[0]}.{since[1]}: KubeVirt {shown} ignores the gate and warns "
+                "that it can be removed"
                 if ga
-                else f"deprecated since KubeVirt {since[0]}.{since[1]}: a later KubeVirt drops it"
+                else f"deprecated since KubeVirt {since[0]}.{since[1]}: KubeVirt {shown} warns, and a later "
+                "KubeVirt drops it"
             )
             # upstream: components/catalog/kubevirt.py (GATE_STATE_SOURCES)
             # upstream: kubevirt/kubevirt v1.6.3 pkg/virt-config/featuregate/inactive.go:100-128
             # upstream: kubevirt/kubevirt v1.6.3 pkg/virt-operator/webhooks/kubevirt-update-admitter.go:450
             yield Issue(
                 path,
-                f"{gate_name} is {effect} and warns that it can be removed; keep it only to mirror "
-                "the platform's list",
+                f"{gate_name} is {effect}; keep it only to mirror the platform's list",
                 "warning",
             )
         elif gate.name == "HostDevices":
