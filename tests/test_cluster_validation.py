@@ -53,10 +53,10 @@ A100_MIG = {"gpus": {"A100": 1}, "sharing": {"mig": {"profile": "1g.10gb"}}}
 
 ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     (
-        "cluster name over 42 characters",
-        stack(train(), name="c" * 43),
-        "hikube-gpu:clusters." + "c" * 43,
-        "name is 43 characters; a Kubernetes name has at most 42",
+        "cluster name over 27 characters (the prometheus-operator-crds release Flux labels with)",
+        stack(train(), name="c" * 28),
+        "hikube-gpu:clusters." + "c" * 28,
+        "-prometheus-operator-crds', 64 characters, but the label helm.toolkit.fluxcd.io/name",
     ),
     (
         "unknown Kubernetes version",
@@ -291,7 +291,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "replicas beyond the groups at maxReplicas",
         stack(workload(image="x:1", gpus={"L40S": 1}, replicas=13)),
         f"{C}.workloads.w.replicas",
-        "13 pods × 1 need 13 L40S GPUs; l40s offers 12 at maxReplicas",
+        "13 pods × 1 need 13 L40S GPUs; l40s holds 12 at maxReplicas",
     ),
     (
         "MIG workload without a profile on a mixed layout",
@@ -327,13 +327,13 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "workload in a system namespace",
         stack(workload(image="x:1", gpus={"L40S": 1}, namespace="kube-system")),
         f"{C}.workloads.w.namespace",
-        "'kube-system' belongs to the cluster itself",
+        "'kube-system' belongs to Kubernetes, but the stack creates its workloads' namespaces",
     ),
     (
-        "more CPU than a node has",
+        "more CPU than a node leaves to pods",
         stack(workload(image="x:1", gpus={"L40S": 1}, cpu="16")),
         f"{C}.workloads.w.cpu",
-        "16 per pod is more than a u1.2xlarge node has (8 vCPU)",
+        "16 per pod cannot be scheduled: a u1.2xlarge node of l40s (8 vCPU) leaves pods 8000m",
     ),
     (
         "Job field on a Deployment",

@@ -94,12 +94,6 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "GPUsWithDRA does not exist in KubeVirt 1.5 (added in 1.6)",
     ),
     (
-        "GPU gate on KubeVirt 1.4 or later",
-        mixed(kubevirt=kubevirt(featureGates=["LiveMigration", "GPU"])),
-        "hikube-gpu:kubevirt.featureGates[1]",
-        "GPU is GA since KubeVirt 1.4 and must not be listed on 1.6",
-    ),
-    (
         "unsupported KubeVirt version",
         mixed(kubevirt=kubevirt(version="0.59")),
         "hikube-gpu:kubevirt.version",
@@ -238,6 +232,11 @@ WARNING_CASES: list[tuple[str, dict[str, Any], str]] = [
         "gate hikube-gpu does not know",
         mixed(kubevirt=kubevirt(featureGates=["Macvtap"])),
         "hikube-gpu:kubevirt.featureGates[0]: 'Macvtap' is not a feature gate hikube-gpu knows",
+    ),
+    (
+        "GPU gate on KubeVirt 1.4 or later: GA, KubeVirt ignores it",
+        mixed(kubevirt=kubevirt(featureGates=["LiveMigration", "GPU"])),
+        "hikube-gpu:kubevirt.featureGates[1]: GPU is GA since KubeVirt 1.4: KubeVirt 1.6 ignores the gate",
     ),
     (
         "deprecated mdev gate on 1.8+",

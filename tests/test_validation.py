@@ -22,7 +22,7 @@ from tests.helpers import (
     with_vm,
 )
 
-LONG_NAME = "a" * 42  # VMInstance names stop at 41 characters
+LONG_NAME = "a" * 40  # vm-instance-<vm>-update-hook, a Job name, holds at most 63 characters
 
 ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     (
@@ -93,7 +93,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "VMInstance name too long",
         base_config(vms={LONG_NAME: {"gpus": {"L40S": 1}}}),
         f"hikube-gpu:vms.{LONG_NAME}",
-        "name is 42 characters; a VMInstance name has at most 41",
+        "update-hook', 64 characters, but the label job-name",
     ),
     (
         "VM name not DNS-1035",
@@ -103,15 +103,15 @@ ERROR_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "system VMDisk name too long",
-        base_config(vms={"b" * 39: {"gpus": {"L40S": 1}}}),
-        f"hikube-gpu:vms.{'b' * 39}.disk",
-        f"VMDisk name '{'b' * 39}-system' is 46 characters; at most 45",
+        base_config(vms={"b" * 30: {"gpus": {"L40S": 1}}}),
+        f"hikube-gpu:vms.{'b' * 30}.disk",
+        f"the VMDisk name '{'b' * 30}-system' may have at most 36 characters",
     ),
     (
         "data VMDisk name too long",
-        with_vm(dataDisks={"c" * 40: {"size": "10Gi"}}),
-        f"hikube-gpu:vms.gpu-1.dataDisks.{'c' * 40}",
-        "is 46 characters; at most 45",
+        with_vm(dataDisks={"c" * 31: {"size": "10Gi"}}),
+        f"hikube-gpu:vms.gpu-1.dataDisks.{'c' * 31}",
+        "volume-resize-hook', 64 characters",
     ),
     (
         "data disk named like the system disk",
