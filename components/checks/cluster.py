@@ -290,6 +290,7 @@ def _workload_replicas(
             f"on the {profile.name} platform, Cozystack {profile.cozystack_version})"
         )
     if wanted > held:
+        # upstream: cozystack/cozystack v1.1.2 packages/apps/kubernetes/templates/cluster.yaml:289-290, 303
         yield Issue(
             prop(*path, "replicas"),
             f"{workload.replicas} pods × {workload.gpus_per_pod} need {wanted} {unit}; {where} {verb} "
