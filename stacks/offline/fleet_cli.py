@@ -103,7 +103,7 @@ def _selected(args: argparse.Namespace) -> list[str]:
 def _up(args: argparse.Namespace, engine: Any = None) -> int:
     """``up``: exit 0 when every stack succeeded, 1 when one failed, 2 for an invalid selection."""
     from stacks.deploy.automation import AutomationEngine
-    from stacks.deploy.orchestrate import Operation, markdown, run_stacks, table
+    from stacks.deploy.orchestrate import Operation, failure_text, markdown, run_stacks, table
     from stacks.offline.revision import RevisionError
     from stacks.offline.stack_list import StackNameError
 
@@ -116,30 +116,26 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     if not stacks:
         print(f"no stack to {operation}", file=sys.stderr)
         return 0
-    logs: dict[str, list[str]] = {stack: [] for stack in stacks}
     engine = engine or AutomationEngine(
         args.project_dir, args.refresh, args.expect_no_changes, [str(p) for p in args.policy_pack]
     )
     print(f"pulumi {operation}: {len(stacks)} stack(s), {args.parallel} at a time", file=sys.stderr)
-    results = run_stacks(
-        stacks,
-        engine,
-        operation,
-        parallel=args.parallel,
-        progress=sys.stderr,
-        output=lambda s: logs[s].append,
-    )
+    results = run_stacks(stacks, engine, operation, parallel=args.parallel, progress=sys.stderr)
     if args.log_dir is not None:
         args.log_dir.mkdir(parents=True, exist_ok=True)
-        for stack, lines in logs.items():
-            (args.log_dir / f"{stack}.log").write_text("".join(f"{line.rstrip()}\n" for line in lines))
+        for result in results:
+            text = "".join(f"{line.rstrip()}\n" for line in result.log)
+            (args.log_dir / f"{result.stack}.log").write_text(text, encoding="utf-8")
     for result in results:
         if result.failed:
-            print(f"--- {result.stack}: last lines of its output ---", file=sys.stderr)
-            print("\n".join(line.rstrip() for line in logs[result.stack][-30:]), file=sys.stderr)
+            print(failure_text(result, operation), file=sys.stderr)
+            if args.log_dir is not None:
+                print(f"  full output: {args.log_dir / (result.stack + '.log')}", file=sys.stderr)
     print(table(results))
     if args.report is not None:
         args.report.write_text(markdown(results, operation), encoding="utf-8")
+    if args.results is not None:
+        args.results.write_text(json.dumps({r.stack: r.result for r in results}, indent=1) + "\n")
     return EXIT_FAILED if any(r.failed for r in results) else 0
 
 
@@ -164,8 +160,95 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], proje
     up.add_argument("--policy-pack", type=Path, action="append", default=[], help="policy pack folder")
     up.add_argument("--report", type=Path, help="write the table as Markdown to this file")
     up.add_argument("--log-dir", type=Path, help="write each stack's Pulumi output to DIR/<stack>.log")
+    up.add_argument("--results", type=Path, help="write {stack: result} as JSON to this file")
     up.add_argument("--workers", type=int, help="render processes for --changed")
     up.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+
+
+def _deploy_plan(args: argparse.Namespace) -> int:
+    """``deploy-plan``: the stacks a deploy run must deploy (docs/fleet.md); exit 2 when the
+    marker or the comparison cannot be read."""
+    from stacks.deploy import marker
+    from stacks.offline.changed import find_changed, matrix
+    from stacks.offline.revision import RevisionError
+    from stacks.offline.stack_list import StackNameError, discover
+
+    try:
+        stacks = discover(args.project_dir)
+        recorded = None if args.all else marker.read_marker(args.project_dir, args.marker)
+        found = marker.plan(
+            recorded, stacks, lambda base: find_changed(args.project_dir, base, workers=args.workers).stacks
+        )
+    except (marker.MarkerError, RevisionError, StackNameError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if found.base is None:
+        why = "by hand: every stack" if args.all else f"no tag {args.marker} yet: every stack"
+    else:
+        why = f"changed since {found.base[:12]} (tag {args.marker})"
+        if found.retried:
+            why += f", {len(found.retried)} not deployed last time: {', '.join(found.retried)}"
+    print(f"{len(found.stacks)} stack(s) to deploy: {why}", file=sys.stderr)
+    if args.plan_out is not None:
+        document = {"stacks": found.stacks, "base": found.base, "retried": found.retried}
+        args.plan_out.write_text(json.dumps(document) + "\n", encoding="utf-8")  # one line: a job output
+    print(json.dumps(matrix(found.stacks, args.batch_size, args.max_jobs)))
+    return 0
+
+
+def _deploy_record(args: argparse.Namespace) -> int:
+    """``deploy-record``: move the marker tag to the deployed revision with the stacks that did
+    not succeed; exit 2 for unreadable input."""
+    from stacks.deploy import marker
+
+    try:
+        planned = json.loads(args.plan.read_text(encoding="utf-8"))["stacks"]
+        results = marker.read_results(args.results)
+        recorded = marker.record(args.revision, [str(s) for s in planned], results)
+        marker.write_marker(args.project_dir, recorded, args.marker)
+    except (OSError, ValueError, KeyError, TypeError, marker.MarkerError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    pending = ", ".join(recorded.pending) or "none"
+    print(f"tag {args.marker} -> {args.revision}; stacks to retry next run: {pending}")
+    return 0
+
+
+def _add_deploy_marker(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
+) -> None:
+    plan = commands.add_parser(
+        "deploy-plan",
+        help="the stacks a deploy must run: changed since the last deploy, and its failures",
+        description="Print a GitHub Actions matrix of the stacks to deploy: those whose render or\n"
+        "config changed since the revision the marker tag (--marker) points at, plus the stacks\n"
+        "that tag lists as not deployed; every stack when the tag does not exist or with --all.\n"
+        "The deploy workflow runs it; `deploy-record` moves the tag afterwards.",
+        epilog="exit codes: 0 success; 2 the tag is not a deploy marker, or a revision cannot be read",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan.add_argument("--marker", default="deployed/main", help="the marker tag (default: deployed/main)")
+    plan.add_argument("--all", action="store_true", help="every stack, whatever the tag says")
+    plan.add_argument("--plan-out", type=Path, help="write {stacks, base, retried} as JSON to this file")
+    plan.add_argument("--batch-size", type=int, default=10, help="stacks per batch (default: 10)")
+    plan.add_argument("--max-jobs", type=int, default=256, help="most batches (default: 256)")
+    plan.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
+    plan.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    record = commands.add_parser(
+        "deploy-record",
+        help="move the deploy marker tag to the deployed revision, listing the stacks to retry",
+        description="Create or move the annotated marker tag (--marker) to --revision; its message\n"
+        "lists the stacks of --plan (deploy-plan --plan-out) that have no `succeeded` in the\n"
+        "`up --results` files under --results: the next deploy-plan retries them. Push the tag\n"
+        "yourself (git push --force origin refs/tags/deployed/main).",
+        epilog="exit codes: 0 success; 2 unreadable plan or results, or the tag cannot be written",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    record.add_argument("--revision", required=True, help="the commit the run deployed")
+    record.add_argument("--plan", type=Path, required=True, help="the deploy-plan --plan-out file")
+    record.add_argument("--results", type=Path, required=True, help="folder of `up --results` JSON files")
+    record.add_argument("--marker", default="deployed/main", help="the marker tag (default: deployed/main)")
+    record.add_argument("--project-dir", type=Path, default=project_dir, help="the git repository")
 
 
 OPERATOR_MARKER = ".hikube-gpu-operator"
@@ -265,5 +348,13 @@ def add_parsers(
     changed.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     changed.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
     _add_up(commands, project_dir)
+    _add_deploy_marker(commands, project_dir)
     _add_operator(commands, project_dir)
-    return {"config": _config, "changed": _changed, "up": _up, "operator": _operator}
+    return {
+        "config": _config,
+        "changed": _changed,
+        "up": _up,
+        "deploy-plan": _deploy_plan,
+        "deploy-record": _deploy_record,
+        "operator": _operator,
+    }
