@@ -255,42 +255,85 @@ OPERATOR_MARKER = ".hikube-gpu-operator"
 """File ``operator`` writes into its folder; it only replaces the YAML of folders that have it."""
 
 
+def _stack_contexts(project_dir: Path, stacks: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """Each stack's ``hikube-gpu:platform.context``, and the problems that keep a stack from the
+    operator: a kubeconfig stored in the stack would be used instead of its Secret's."""
+    from stacks.offline.stack_file import StackFileError, load_stack_file
+
+    contexts: dict[str, str | None] = {}
+    problems = []
+    for name in stacks:
+        try:
+            config = load_stack_file(project_dir, name).config
+        except StackFileError as error:
+            problems.append(f"stack {name!r}: {error}")
+            continue
+        for key in ("hikube-gpu:kubeconfig", "kubernetes:kubeconfig"):
+            if key in config:
+                problems.append(
+                    f"stack {name!r} sets {key}: the operator hands each stack its own kubeconfig "
+                    f"Secret; remove it (pulumi config rm {key} --stack {name})"
+                )
+        try:
+            platform = json.loads(config.get("hikube-gpu:platform", "{}"))
+        except ValueError:
+            platform = {}
+        context = platform.get("context") if isinstance(platform, dict) else None
+        contexts[name] = context if isinstance(context, str) else None
+    return contexts, problems
+
+
 def _operator(args: argparse.Namespace) -> int:
-    """``operator``: write the Pulumi Kubernetes Operator objects; exit 2 for a foreign --out."""
+    """``operator``: write the Pulumi Kubernetes Operator objects; exit 2 for a foreign --out, bad
+    settings or a stack the operator cannot run."""
     import yaml
 
     from stacks.offline.stack_list import StackNameError, discover
-    from stacks.operator.manifests import OperatorSettings, manifests
+    from stacks.operator.manifests import (
+        OperatorSettings,
+        credentials_text,
+        manifests,
+        settings_problems,
+        workspace_image,
+    )
 
     out: Path = args.out
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OPERATOR_MARKER).exists())):
-        print(
-            f"error: {out} is not empty and not an earlier operator render; choose another --out",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    try:
-        stacks = discover(args.project_dir)
-    except StackNameError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
     version = (args.project_dir / ".pulumi-version").read_text(encoding="utf-8").strip()
     settings = OperatorSettings(
         repo_url=args.repo_url,
+        image=workspace_image(version),
         branch=args.branch,
         namespace=args.namespace,
         secret=args.secret,
         directory=args.dir,
-        image=f"pulumi/pulumi-python:{version}-nonroot",
+        git_secret=args.git_secret,
+        resync_seconds=args.resync_seconds,
     )
+    problems = settings_problems(settings)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OPERATOR_MARKER).exists())):
+        problems.append(f"{out} is not empty and not an earlier operator render; choose another --out")
+    try:
+        stacks = discover(args.project_dir)
+    except StackNameError as error:
+        problems.append(str(error))
+        stacks = []
+    contexts, stack_problems = _stack_contexts(args.project_dir, stacks)
+    for problem in problems + stack_problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems or stack_problems:
+        return EXIT_INVALID
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.yaml"):
         old.unlink()
     (out / OPERATOR_MARKER).write_text("written by python -m stacks operator\n", encoding="utf-8")
     files = manifests(settings, stacks)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: 1,000 Stacks in a second
     for name, documents in files.items():
-        (out / name).write_text(yaml.safe_dump_all(documents, sort_keys=False), encoding="utf-8")
+        text = yaml.dump_all(documents, Dumper=dumper, sort_keys=False)
+        (out / name).write_text(text, encoding="utf-8")
+    (out / "credentials.txt").write_text(credentials_text(settings, contexts), encoding="utf-8")
     print(f"wrote {len(stacks)} Stack(s), the GitRepository and the ServiceAccount to {out}")
+    print(f"create each stack's kubeconfig Secret in {settings.namespace}: see {out / 'credentials.txt'}")
     return 0
 
 
@@ -298,19 +341,32 @@ def _add_operator(commands: argparse._SubParsersAction[argparse.ArgumentParser],
     operator = commands.add_parser(
         "operator",
         help="write Pulumi Kubernetes Operator objects: one Stack per stack",
-        description="Write the objects that let the Pulumi Kubernetes Operator (v2) run every stack from a\n"
-        "management cluster: a Flux GitRepository for --repo-url, a ServiceAccount bound to\n"
-        "system:auth-delegator, and one pulumi.com/v1 Stack per stack (never the examples). The\n"
-        "credentials Secret (--secret) is created by hand. Apply OUT with kubectl or Flux.",
-        epilog="exit codes: 0 success; 2 OUT is a foreign folder, or a stack name is invalid",
+        description="Write the objects that let the Pulumi Kubernetes Operator (v2.9) run every stack from\n"
+        "a management cluster: a Flux GitRepository for --repo-url, a ServiceAccount bound to\n"
+        "system:auth-delegator, and one pulumi.com/v1 Stack per stack (never the examples), whose\n"
+        "workspace runs pulumi/pulumi:<.pulumi-version>-nonroot with KUBECONFIG pointing at the\n"
+        "stack's own kubeconfig Secret (credentials.txt lists them). The backend Secret (--secret)\n"
+        "and the kubeconfig Secrets are created by hand. Apply OUT with kubectl or Flux.",
+        epilog="exit codes: 0 success; 2 OUT is a foreign folder, --repo-url holds credentials or is\n"
+        "not http(s)/ssh, --resync-seconds is below 60, a stack name is invalid, or a stack stores\n"
+        "a kubeconfig",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     operator.add_argument("--out", type=Path, required=True, help="output folder")
-    operator.add_argument("--repo-url", required=True, help="the Git repository the operator pulls")
+    operator.add_argument(
+        "--repo-url", required=True, help="the Git repository the operator pulls (no credentials)"
+    )
+    operator.add_argument("--git-secret", help="Secret with the repository's credentials (Flux secretRef)")
     operator.add_argument("--branch", default="main", help="branch to deploy (default: main)")
     operator.add_argument("--namespace", default="pulumi-stacks", help="namespace of the objects")
     operator.add_argument("--secret", default="hikube-gpu-pulumi", help="Secret with the backend credentials")
     operator.add_argument("--dir", default="", help="the project's folder inside the repository")
+    operator.add_argument(
+        "--resync-seconds",
+        type=int,
+        default=3600,
+        help="run up again this long after a success, correcting drift (default: 3600; 0: new commits only)",
+    )
     operator.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
 
 
