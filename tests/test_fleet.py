@@ -219,7 +219,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (1,000 stacks) under ``environments/``, sharing one defaults file per customer."""
     root = tmp_path_factory.mktemp("fleet")
     copy_project(
-        root, lambda name: name.startswith(CODE) or name in ("__main__.py", "pyproject.toml", ".pulumi-version")
+        root,
+        lambda name: name.startswith(CODE) or name in ("__main__.py", "pyproject.toml", ".pulumi-version"),
     )
     _project(root)
     _git(root, "init", "-q", "-b", "main")

@@ -83,7 +83,10 @@ class OperatorSettings:
 
 
 def settings_problems(settings: OperatorSettings) -> list[str]:
-    """What makes the settings unusable, one line each (the command prints them and exits 2)."""
+    """What makes the settings unusable, one line each (the command prints them and exits 2).
+    The URL's scheme is the GitRepository CRD's (``.spec.url`` pattern ``^(http|https|ssh)://``,
+    fluxcd/source-controller v1.7.4); credentials belong in ``.spec.secretRef``. Messages never
+    repeat the URL (it may hold a token)."""
     problems = []
     url = urlsplit(settings.repo_url)
     if url.scheme not in ("http", "https", "ssh"):
