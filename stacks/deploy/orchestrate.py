@@ -151,7 +151,7 @@ def failure_text(result: StackResult, operation: Operation) -> str:
 
 def _fenced(lines: tuple[str, ...]) -> list[str]:
     """A text block that nothing in ``lines`` can close early."""
-    return ["```text", *(line.replace("```", "ʼʼʼ") for text in lines for line in text.splitlines()), "```"]
+    return ["```text", *(line.replace("```", "'''") for text in lines for line in text.splitlines()), "```"]
 
 
 def markdown(results: list[StackResult], operation: Operation) -> str:
