@@ -120,12 +120,14 @@ GPU_OPERATOR_REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
 NODE_GROUP_START_REPLICAS = {
     "hikube": 2,
     "cozystack-1.4": 2,
+    "cozystack-1.6": None,
 }
 
 # Per platform profile: a node-group roll-out adds up to maxReplicas nodes first.
 ROLLOUT_SURGE_IS_MAX_REPLICAS = {
     "hikube": True,
     "cozystack-1.4": True,
+    "cozystack-1.6": True,
 }
 
 # The profile the pack assumes unless configured.

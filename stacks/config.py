@@ -20,7 +20,7 @@ from components.models.vm import GpuVirtualMachineArgs
 from stacks.limits import MAX_STACK_OBJECTS
 from stacks.problems import ConfigError, Problem, config_path, from_validation_error
 
-Profile = Literal["hikube", "cozystack-1.4"]
+Profile = Literal["hikube", "cozystack-1.4", "cozystack-1.6"]
 
 MAX_QUOTA = 2**53 - 1
 """JSON numbers are exact up to 2^53-1; a GPU quota never comes near it."""
@@ -31,7 +31,8 @@ class Platform(StrictModel):
     """Where the stack deploys (``hikube-gpu:platform``)."""
 
     profile: Profile = "hikube"
-    """Platform API profile: ``hikube`` (Cozystack v1.1) or ``cozystack-1.4``. Default ``hikube``."""
+    """Platform API profile: ``hikube`` (Cozystack v1.1), ``cozystack-1.4`` (v1.4 and v1.5) or
+    ``cozystack-1.6`` (v1.6 and later). Default ``hikube``."""
     namespace: Name | None = None
     """Tenant namespace, e.g. ``tenant-acme`` (platform stacks: the raw VMs' namespace).
     Default: ``kubernetes:namespace`` (tenant stacks require one of them)."""

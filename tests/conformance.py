@@ -18,7 +18,7 @@ from stacks.offline.render import render
 from tests.helpers import load_yaml, reference_data
 
 KUBERNETES_VERSION = "1.33.0"
-SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main"}
+SCHEMA_DIR = {"hikube": "v1.1.2", "cozystack-1.4": "main", "cozystack-1.6": "v1.6.0"}
 COZYSTACK_APPS = {"VMInstance": "vm-instance", "VMDisk": "vm-disk", "Kubernetes": "kubernetes"}
 CHART_VALUES = {
     "v25.10.1": ("gpu-operator", "values-v25.10.1.yaml"),

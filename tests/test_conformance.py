@@ -24,6 +24,7 @@ from tests.platform_stacks import MODES, platform_stack
 TEST_STACKS: dict[str, dict[str, Any]] = {
     "clusters-hikube": cluster_stack("hikube"),
     "clusters-cozystack-1.4": cluster_stack("cozystack-1.4"),
+    "clusters-cozystack-1.6": cluster_stack("cozystack-1.6"),
     **{f"platform-{mode}": platform_stack(mode) for mode in MODES},
 }
 

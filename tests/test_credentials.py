@@ -182,6 +182,43 @@ def test_the_tenant_role_reads_the_apps_and_exactly_the_secrets_the_program_read
     assert read == {f"{namespace}/{name}" for name in secrets["resourceNames"]}
 
 
+PLURALS = {"VMDisk": "vmdisks", "VMInstance": "vminstances", "Kubernetes": "kuberneteses"}
+"""apps.cozystack.io resource names (cozystack v1.1.2 ``packages/system/cozystack-basics/templates/
+clusterroles.yaml``, the tenant roles' rules)."""
+
+
+def test_the_deploy_role_writes_exactly_what_the_tenant_provider_registers(tmp_path: Path) -> None:
+    """The `up` credential of a tenant stack (deploy/rbac/tenant-deploy.yaml, the operator's
+    per-stack Secret): writes only the Cozystack apps the tenant provider registers, reads only
+    the admin kubeconfig Secrets the program reads, nothing cluster-wide."""
+    documents = manifest("tenant-deploy.yaml")
+    for document in documents:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    assert {d["kind"] for d in documents} == {"ServiceAccount", "Secret", "Role", "RoleBinding"}
+    (role,) = [d for d in documents if d["kind"] == "Role"]
+    namespace = role["metadata"]["namespace"]
+    config = cluster_stack()
+    config["platform"]["namespace"] = namespace
+    config["clusters"] = {"example": next(iter(config["clusters"].values()))}
+    config["vms"] = base_config()["vms"]
+    run = run_config(tmp_path, config)
+    assert run.failure is None, run.failure
+    tenant = [r for r in run.resources if "::pulumi:providers:kubernetes::tenant::" in r.provider]
+    written = {PLURALS[r.type.rpartition(":")[2]] for r in tenant if not r.read}
+    assert written == set(PLURALS.values())
+    read = {r.inputs["id"] for r in tenant if r.read}
+    writers = [r for r in role["rules"] if set(r["verbs"]) - READ_VERBS]
+    assert [(r["apiGroups"], sorted(r["resources"])) for r in writers] == [
+        (["apps.cozystack.io"], sorted(written))
+    ]
+    secrets = next(r for r in role["rules"] if "secrets" in r["resources"])
+    assert secrets["verbs"] == ["get"]
+    assert read == {f"{namespace}/{name}" for name in secrets["resourceNames"]}
+    assert all("*" not in r["resources"] for r in role["rules"])
+    (token,) = [d for d in documents if d.get("type") == "kubernetes.io/service-account-token"]
+    assert token["metadata"]["name"] == "hikube-gpu-deploy-token"  # mint-kubeconfig.sh NS hikube-gpu-deploy
+
+
 FAKE_KUBECTL = """#!/usr/bin/env bash
 echo "$*" >> "$KUBECTL_LOG"
 case "$*" in

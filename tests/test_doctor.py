@@ -277,22 +277,30 @@ def test_reader_refuses_to_write() -> None:
         reader._send("PATCH", "/apis/apps.cozystack.io/v1alpha1/namespaces/x/vminstances/y", {}, {})
 
 
+@pytest.mark.parametrize(
+    "definition",
+    ["applicationdefinition-kubernetes-v1.6.0.yaml", "applicationdefinition-kubernetes-main.yaml"],
+)
 def test_wrong_profile_from_the_schema_a_tenant_can_read(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str], definition: str
 ) -> None:
-    api.tenant().serve(APPS_OPENAPI, openapi_document("applicationdefinition-kubernetes-main.yaml"))
+    """Node groups take diskSize from v1.4 and maxUnhealthy/nodeStartupTimeout from v1.6: a v1.6
+    (or newer) schema is the cozystack-1.6 profile, whose groups start at minReplicas."""
+    api.tenant().serve(APPS_OPENAPI, openapi_document(definition))
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
     assert code == 1
     text = line(out, "cozystack-version")
     assert text.startswith("differs ")
-    assert "diskSize" in text
+    assert "take maxUnhealthy, nodeStartupTimeout (apps API schema), as on Cozystack v1.6+" in text
     assert "hikube-gpu:platform.profile is hikube" in text
-    assert "fix: pulumi config set --path platform.profile cozystack-1.4" in text
+    assert "fix: pulumi config set --path platform.profile cozystack-1.6" in text
 
 
 @pytest.mark.parametrize(
     ("counter", "expected"),
     [("40", "Cozystack v1.4 (cozystack-version 40), but hikube-gpu:platform.profile is hikube"),
+     ("45", "Cozystack v1.5 (cozystack-version 45), but hikube-gpu:platform.profile is hikube"),
+     ("54", "Cozystack v1.6+ (cozystack-version 54), but hikube-gpu:platform.profile is hikube"),
      ("39", "Cozystack v1.3 (cozystack-version 39): no profile is written for it")],
 )  # fmt: skip
 def test_wrong_profile_from_the_version_config_map(
@@ -301,7 +309,11 @@ def test_wrong_profile_from_the_version_config_map(
     api.platform().serve(VERSION_CONFIG_MAP, {"data": {"version": counter}})
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
     assert code == 1
-    assert expected in line(out, "cozystack-version")
+    text = line(out, "cozystack-version")
+    assert expected in text
+    fix = {"40": "cozystack-1.4", "45": "cozystack-1.4", "54": "cozystack-1.6"}.get(counter)
+    if fix:
+        assert f"fix: pulumi config set --path platform.profile {fix}" in text
 
 
 def test_version_cant_tell_when_every_source_is_forbidden(

@@ -23,7 +23,9 @@ from stacks.offline.risks import Risk
 from stacks.offline.stack_file import StackFileError, load_stack_file
 from stacks.offline.stack_list import StackNameError, discover, examples
 from stacks.pulumi_config import decode
-from tests.helpers import stack_config
+from tests.helpers import load_yaml, stack_config
+from tests.test_operator import _errors as crd_errors
+from tests.test_operator import _published as published
 
 CUSTOMERS = 250
 ENVIRONMENTS = ("dev", "staging", "prod", "qa")
@@ -216,7 +218,10 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project's code, a first commit without stacks, then 250 customers × 4 environments
     (1,000 stacks) under ``environments/``, sharing one defaults file per customer."""
     root = tmp_path_factory.mktemp("fleet")
-    copy_project(root, lambda name: name.startswith(CODE) or name in ("__main__.py", "pyproject.toml"))
+    copy_project(
+        root,
+        lambda name: name.startswith(CODE) or name in ("__main__.py", "pyproject.toml", ".pulumi-version"),
+    )
     _project(root)
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
@@ -269,6 +274,29 @@ def test_a_comment_in_a_stack_file_renders_it_but_changes_nothing(fleet: Path) -
         assert (found.stacks, found.candidates) == ([], 1)
     finally:
         path.write_text(before, encoding="utf-8")
+
+
+def test_the_operator_runs_1000_stacks_each_on_the_published_image_with_its_own_credential(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "operator"
+    argv = ["operator", "--out", str(out), "--repo-url", "https://git.example.com/fleet.git"]
+    assert main([*argv, "--project-dir", str(fleet)]) == 0
+    capsys.readouterr()
+    stacks = [load_yaml(path.read_text()) for path in sorted(out.glob("stack-*.yaml"))]
+    assert len(stacks) == CUSTOMERS * len(ENVIRONMENTS) == 1000
+    version = (fleet / ".pulumi-version").read_text().strip()
+    images = {s["spec"]["workspaceTemplate"]["spec"]["image"] for s in stacks}
+    assert images == {f"pulumi/pulumi:{version}-nonroot"}
+    assert all(published(image) for image in images)  # what pulumi-docker-containers publishes
+    secrets = {
+        s["spec"]["workspaceTemplate"]["spec"]["podTemplate"]["spec"]["volumes"][0]["secret"]["secretName"]
+        for s in stacks
+    }
+    assert len(secrets) == 1000
+    assert len((out / "credentials.txt").read_text().splitlines()) == 5 + 1000
+    for stack in stacks[:: len(stacks) // 10]:
+        assert crd_errors(stack) == []
 
 
 def test_batches_of_1000_stacks_fit_the_matrix_limit() -> None:

@@ -7,7 +7,7 @@ cluster.yaml`` at v1.1.2, v1.4.0, v1.5.4 and v1.6.0; k8s-device-plugin ``main.go
 from __future__ import annotations
 
 import ast
-import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,13 @@ from components.catalog.platform import PROFILES
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.report import preview_text
 from tests.cluster_stacks import cluster_stack
-from tests.helpers import expect_problem, expect_warning, objects, run_config
+from tests.helpers import UPSTREAM, expect_problem, expect_warning, objects, reference_data, run_config
 from tests.platform_stacks import platform_stack
 
 HIKUBE = PROFILES["hikube"].kubernetes
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("profile", ["hikube", "cozystack-1.4"])
 def test_node_groups_start_with_two_nodes_and_surge_by_max_replicas(profile: str) -> None:
     scale = PROFILES[profile].kubernetes.node_group_scale(0, 1)
     assert (scale.start, scale.steady_max, scale.peak) == (2, 2, 3)
@@ -33,11 +33,81 @@ def test_node_groups_start_with_two_nodes_and_surge_by_max_replicas(profile: str
     assert (big.start, big.steady_max, big.peak) == (2, 5, 10)
 
 
-def test_a_platform_that_leaves_replicas_to_the_autoscaler_starts_at_min_replicas() -> None:
-    """Cozystack v1.6+: no chart-managed replicas; the surge stays maxReplicas."""
-    v16 = dataclasses.replace(HIKUBE, node_group_start_replicas=None)
-    scale = v16.node_group_scale(1, 4)
+def test_from_cozystack_1_6_groups_start_at_min_replicas(tmp_path: Path) -> None:
+    """Cozystack v1.6+: no chart-managed replicas (cozystack#3231); the surge stays maxReplicas."""
+    scale = PROFILES["cozystack-1.6"].kubernetes.node_group_scale(1, 4)
     assert (scale.start, scale.steady_max, scale.peak) == (1, 4, 8)
+    assert not scale.starts_above_min
+    at_zero = PROFILES["cozystack-1.6"].kubernetes.node_group_scale(0, 1)
+    assert (at_zero.start, at_zero.steady_max, at_zero.peak) == (0, 1, 2)
+    config = _one_group(0, 1, quota=1, platform={"namespace": "tenant-test", "profile": "cozystack-1.6"})
+    run = run_config(tmp_path, config)  # one GPU fits a 0-1 group: no two-node start to pay for
+    assert (run.failure, run.errors) == (None, [])
+    group = run.outputs["clusters"]["ml"]["nodeGroups"]["l40s"]
+    assert group["platformNodes"] == {"start": 0, "max": 1, "peak": 2}
+
+
+# --- the profiles' facts, read at their Cozystack tag (tests/upstream/cozystack/<tag>) ------------
+
+FACT_TAGS = {"hikube": "v1.1.2", "cozystack-1.6": "v1.6.0"}
+
+
+def _template(tag: str, *path: str) -> str:
+    return (UPSTREAM / "cozystack" / tag / "apps" / Path(*path)).read_text(encoding="utf-8")
+
+
+def _node_group_machine_deployment(tag: str) -> str:
+    """The MachineDeployment a node group renders (the one whose name ends in the group's)."""
+    text = _template(tag, "kubernetes", "templates", "cluster.yaml")
+    blocks = [b for b in text.split("\n---") if "kind: MachineDeployment" in b]
+    (block,) = [b for b in blocks if "{{ $groupName }}" in b]
+    return block
+
+
+@pytest.mark.parametrize(("profile", "tag"), sorted(FACT_TAGS.items()))
+def test_the_node_group_facts_are_the_charts(profile: str, tag: str) -> None:
+    app = PROFILES[profile].kubernetes
+    spec = _node_group_machine_deployment(tag).split("\nspec:", 1)[1]
+    replicas = re.findall(r"^  replicas: (\d+)$", spec, re.MULTILINE)
+    assert app.node_group_start_replicas == (int(replicas[0]) if replicas else None)
+    assert app.rollout_surge_is_max_replicas == ("maxSurge: {{ $group.maxReplicas }}" in spec)
+    assert app.autoscaler_knows_gpus == ("capacity.cluster-autoscaler.kubernetes.io/gpu-count" in spec)
+    defaults = yaml.safe_load(_template(tag, "kubernetes", "values.yaml"))
+    assert app.merges_default_node_group == bool(defaults["nodeGroups"])  # Helm merges a default md0
+
+
+@pytest.mark.parametrize(("profile", "tag"), sorted(FACT_TAGS.items()))
+def test_the_app_schema_facts_are_the_schemas(profile: str, tag: str) -> None:
+    app = PROFILES[profile].kubernetes
+    schema = reference_data("cozystack", tag, "apps", "kubernetes", "values.schema.json")["properties"]
+    assert list(app.versions) == schema["version"]["enum"]
+    assert app.default_version == schema["version"]["default"]
+    groups = schema["nodeGroups"]["additionalProperties"]["properties"]
+    assert app.node_group_keys == set(groups)
+    assert app.node_disk_field in groups
+    addons = schema["addons"]["properties"]
+    assert app.addons == {name: "enabled" in a.get("properties", {}) for name, a in addons.items()}
+    plane = schema["controlPlane"]["properties"]
+    for component, preset in app.default_presets.items():
+        settings = plane[component]["properties"]
+        settings = settings["server"]["properties"] if "server" in settings else settings  # konnectivity
+        assert settings["resourcesPreset"]["default"] == preset, component
+        assert set(settings["resourcesPreset"]["enum"]) == app.presets, component
+    vm = reference_data("cozystack", tag, "apps", "vm-instance", "values.schema.json")["properties"]
+    enum = vm.get("instanceProfile", {}).get("enum")
+    assert PROFILES[profile].instance_profiles == (frozenset(enum) if enum else None)
+
+
+@pytest.mark.parametrize(("profile", "tag"), sorted(FACT_TAGS.items()))
+def test_port_list_filters_as_the_vm_service_says(profile: str, tag: str) -> None:
+    """wholeIP "true" on every external VM (v1.1.2) or only for WholeIP (v1.4.0 on) (P3)."""
+    service = _template(tag, "vm-instance", "templates", "service.yaml")
+    (annotation,) = [
+        line.strip() for line in service.splitlines() if "networking.cozystack.io/wholeIP:" in line
+    ]
+    unconditional = annotation == 'networking.cozystack.io/wholeIP: "true"'
+    assert PROFILES[profile].port_list_filters is (not unconditional)
+    assert unconditional or '(eq .Values.externalMethod "WholeIP")' in annotation
 
 
 def _one_group(min_replicas: int, max_replicas: int, quota: int, **extra: Any) -> dict[str, Any]:

@@ -118,9 +118,11 @@ def test_the_stack_matrix_honours_stack_config_dir_and_leaves_out_examples(
     script = next(s for s in load(workflow)["jobs"][job]["steps"] if s.get("id") == step_id)["run"]
     script = script.replace(".venv/bin/python", sys.executable)
     output = tmp_path / "output"
-    result = run_step(script, tmp_path, GITHUB_OUTPUT=str(output), PYTHONPATH=str(PROJECT_DIR), BEFORE="")
+    env = {"PYTHONPATH": str(PROJECT_DIR), "RUNNER_TEMP": str(tmp_path), "BY_HAND": "false"}
+    result = run_step(script, tmp_path, GITHUB_OUTPUT=str(output), **env)
     assert result.returncode == 0, result.stderr
-    matrix = json.loads(output.read_text().removeprefix("matrix="))
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    matrix = json.loads(outputs["matrix"])
     assert [entry["batch"] for entry in matrix] == ["1/3", "2/3", "3/3"]
     stacks = " ".join(entry["stacks"] for entry in matrix).split()
     assert stacks == [f"c{index:02d}" for index in range(25)]
@@ -145,6 +147,7 @@ NODE_24 = {
     "actions/setup-python": "v6",
     "actions/github-script": "v8",
     "actions/upload-artifact": "v7",
+    "actions/download-artifact": "v8",
     "pulumi/actions": "v7",
 }
 """The majors that run on Node 24 (Node 20 is leaving GitHub's runners)."""
@@ -193,8 +196,9 @@ def test_a_push_to_main_deploys_the_changed_stacks_one_run_at_a_time() -> None:
     assert workflow[True]["push"]["branches"] == ["main"]
     assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
     changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")
-    assert changed["env"]["BEFORE"] == "${{ github.event.before }}"
-    assert 'python -m stacks changed --base "$BEFORE" --format matrix' in changed["run"]
+    assert (
+        "python -m stacks deploy-plan --marker deployed/main" in changed["run"]
+    )  # tests/test_deploy_marker.py
     job = workflow["jobs"]["deploy"]
     run = run_of(job, "pulumi up")
     assert "python -m stacks up --policy-pack policy --parallel 4" in run

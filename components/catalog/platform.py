@@ -1,4 +1,5 @@
-"""Platform API profiles: what differs between Hikube (Cozystack v1.1) and Cozystack ≥ 1.4.
+"""Platform API profiles: what differs between Hikube (Cozystack v1.1), Cozystack v1.4–v1.5 and
+Cozystack v1.6 and later.
 
 Builders and rules read these facts here, in one place, instead of branching on the
 profile name themselves.
@@ -42,6 +43,20 @@ _V1_4_ADDONS = {
     "hami": True,
     "ouroboros": True,
 }
+# Cozystack v1.6.0 ``packages/apps/kubernetes/values.schema.json`` ``addons``: fluxcd is still
+# there (``main`` dropped it after v1.6).
+_V1_6_ADDONS = {**_V1_4_ADDONS, "fluxcd": True}
+
+# Node-group keys of the Kubernetes app's values schema at each profile's first tag; doctor tells
+# the profiles apart by them (v1.6.0 added maxUnhealthy and nodeStartupTimeout).
+_V1_1_NODE_GROUP_KEYS = frozenset(
+    {"ephemeralStorage", "gpus", "instanceType", "maxReplicas", "minReplicas", "resources", "roles"}
+)
+_V1_4_NODE_GROUP_KEYS = frozenset(
+    {"diskSize", "gpus", "instanceType", "kubelet", "maxReplicas", "minReplicas", "resources", "roles"}
+    | {"storageClass"}
+)
+_V1_6_NODE_GROUP_KEYS = _V1_4_NODE_GROUP_KEYS | {"maxUnhealthy", "nodeStartupTimeout"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,8 @@ class KubernetesApp:
     default_version: str
     node_disk_field: str
     """``ephemeralStorage`` (Cozystack v1.1) or ``diskSize`` (v1.4+)."""
+    node_group_keys: frozenset[str]
+    """The node-group properties of the app's values schema (how doctor recognises the release)."""
     merges_default_node_group: bool
     """True when the chart deep-merges its default ``md0`` group into ``nodeGroups``."""
     addons: dict[str, bool]
@@ -86,7 +103,9 @@ class KubernetesApp:
     """Nodes the chart sets on every render of a node group: ``replicas: 2`` in the
     MachineDeployment before Cozystack v1.6 (cozystack v1.1.2
     ``packages/apps/kubernetes/templates/cluster.yaml:303``; still in v1.4.0 and v1.5.4; removed
-    in v1.6.0 for cozystack#3231). None: the group starts at ``minReplicas`` (P2)."""
+    in v1.6.0 for cozystack#3231). None: the group starts at ``minReplicas`` (P2): from v1.6.0 the
+    chart leaves ``spec.replicas`` out and Cluster API seeds it from the min-size annotation
+    (v1.6.0 ``cluster.yaml:731``, ``752-774``)."""
     rollout_surge_is_max_replicas: bool
     """A roll-out adds up to ``maxReplicas`` new nodes before old ones go (``maxSurge:
     maxReplicas``, ``cluster.yaml:306``; unchanged in v1.6.0)."""
@@ -108,6 +127,9 @@ class KubernetesApp:
 class PlatformProfile:
     name: str
     cozystack_version: str
+    """The releases it is written for, as messages show them."""
+    releases: tuple[tuple[int, int], tuple[int, int] | None]
+    """First and last Cozystack minor it fits; last None: every later one too."""
     instance_profiles: frozenset[str] | None
     """Allowed ``instanceProfile`` values; None = any (the platform lists them at run time)."""
     storage_classes: frozenset[str]
@@ -123,12 +145,14 @@ PROFILES: dict[str, PlatformProfile] = {
     "hikube": PlatformProfile(
         name="hikube",
         cozystack_version="v1.1.2",
+        releases=((1, 1), (1, 1)),
         instance_profiles=_V1_1_INSTANCE_PROFILES,
         storage_classes=frozenset({"replicated", "local"}),
         kubernetes=KubernetesApp(
             versions=("v1.35", "v1.34", "v1.33", "v1.32", "v1.31", "v1.30"),
             default_version="v1.35",
             node_disk_field="ephemeralStorage",
+            node_group_keys=_V1_1_NODE_GROUP_KEYS,
             merges_default_node_group=True,
             addons=_V1_1_ADDONS,
             presets=frozenset(_LEGACY_PRESETS),
@@ -148,13 +172,15 @@ PROFILES: dict[str, PlatformProfile] = {
     ),
     "cozystack-1.4": PlatformProfile(
         name="cozystack-1.4",
-        cozystack_version="v1.4+",
+        cozystack_version="v1.4-v1.5",
+        releases=((1, 4), (1, 5)),
         instance_profiles=None,
         storage_classes=frozenset({"replicated", "local"}),
         kubernetes=KubernetesApp(
             versions=("v1.35", "v1.34", "v1.33", "v1.32", "v1.31"),
             default_version="v1.35",
             node_disk_field="diskSize",
+            node_group_keys=_V1_4_NODE_GROUP_KEYS,
             merges_default_node_group=False,
             addons=_V1_4_ADDONS,
             presets=frozenset(_LEGACY_PRESETS + _SIZED_PRESETS),
@@ -168,6 +194,41 @@ PROFILES: dict[str, PlatformProfile] = {
             gpu_operator_mig_strategy="single",
             # The profile covers v1.4 and v1.5, which still hard-code two nodes.
             node_group_start_replicas=2,
+            rollout_surge_is_max_replicas=True,
+            autoscaler_knows_gpus=False,
+        ),
+        port_list_filters=True,
+    ),
+    # Read at cozystack v1.6.0 (764e3041): packages/apps/kubernetes/values.schema.json (versions,
+    # presets, add-ons, node-group keys), values.yaml:95 (``nodeGroups: {}``; md0 only when no
+    # group is given, templates/_helpers.tpl:120-138), templates/cluster.yaml (no ``replicas``
+    # 752-774, ``maxSurge: maxReplicas`` 777, cpu/memory capacity annotations only 739-748),
+    # packages/system/gpu-operator/charts/gpu-operator (Chart.yaml v26.3.1, values.yaml:115-116
+    # ``mig.strategy: single``), packages/apps/vm-instance (no instanceProfile enum;
+    # templates/service.yaml:12 wholeIP only for WholeIP).
+    "cozystack-1.6": PlatformProfile(
+        name="cozystack-1.6",
+        cozystack_version="v1.6+",
+        releases=((1, 6), None),
+        instance_profiles=None,
+        storage_classes=frozenset({"replicated", "local"}),
+        kubernetes=KubernetesApp(
+            versions=("v1.35", "v1.34", "v1.33", "v1.32", "v1.31"),
+            default_version="v1.35",
+            node_disk_field="diskSize",
+            node_group_keys=_V1_6_NODE_GROUP_KEYS,
+            merges_default_node_group=False,
+            addons=_V1_6_ADDONS,
+            presets=frozenset(_LEGACY_PRESETS + _SIZED_PRESETS),
+            default_presets={
+                "apiServer": "c1.medium",
+                "controllerManager": "t1.micro",
+                "scheduler": "t1.micro",
+                "konnectivity": "t1.micro",
+            },
+            gpu_operator_chart="v26.3.1",
+            gpu_operator_mig_strategy="single",
+            node_group_start_replicas=None,
             rollout_surge_is_max_replicas=True,
             autoscaler_knows_gpus=False,
         ),

@@ -1,18 +1,21 @@
 """Run one Pulumi operation (up, or a preview) over many stacks: bounded parallelism, a progress
-line per stack, a final table, never two operations on one stack at once.
+line per stack, a final table, never two operations on one stack at once; for a stack that
+failed, the CLI's error lines and the changes it proposed.
 
 The Pulumi calls sit behind ``Engine`` (``stacks.deploy.automation`` is the real one), so the
-orchestration is tested without a Pulumi CLI.
+orchestration is tested without a Pulumi CLI; the real engine is tested with a stand-in ``pulumi``
+executable driven through the Automation API.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, TextIO
+
+from stacks.deploy.stack_log import StackLog, indented
 
 Operation = Literal["up", "preview"]
 SUCCEEDED = "succeeded"
@@ -32,9 +35,10 @@ class Outcome:
 
 
 class Engine(Protocol):
-    """One Pulumi operation on one stack; raises on failure (``StackAbsent`` for a missing stack)."""
+    """One Pulumi operation on one stack, telling ``log`` what the CLI says; raises on failure
+    (``StackAbsent`` for a missing stack)."""
 
-    def run(self, stack: str, operation: Operation, on_output: Callable[[str], None]) -> Outcome: ...
+    def run(self, stack: str, operation: Operation, log: StackLog) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,21 @@ class StackResult:
     result: str
     changes: dict[str, int]
     seconds: float
-    error: str | None = None
+    errors: tuple[str, ...] = ()
+    """Why it failed: the CLI's error lines (``StackLog.reasons``)."""
+    proposed: tuple[str, ...] = ()
+    """The changes the run proposed or made (for a failed drift check: the drift)."""
+    log: tuple[str, ...] = ()
+    """Everything the CLI printed, stdout and stderr in arrival order."""
 
     @property
     def failed(self) -> bool:
         return self.result == FAILED
+
+    @property
+    def error(self) -> str | None:
+        """The first error line on one line, at most 300 characters (progress and tables)."""
+        return " ".join(self.errors[0].split())[:300] if self.errors else None
 
 
 def changes_text(changes: dict[str, int]) -> str:
@@ -81,12 +95,9 @@ def run_stacks(
     *,
     parallel: int,
     progress: TextIO,
-    output: Callable[[str], Callable[[str], None]] = lambda _stack: lambda _line: None,
 ) -> list[StackResult]:
     """Run ``operation`` on each stack (each once, whatever the duplicates), at most ``parallel``
-    at a time; one progress line per finished stack; results in the order of ``stacks``.
-
-    ``output(stack)`` gives the callback that receives that stack's Pulumi output lines."""
+    at a time; one progress line per finished stack; results in the order of ``stacks``."""
     unique = list(dict.fromkeys(stacks))
     in_flight = _InFlight()
     lock = threading.Lock()
@@ -95,16 +106,18 @@ def run_stacks(
     def one(stack: str) -> StackResult:
         in_flight.enter(stack)
         start = time.monotonic()
+        log = StackLog()
         try:
-            outcome = engine.run(stack, operation, output(stack))
+            outcome = engine.run(stack, operation, log)
             result = StackResult(stack, SUCCEEDED, outcome.changes, time.monotonic() - start)
         except StackAbsent:
             result = StackResult(stack, ABSENT, {}, time.monotonic() - start)
         except Exception as error:  # the stack fails, the others go on
-            reason = " ".join(str(error).split())[:300] or type(error).__name__
-            result = StackResult(stack, FAILED, {}, time.monotonic() - start, reason)
+            reasons = tuple(log.reasons(error))
+            result = StackResult(stack, FAILED, {}, time.monotonic() - start, reasons, tuple(log.proposed))
         finally:
             in_flight.leave(stack)
+        result = replace(result, log=tuple(log.lines))
         with lock:
             done[0] += 1
             line = f"[{done[0]}/{len(unique)}] {stack}: {result.result}"
@@ -127,12 +140,31 @@ def table(results: list[StackResult]) -> str:
     )
 
 
+def failure_text(result: StackResult, operation: Operation) -> str:
+    """A failed stack for a terminal: its error lines, then what it would change."""
+    lines = [f"--- {result.stack}: {operation} failed ---", indented(result.errors)]
+    if result.proposed:
+        lines += [f"changes {'proposed' if operation == 'preview' else 'made or attempted'}:"]
+        lines += [indented(result.proposed)]
+    return "\n".join(lines)
+
+
+def _fenced(lines: tuple[str, ...]) -> list[str]:
+    """A text block that nothing in ``lines`` can close early."""
+    return ["```text", *(line.replace("```", "'''") for text in lines for line in text.splitlines()), "```"]
+
+
 def markdown(results: list[StackResult], operation: Operation) -> str:
-    """The same table in Markdown (a job summary or report artifact)."""
-    failed = sum(r.failed for r in results)
-    lines = [f"### pulumi {operation}: {len(results)} stack(s), {failed} failed", ""]
+    """The same table in Markdown (a job summary or report artifact), then each failed stack's
+    error lines and proposed changes."""
+    failed = [r for r in results if r.failed]
+    lines = [f"### pulumi {operation}: {len(results)} stack(s), {len(failed)} failed", ""]
     lines += ["| Stack | Result | Changes | Duration |", "|---|---|---|---:|"]
     for r in results:
         mark = "❌ " if r.failed else ""
         lines.append(f"| {r.stack} | {mark}{r.result} | {changes_text(r.changes)} | {r.seconds:.1f}s |")
+    for r in failed:
+        lines += ["", f"#### {r.stack}", "", *_fenced(r.errors)]
+        if r.proposed:
+            lines += ["", "Changes:", "", *_fenced(r.proposed)]
     return "\n".join(lines) + "\n"

@@ -196,7 +196,7 @@ def check_write_access(stack: TenantStack, facts: TenantFacts) -> Check:
             "write-access",
             DIFFERS,
             f"the credential may {'/'.join(writes)} {APPS_GROUP} objects in {namespace}: a `pulumi preview` "
-            "with it applies updates (Cozystack drops dryRun on updates, P1)",
+            "with it applies updates (Cozystack drops dryRun on creates, updates and deletes, P1)",
             "preview with a read-only credential (get/list/watch on apps.cozystack.io, docs/deploying.md); "
             "keep this one for `pulumi up`",
         )

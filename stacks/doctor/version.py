@@ -3,7 +3,8 @@
 Sources, most precise first: the ``cozystack-version`` ConfigMap in ``cozy-system`` (admins);
 the ``kubernetes`` ApplicationDefinition's values schema (admins); the apps API's OpenAPI
 document, which every authenticated user may read (tenants). The schemas tell the profiles
-apart by the node groups' disk field (``KubernetesApp.node_disk_field``).
+apart by the node groups' keys (``KubernetesApp.node_group_keys``: ``ephemeralStorage`` on v1.1,
+``diskSize`` from v1.4, ``maxUnhealthy`` and ``nodeStartupTimeout`` from v1.6).
 """
 
 from __future__ import annotations
@@ -50,29 +51,41 @@ def release_text(minor: tuple[int, int]) -> str:
     return f"v{minor[0]}.{minor[1]}" + ("+" if minor == newest else "")
 
 
-def _profile_minor(version: str) -> tuple[tuple[int, int], bool]:
-    """``v1.1.2`` → ((1, 1), False); ``v1.4+`` → ((1, 4), True) (that minor and later)."""
-    later = version.endswith("+")
-    major, minor = version.lstrip("v").rstrip("+").split(".")[:2]
-    return (int(major), int(minor)), later
-
-
 def profile_for_release(minor: tuple[int, int]) -> str | None:
+    """The profile written for this Cozystack minor (``PlatformProfile.releases``)."""
     for name, profile in PROFILES.items():
-        first, later = _profile_minor(profile.cozystack_version)
-        if minor == first or (later and minor > first):
+        first, last = profile.releases
+        if first <= minor and (last is None or minor <= last):
             return name
     return None
 
 
 def profile_for_schema(schema: dict[str, Any]) -> str | None:
-    """The profile whose Kubernetes app takes the node-group disk field this values schema has."""
+    """The profile whose Kubernetes app's node-group keys this values schema has, the most
+    specific when several fit (a newer release keeps the older keys)."""
     groups = schema.get("properties", {}).get("nodeGroups", {})
-    fields = groups.get("additionalProperties", {}).get("properties", {})
-    for name, profile in PROFILES.items():
-        if profile.kubernetes.node_disk_field in fields:
-            return name
-    return None
+    fields = set(groups.get("additionalProperties", {}).get("properties", {}))
+    fitting = [
+        (len(p.kubernetes.node_group_keys), n)
+        for n, p in PROFILES.items()
+        if p.kubernetes.node_group_keys <= fields
+    ]
+    return max(fitting)[1] if fitting else None
+
+
+def _telling(keys: frozenset[str]) -> set[str]:
+    """The node-group keys that set this profile apart from the older ones its schema extends
+    (the disk field when it extends none)."""
+    older = [p.kubernetes.node_group_keys for p in PROFILES.values() if p.kubernetes.node_group_keys < keys]
+    if not older:
+        return {
+            next(
+                p.kubernetes.node_disk_field
+                for p in PROFILES.values()
+                if p.kubernetes.node_group_keys == keys
+            )
+        }
+    return set(keys - set().union(*older))
 
 
 def _app_definition_schema(fetched: Fetched) -> dict[str, Any] | None:
@@ -108,11 +121,11 @@ def detect(sources: VersionSources) -> tuple[str | None, str] | None:
             profile = profile_for_schema(schema)
             if profile is None:
                 return None, f"the Kubernetes app's node groups ({label}) fit no known profile"
-            field = PROFILES[profile].kubernetes.node_disk_field
-            version = PROFILES[profile].cozystack_version
+            keys, version = PROFILES[profile].kubernetes.node_group_keys, PROFILES[profile].cozystack_version
+            shown = ", ".join(sorted(_telling(keys)))
             return (
                 profile,
-                f"the Kubernetes app's node groups take {field} ({label}), as on Cozystack {version}",
+                f"the Kubernetes app's node groups take {shown} ({label}), as on Cozystack {version}",
             )
     return None
 

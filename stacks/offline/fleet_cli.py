@@ -103,7 +103,7 @@ def _selected(args: argparse.Namespace) -> list[str]:
 def _up(args: argparse.Namespace, engine: Any = None) -> int:
     """``up``: exit 0 when every stack succeeded, 1 when one failed, 2 for an invalid selection."""
     from stacks.deploy.automation import AutomationEngine
-    from stacks.deploy.orchestrate import Operation, markdown, run_stacks, table
+    from stacks.deploy.orchestrate import Operation, failure_text, markdown, run_stacks, table
     from stacks.offline.revision import RevisionError
     from stacks.offline.stack_list import StackNameError
 
@@ -116,30 +116,26 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     if not stacks:
         print(f"no stack to {operation}", file=sys.stderr)
         return 0
-    logs: dict[str, list[str]] = {stack: [] for stack in stacks}
     engine = engine or AutomationEngine(
         args.project_dir, args.refresh, args.expect_no_changes, [str(p) for p in args.policy_pack]
     )
     print(f"pulumi {operation}: {len(stacks)} stack(s), {args.parallel} at a time", file=sys.stderr)
-    results = run_stacks(
-        stacks,
-        engine,
-        operation,
-        parallel=args.parallel,
-        progress=sys.stderr,
-        output=lambda s: logs[s].append,
-    )
+    results = run_stacks(stacks, engine, operation, parallel=args.parallel, progress=sys.stderr)
     if args.log_dir is not None:
         args.log_dir.mkdir(parents=True, exist_ok=True)
-        for stack, lines in logs.items():
-            (args.log_dir / f"{stack}.log").write_text("".join(f"{line.rstrip()}\n" for line in lines))
+        for result in results:
+            text = "".join(f"{line.rstrip()}\n" for line in result.log)
+            (args.log_dir / f"{result.stack}.log").write_text(text, encoding="utf-8")
     for result in results:
         if result.failed:
-            print(f"--- {result.stack}: last lines of its output ---", file=sys.stderr)
-            print("\n".join(line.rstrip() for line in logs[result.stack][-30:]), file=sys.stderr)
+            print(failure_text(result, operation), file=sys.stderr)
+            if args.log_dir is not None:
+                print(f"  full output: {args.log_dir / (result.stack + '.log')}", file=sys.stderr)
     print(table(results))
     if args.report is not None:
         args.report.write_text(markdown(results, operation), encoding="utf-8")
+    if args.results is not None:
+        args.results.write_text(json.dumps({r.stack: r.result for r in results}, indent=1) + "\n")
     return EXIT_FAILED if any(r.failed for r in results) else 0
 
 
@@ -164,50 +160,180 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], proje
     up.add_argument("--policy-pack", type=Path, action="append", default=[], help="policy pack folder")
     up.add_argument("--report", type=Path, help="write the table as Markdown to this file")
     up.add_argument("--log-dir", type=Path, help="write each stack's Pulumi output to DIR/<stack>.log")
+    up.add_argument("--results", type=Path, help="write {stack: result} as JSON to this file")
     up.add_argument("--workers", type=int, help="render processes for --changed")
     up.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+
+
+def _deploy_plan(args: argparse.Namespace) -> int:
+    """``deploy-plan``: the stacks a deploy run must deploy (docs/fleet.md); exit 2 when the
+    marker or the comparison cannot be read."""
+    from stacks.deploy import marker
+    from stacks.offline.changed import find_changed, matrix
+    from stacks.offline.revision import RevisionError
+    from stacks.offline.stack_list import StackNameError, discover
+
+    try:
+        stacks = discover(args.project_dir)
+        recorded = None if args.all else marker.read_marker(args.project_dir, args.marker)
+        found = marker.plan(
+            recorded, stacks, lambda base: find_changed(args.project_dir, base, workers=args.workers).stacks
+        )
+    except (marker.MarkerError, RevisionError, StackNameError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if found.base is None:
+        why = "by hand: every stack" if args.all else f"no tag {args.marker} yet: every stack"
+    else:
+        why = f"changed since {found.base[:12]} (tag {args.marker})"
+        if found.retried:
+            why += f", {len(found.retried)} not deployed last time: {', '.join(found.retried)}"
+    print(f"{len(found.stacks)} stack(s) to deploy: {why}", file=sys.stderr)
+    if args.plan_out is not None:
+        document = {"stacks": found.stacks, "base": found.base, "retried": found.retried}
+        args.plan_out.write_text(json.dumps(document) + "\n", encoding="utf-8")  # one line: a job output
+    print(json.dumps(matrix(found.stacks, args.batch_size, args.max_jobs)))
+    return 0
+
+
+def _deploy_record(args: argparse.Namespace) -> int:
+    """``deploy-record``: move the marker tag to the deployed revision with the stacks that did
+    not succeed; exit 2 for unreadable input."""
+    from stacks.deploy import marker
+
+    try:
+        planned = json.loads(args.plan.read_text(encoding="utf-8"))["stacks"]
+        results = marker.read_results(args.results)
+        recorded = marker.record(args.revision, [str(s) for s in planned], results)
+        marker.write_marker(args.project_dir, recorded, args.marker)
+    except (OSError, ValueError, KeyError, TypeError, marker.MarkerError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    pending = ", ".join(recorded.pending) or "none"
+    print(f"tag {args.marker} -> {args.revision}; stacks to retry next run: {pending}")
+    return 0
+
+
+def _add_deploy_marker(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
+) -> None:
+    plan = commands.add_parser(
+        "deploy-plan",
+        help="the stacks a deploy must run: changed since the last deploy, and its failures",
+        description="Print a GitHub Actions matrix of the stacks to deploy: those whose render or\n"
+        "config changed since the revision the marker tag (--marker) points at, plus the stacks\n"
+        "that tag lists as not deployed; every stack when the tag does not exist or with --all.\n"
+        "The deploy workflow runs it; `deploy-record` moves the tag afterwards.",
+        epilog="exit codes: 0 success; 2 the tag is not a deploy marker, or a revision cannot be read",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan.add_argument("--marker", default="deployed/main", help="the marker tag (default: deployed/main)")
+    plan.add_argument("--all", action="store_true", help="every stack, whatever the tag says")
+    plan.add_argument("--plan-out", type=Path, help="write {stacks, base, retried} as JSON to this file")
+    plan.add_argument("--batch-size", type=int, default=10, help="stacks per batch (default: 10)")
+    plan.add_argument("--max-jobs", type=int, default=256, help="most batches (default: 256)")
+    plan.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
+    plan.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    record = commands.add_parser(
+        "deploy-record",
+        help="move the deploy marker tag to the deployed revision, listing the stacks to retry",
+        description="Create or move the annotated marker tag (--marker) to --revision; its message\n"
+        "lists the stacks of --plan (deploy-plan --plan-out) that have no `succeeded` in the\n"
+        "`up --results` files under --results: the next deploy-plan retries them. Push the tag\n"
+        "yourself (git push --force origin refs/tags/deployed/main).",
+        epilog="exit codes: 0 success; 2 unreadable plan or results, or the tag cannot be written",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    record.add_argument("--revision", required=True, help="the commit the run deployed")
+    record.add_argument("--plan", type=Path, required=True, help="the deploy-plan --plan-out file")
+    record.add_argument("--results", type=Path, required=True, help="folder of `up --results` JSON files")
+    record.add_argument("--marker", default="deployed/main", help="the marker tag (default: deployed/main)")
+    record.add_argument("--project-dir", type=Path, default=project_dir, help="the git repository")
 
 
 OPERATOR_MARKER = ".hikube-gpu-operator"
 """File ``operator`` writes into its folder; it only replaces the YAML of folders that have it."""
 
 
+def _stack_contexts(project_dir: Path, stacks: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """Each stack's ``hikube-gpu:platform.context``, and the problems that keep a stack from the
+    operator: a kubeconfig stored in the stack would be used instead of its Secret's."""
+    from stacks.offline.stack_file import StackFileError, load_stack_file
+
+    contexts: dict[str, str | None] = {}
+    problems = []
+    for name in stacks:
+        try:
+            config = load_stack_file(project_dir, name).config
+        except StackFileError as error:
+            problems.append(f"stack {name!r}: {error}")
+            continue
+        for key in ("hikube-gpu:kubeconfig", "kubernetes:kubeconfig"):
+            if key in config:
+                problems.append(
+                    f"stack {name!r} sets {key}: the operator hands each stack its own kubeconfig "
+                    f"Secret; remove it (pulumi config rm {key} --stack {name})"
+                )
+        try:
+            platform = json.loads(config.get("hikube-gpu:platform", "{}"))
+        except ValueError:
+            platform = {}
+        context = platform.get("context") if isinstance(platform, dict) else None
+        contexts[name] = context if isinstance(context, str) else None
+    return contexts, problems
+
+
 def _operator(args: argparse.Namespace) -> int:
-    """``operator``: write the Pulumi Kubernetes Operator objects; exit 2 for a foreign --out."""
+    """``operator``: write the Pulumi Kubernetes Operator objects; exit 2 for a foreign --out, bad
+    settings or a stack the operator cannot run."""
     import yaml
 
     from stacks.offline.stack_list import StackNameError, discover
-    from stacks.operator.manifests import OperatorSettings, manifests
+    from stacks.operator.manifests import (
+        OperatorSettings,
+        credentials_text,
+        manifests,
+        settings_problems,
+        workspace_image,
+    )
 
     out: Path = args.out
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OPERATOR_MARKER).exists())):
-        print(
-            f"error: {out} is not empty and not an earlier operator render; choose another --out",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    try:
-        stacks = discover(args.project_dir)
-    except StackNameError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
     version = (args.project_dir / ".pulumi-version").read_text(encoding="utf-8").strip()
     settings = OperatorSettings(
         repo_url=args.repo_url,
+        image=workspace_image(version),
         branch=args.branch,
         namespace=args.namespace,
         secret=args.secret,
         directory=args.dir,
-        image=f"pulumi/pulumi-python:{version}-nonroot",
+        git_secret=args.git_secret,
+        resync_seconds=args.resync_seconds,
     )
+    problems = settings_problems(settings)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OPERATOR_MARKER).exists())):
+        problems.append(f"{out} is not empty and not an earlier operator render; choose another --out")
+    try:
+        stacks = discover(args.project_dir)
+    except StackNameError as error:
+        problems.append(str(error))
+        stacks = []
+    contexts, stack_problems = _stack_contexts(args.project_dir, stacks)
+    for problem in problems + stack_problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems or stack_problems:
+        return EXIT_INVALID
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.yaml"):
         old.unlink()
     (out / OPERATOR_MARKER).write_text("written by python -m stacks operator\n", encoding="utf-8")
     files = manifests(settings, stacks)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: 1,000 Stacks in a second
     for name, documents in files.items():
-        (out / name).write_text(yaml.safe_dump_all(documents, sort_keys=False), encoding="utf-8")
+        text = yaml.dump_all(documents, Dumper=dumper, sort_keys=False)
+        (out / name).write_text(text, encoding="utf-8")
+    (out / "credentials.txt").write_text(credentials_text(settings, contexts), encoding="utf-8")
     print(f"wrote {len(stacks)} Stack(s), the GitRepository and the ServiceAccount to {out}")
+    print(f"create each stack's kubeconfig Secret in {settings.namespace}: see {out / 'credentials.txt'}")
     return 0
 
 
@@ -215,19 +341,32 @@ def _add_operator(commands: argparse._SubParsersAction[argparse.ArgumentParser],
     operator = commands.add_parser(
         "operator",
         help="write Pulumi Kubernetes Operator objects: one Stack per stack",
-        description="Write the objects that let the Pulumi Kubernetes Operator (v2) run every stack from a\n"
-        "management cluster: a Flux GitRepository for --repo-url, a ServiceAccount bound to\n"
-        "system:auth-delegator, and one pulumi.com/v1 Stack per stack (never the examples). The\n"
-        "credentials Secret (--secret) is created by hand. Apply OUT with kubectl or Flux.",
-        epilog="exit codes: 0 success; 2 OUT is a foreign folder, or a stack name is invalid",
+        description="Write the objects that let the Pulumi Kubernetes Operator (v2.9) run every stack from\n"
+        "a management cluster: a Flux GitRepository for --repo-url, a ServiceAccount bound to\n"
+        "system:auth-delegator, and one pulumi.com/v1 Stack per stack (never the examples), whose\n"
+        "workspace runs pulumi/pulumi:<.pulumi-version>-nonroot with KUBECONFIG pointing at the\n"
+        "stack's own kubeconfig Secret (credentials.txt lists them). The backend Secret (--secret)\n"
+        "and the kubeconfig Secrets are created by hand. Apply OUT with kubectl or Flux.",
+        epilog="exit codes: 0 success; 2 OUT is a foreign folder, --repo-url holds credentials or is\n"
+        "not http(s)/ssh, --resync-seconds is below 60, a stack name is invalid, or a stack stores\n"
+        "a kubeconfig",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     operator.add_argument("--out", type=Path, required=True, help="output folder")
-    operator.add_argument("--repo-url", required=True, help="the Git repository the operator pulls")
+    operator.add_argument(
+        "--repo-url", required=True, help="the Git repository the operator pulls (no credentials)"
+    )
+    operator.add_argument("--git-secret", help="Secret with the repository's credentials (Flux secretRef)")
     operator.add_argument("--branch", default="main", help="branch to deploy (default: main)")
     operator.add_argument("--namespace", default="pulumi-stacks", help="namespace of the objects")
     operator.add_argument("--secret", default="hikube-gpu-pulumi", help="Secret with the backend credentials")
     operator.add_argument("--dir", default="", help="the project's folder inside the repository")
+    operator.add_argument(
+        "--resync-seconds",
+        type=int,
+        default=3600,
+        help="run up again this long after a success, correcting drift (default: 3600; 0: new commits only)",
+    )
     operator.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
 
 
@@ -265,5 +404,13 @@ def add_parsers(
     changed.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     changed.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
     _add_up(commands, project_dir)
+    _add_deploy_marker(commands, project_dir)
     _add_operator(commands, project_dir)
-    return {"config": _config, "changed": _changed, "up": _up, "operator": _operator}
+    return {
+        "config": _config,
+        "changed": _changed,
+        "up": _up,
+        "deploy-plan": _deploy_plan,
+        "deploy-record": _deploy_record,
+        "operator": _operator,
+    }
