@@ -29,7 +29,7 @@ from components.checks.workload import STATEFULSET_NAME_MAX
 from tests.helpers import reference
 from tests.upstream.refresh import folder_files, numbered_excerpt
 
-TAGS = {"hikube": "v1.1.2", "cozystack-1.4": "v1.4.0"}
+TAGS = {"hikube": "v1.1.2", "cozystack-1.4": "v1.4.0", "cozystack-1.6": "v1.6.0"}
 """The Cozystack tag each profile's entries cite (``DERIVED_NAMES``' docstring)."""
 
 
@@ -138,9 +138,40 @@ def test_no_helm_release_job_or_app_label_of_the_templates_is_missing(profile: s
                     derived.add(as_template(line.split(":", 1)[1]))
                 if line.startswith("kind: Job"):
                     name = next(raw for raw in lines[index:] if raw.startswith("  name:"))
-                    derived.add(as_template(name.split(":", 1)[1]))
+                    name = as_template(name.split(":", 1)[1])
+                    if not _kept_short(lines, name):
+                        derived.add(name)
     assert derived <= catalog, derived - catalog
     assert len(derived) >= 5
+
+
+def _kept_short(lines: list[str], name: str) -> bool:
+    """A name its template keeps within a label value: ``{{ $prefix }}-{{ $hash }}``, each
+    variable cut (``| trunc N``) so that both and the dash fit (v1.6.0's talos-reconcile Job)."""
+    match = re.fullmatch(r"\{\{ \$(\w+) \}\}-\{\{ \$(\w+) \}\}", name)
+    if not match:
+        return False
+    cuts = []
+    for variable in match.groups():
+        definition = next(raw for raw in lines if re.match(rf"\{{\{{-?\s*\${variable} :=", raw))
+        cut = re.search(r"\| trunc (\d+)", definition)
+        if not cut:
+            return False
+        cuts.append(int(cut[1]))
+    return sum(cuts) + len("-") <= JOB_NAME_LABEL.max
+
+
+def test_a_job_name_cut_by_its_template_limits_no_name() -> None:
+    """cozystack v1.6.0 talos/talos-reconcile-job.yaml:555-565: the prefix cut to 56
+    characters, a dash, a hash cut to 6."""
+    reconcile = templates("v1.6.0", "kubernetes")[
+        "packages/apps/kubernetes/templates/talos/talos-reconcile-job.yaml"
+    ]
+    name = "{{ $jobName }}-{{ $jobHash }}"
+    assert reconcile[564] == f"  name: {name}"
+    assert _kept_short(reconcile, name)
+    assert not _kept_short([raw.replace("trunc 56", "trunc 57") for raw in reconcile], name)
+    assert not _kept_short([raw.replace("| trunc 6", "") for raw in reconcile], name)
 
 
 def test_flux_labels_every_object_with_its_helm_release_name() -> None:

@@ -135,6 +135,42 @@ _V1_4_0_RELEASES = (
     ("cozy-victoria-metrics-operator", "victoria-metrics-operator.yaml", 5, "monitoringAgents"),
     ("vsnap-crd", "volumesnapshot-crd.yaml", 5, None),
 )
+_V1_6_0_RELEASES = (
+    ("cert-manager-crds", "cert-manager-crds.yaml", 5, "certManager"),
+    ("cert-manager", "cert-manager.yaml", 15, "certManager"),
+    ("cilium", "cilium.yaml", 29, None),
+    ("coredns", "coredns.yaml", 11, None),
+    ("csi", "csi.yaml", 5, None),
+    ("fluxcd-operator", "fluxcd.yaml", 5, "fluxcd"),
+    ("fluxcd", "fluxcd.yaml", 43, "fluxcd"),
+    ("gateway-api-crds", "gateway-api-crds.yaml", 5, "gatewayAPI"),
+    ("gpu-operator", "gpu-operator.yaml", 35, "gpuOperator"),
+    ("hami", "hami.yaml", 8, "hami"),
+    ("ingress-nginx", "ingress-nginx.yaml", 27, "ingressNginx"),
+    ("metrics-server", "metrics-server.yaml", 5, None),
+    ("monitoring-agents", "monitoring-agents.yaml", 7, "monitoringAgents"),
+    ("ouroboros", "ouroboros.yaml", 117, "ouroboros"),
+    ("prometheus-operator-crds", "prometheus-operator-crds.yaml", 5, None),
+    ("velero", "velero.yaml", 5, "velero"),
+    ("vertical-pod-autoscaler-crds", "vertical-pod-autoscaler-crds.yaml", 5, "monitoringAgents"),
+    ("vertical-pod-autoscaler", "vertical-pod-autoscaler.yaml", 31, "monitoringAgents"),
+    ("cozy-victoria-metrics-operator", "victoria-metrics-operator.yaml", 5, "monitoringAgents"),
+    ("vsnap-crd", "volumesnapshot-crd.yaml", 5, None),
+)
+# (suffix, template file under kubernetes/templates, line of `name:`, what) of the Jobs that
+# v1.6.0 adds: OIDC and the Talos workers. Its per-group Job talos-reconcile keeps its name
+# within 63 characters itself (talos/talos-reconcile-job.yaml:555-565: the prefix cut to 56
+# characters, a dash and a 6-character hash), so it limits no name.
+_V1_6_0_JOBS = (
+    ("oidc-bootstrap", "oidc-rbac-job.yaml", 121, "the Job that sets up OIDC access"),
+    ("oidc-cleanup", "oidc-rbac-job.yaml", 356, "the Job that removes OIDC access on deletion (OIDC on)"),
+    (
+        "bootstrap-token-tenant",
+        "talos/bootstrap-token-tenant-job.yaml",
+        32,
+        "the Job that writes the Talos workers' bootstrap token",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +187,8 @@ class _Lines:
     deployment_name_label: int
     role_label: int
     releases: tuple[tuple[str, str, int, str | None], ...]
+    jobs: tuple[tuple[str, str, int, str], ...] = ()
+    """Other Jobs named after the release: (suffix, template file, line, what)."""
 
 
 def _entries(at: _Lines) -> tuple[DerivedName, ...]:
@@ -201,6 +239,16 @@ def _entries(at: _Lines) -> tuple[DerivedName, ...]:
                 addon,
             )
             for suffix, file, line, addon in at.releases
+        ),
+        *(
+            DerivedName(
+                "cluster",
+                f"kubernetes-{{cluster}}-{suffix}",
+                what,
+                JOB_NAME_LABEL,
+                apps(kubernetes + file, line),
+            )
+            for suffix, file, line, what in at.jobs
         ),
         DerivedName(
             "nodeGroup",
@@ -268,13 +316,29 @@ V1_4_0 = _entries(
         releases=_V1_4_0_RELEASES,
     )
 )
+V1_6_0 = _entries(
+    _Lines(
+        tag="v1.6.0",
+        helm_release="1282-1316",
+        autoscaler_label=18,
+        kcsi_label=7,
+        kccm_label=7,
+        pre_cleanup_job=9,
+        deployment_name_label=783,
+        role_label=790,
+        releases=_V1_6_0_RELEASES,
+        jobs=_V1_6_0_JOBS,
+    )
+)
 
 DERIVED_NAMES: dict[str, tuple[DerivedName, ...]] = {
     "hikube": V1_1_2,
     "cozystack-1.4": V1_4_0,
+    "cozystack-1.6": V1_6_0,
 }
 """Derived names by platform profile (``components.catalog.platform.PROFILES``): the
-``hikube`` profile reads Cozystack v1.1.2, ``cozystack-1.4`` reads v1.4.0."""
+``hikube`` profile reads Cozystack v1.1.2, ``cozystack-1.4`` reads v1.4.0, ``cozystack-1.6``
+reads v1.6.0."""
 
 CLUSTER_RELEASE_PREFIX = "kubernetes-{cluster}-"
 
