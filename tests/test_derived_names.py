@@ -255,6 +255,43 @@ def test_cozystack_v1_4_0_reserves_what_its_chart_computes() -> None:
     assert len(flags) == reservation.reservations
 
 
+def test_cozystack_v1_6_0_writes_the_reservations_into_the_talos_workers_kubelet() -> None:
+    """v1.6.0 workers run Talos: no kubeadm flags any more; the per-group reconcile Job puts
+    the reservations and the hard eviction threshold into the machineconfig's kubelet."""
+    chart = templates("v1.6.0", "kubernetes")
+    job = chart["packages/apps/kubernetes/templates/talos/talos-reconcile-job.yaml"]
+    reservation = NODE_RESERVATIONS["cozystack-1.6"]
+    low, high = reservation.memory_mib
+    cpu_low, cpu_high = reservation.cpu_millicores
+    computed = "\n".join(job[515:534])  # :516-534
+    assert f"mulf ($effectiveMemMi | float64) 0.0{reservation.percent}" in computed
+    assert f"min (max $fivePercentMi {low}) {high}" in computed
+    assert f"min (max $fivePercentMillis {cpu_low}) {cpu_high}" in computed
+    assert (
+        f'$kubeletOverride.evictionHardMemory | default "{reservation.eviction_memory_percent}%"' in computed
+    )
+    assert [line.strip() for line in job[393:404]] == [  # :394-404
+        "kubelet:",
+        "image: ghcr.io/siderolabs/kubelet:{{ .kubeletVersion }}",
+        "extraConfig:",
+        "systemReserved:",
+        'cpu: "{{ .systemReservedCpu }}"',
+        'memory: "{{ .systemReservedMemory }}"',
+        "kubeReserved:",
+        'cpu: "{{ .kubeReservedCpu }}"',
+        'memory: "{{ .kubeReservedMemory }}"',
+        "evictionHard:",
+        'memory.available: "{{ .evictionHardMemory }}"',
+    ]
+    assert reservation.reservations == 2  # systemReserved and kubeReserved
+    assert '$_ := set $jobContext "systemReservedMemory" $systemReservedMemory' in "\n".join(job)
+    # cluster.yaml computes the same numbers for its checks and the autoscaler's annotations
+    assert chart["packages/apps/kubernetes/templates/cluster.yaml"][549:568] == job[515:534]  # :550-568
+    everything = "\n".join(line for lines in chart.values() for line in lines)
+    assert "kind: KubeadmConfigTemplate" not in everything
+    assert not re.findall(r"^\s+(kubeletExtraArgs|system-reserved|kube-reserved):", everything, re.MULTILINE)
+
+
 @pytest.mark.parametrize(
     ("profile", "vcpu", "memory", "millicores", "memory_mib"),
     [
@@ -265,6 +302,9 @@ def test_cozystack_v1_4_0_reserves_what_its_chart_computes() -> None:
         ("cozystack-1.4", 8, 32 * GIB, 7200, 28426),
         # small nodes: 5% of 4096Mi is 204Mi, raised to 256Mi; 5% of 2000m is 100m
         ("cozystack-1.4", 2, 4 * GIB, 1800, 3297),
+        # v1.6.0 computes the same
+        ("cozystack-1.6", 8, 32 * GIB, 7200, 28426),
+        ("cozystack-1.6", 2, 4 * GIB, 1800, 3297),
     ],
 )
 def test_allocatable_per_profile(

@@ -15,6 +15,11 @@ a request refused here never fits, one accepted may still not). Per platform pro
   each, 5% of the memory clamped to 256Mi-1Gi and 5% of the CPU clamped to 50m-500m, and
   evicts below 7% of the memory (``cluster.yaml:246-279``, ``:475-479``; the same arithmetic
   gives the autoscaler's capacity annotations, ``:517-531``).
+- Cozystack v1.6.0 (``cozystack-1.6``) reserves the same, but its workers run Talos: the
+  reservations and the hard eviction threshold go into the worker machineconfig's
+  ``kubelet.extraConfig`` (``talos/talos-reconcile-job.yaml:516-534``, ``:397-404``);
+  ``cluster.yaml`` computes them again for its checks and the autoscaler's capacity
+  annotations (``:550-568``, ``:650-658``, ``:733-748``).
 
 DaemonSets (Cilium, the CSI node plugin, the GPU Operator's) also run on every node; the
 platform sets no requests for Cilium's and the CSI node's, so they are not counted.
@@ -101,9 +106,22 @@ COZYSTACK_1_4 = Reservation(
     eviction_memory_bytes=0,
     source="cozystack/cozystack v1.4.0 packages/apps/kubernetes/templates/cluster.yaml:246-279, 475-479",
 )
+COZYSTACK_1_6 = Reservation(
+    reservations=2,
+    percent=5,
+    memory_mib=(256, 1024),
+    cpu_millicores=(50, 500),
+    eviction_memory_percent=7,
+    eviction_memory_bytes=0,
+    source=(
+        "cozystack/cozystack v1.6.0 packages/apps/kubernetes/templates/talos/talos-reconcile-job.yaml:"
+        "397-404, 516-534; cluster.yaml:550-568, 650-658, 733-748"
+    ),
+)
 
 NODE_RESERVATIONS: dict[str, Reservation] = {
     "hikube": KUBELET_DEFAULTS,
     "cozystack-1.4": COZYSTACK_1_4,
+    "cozystack-1.6": COZYSTACK_1_6,
 }
 """By platform profile (``components.catalog.platform.PROFILES``); a new profile adds its own."""
