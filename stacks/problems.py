@@ -111,8 +111,10 @@ SCALAR_TYPES = frozenset(
 )
 
 
-def _what(value: Any) -> str:
+def describe(value: Any) -> str:
     """What kind of value was given, without showing it (it may be a secret)."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int | float):
@@ -170,7 +172,7 @@ def _settings(error: Any, models: dict[str, type[BaseModel]]) -> str:
     key = str(error["loc"][-1]) if error["loc"] else "these"
     nested = models.get(str((error.get("ctx") or {}).get("class_name")))
     fields = ", ".join(f.alias or n for n, f in nested.model_fields.items()) if nested else ""
-    return f"expected a map of {key} settings, got {_what(error['input'])}" + (
+    return f"expected a map of {key} settings, got {describe(error['input'])}" + (
         f" (keys: {fields})" if fields else ""
     )
 
@@ -182,17 +184,17 @@ def _shape(error: Any, known: set[str], models: dict[str, type[BaseModel]]) -> s
         return _settings(error, models)
     if kind == "dict_type":
         hint = MAP_HINTS.get(str(loc[-1]) if loc else "", "write it as `key: value` pairs")
-        return f"expected a map, got {_what(given)}; {hint}"
+        return f"expected a map, got {describe(given)}; {hint}"
     if kind == "list_type":
         return (
-            f"expected a list, got {_what(given)}: `[a, b]` in the stack file, "
+            f"expected a list, got {describe(given)}: `[a, b]` in the stack file, "
             f"`{_cli_path(loc)}[0]` with --path"
         )
     if kind in SCALAR_TYPES and isinstance(given, dict) and loc and str(loc[-1]) not in known:
         return _split_key(loc, given)
     if kind == "string_type" and isinstance(given, bool | int | float):
         return (
-            f"expected text, got {_what(given)} ({str(given).lower()}): `pulumi config set --path` stores "
+            f"expected text, got {describe(given)} ({str(given).lower()}): `pulumi config set --path` stores "
             "digits and true/false as such; add `--type string` (or quote it in the stack file)"
         )
     return None

@@ -9,12 +9,7 @@ from stacks.adoption import register as register_adoption
 from stacks.adoption import take as take_adoption
 from stacks.config import TenantStack
 from stacks.problems import ConfigError
-from stacks.pulumi_config import (
-    read_ambient_kubernetes,
-    read_secrets,
-    read_stack_config,
-    with_ambient_defaults,
-)
+from stacks.pulumi_config import read_ambient_kubernetes, read_secrets, read_stack_config
 from stacks.secrets import prepare, redact, validate_prepared
 
 
@@ -35,10 +30,9 @@ def main() -> None:
 
 def _main() -> None:
     raw = read_stack_config()
-    prepared = prepare(raw, read_secrets(raw))
+    prepared = prepare(raw, read_secrets(raw), read_ambient_kubernetes())
     refused = {p.path for p in prepared.refused}
     adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)  # hikube-gpu:import
-    prepared.raw = with_ambient_defaults(prepared.raw, read_ambient_kubernetes())
     valid = validate_prepared(prepared)  # raises ConfigError listing every problem
     for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):
         pulumi.log.warn(str(warning))

@@ -20,12 +20,33 @@ from typing import Any
 from components.models.vm import ENCRYPTED_PLACEHOLDER
 from stacks import customer_defaults
 from stacks.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INTEGER, LimitError
-from stacks.offline.stack_file import Leaf, StackFileError, secure_leaves
-from stacks.problems import NAMESPACE, ConfigError, Problem, config_path
+from stacks.offline.stack_file import StackFileError, secure_leaves
+from stacks.problems import NAMESPACE, ConfigError, Problem, config_path, describe
+from stacks.secret_paths import AMBIENT_NAMESPACE, Leaf
 
 # Keys whose values are text even when they look like JSON (a kubeconfig may be JSON).
 TEXT_KEYS = frozenset({"kubeconfig"})
 AMBIENT_KEYS = ("kubeconfig", "context", "namespace")
+
+
+def kubeconfig_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a kubeconfig, or None. The Pulumi CLI hands the program a list, a
+    number or true/false written in a stack file as JSON text, which would become the provider's
+    kubeconfig: a kubeconfig is text (YAML, or JSON whose value is a map, as a map written in
+    the stack file arrives: the program cannot tell them apart). The value is never quoted."""
+    head = text.lstrip()[:1]
+    if not head or head not in "[-0123456789tfn":
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # not JSON: YAML text
+    if isinstance(value, dict | str):
+        return None
+    return (
+        f"expected a kubeconfig (its YAML or JSON text), got {describe(value)}; "
+        'store the text of the file: pulumi config set --secret <key> "$(cat kubeconfig.yaml)"'
+    )
 
 
 def _all_keys() -> set[str]:
@@ -138,7 +159,7 @@ def read_ambient_kubernetes() -> dict[str, str]:
     """The ``kubernetes:kubeconfig|context|namespace`` provider config, where set."""
     import pulumi
 
-    config = pulumi.Config("kubernetes")
+    config = pulumi.Config(AMBIENT_NAMESPACE)
     ambient = {}
     for key in AMBIENT_KEYS:
         value = config.get(key)
@@ -170,6 +191,8 @@ class Secrets:
     leaves: frozenset[Leaf]
     inferred: frozenset[str] = frozenset()
     """Secret keys whose secret values are not known exactly: every value of them counts."""
+    ambient: frozenset[str] = frozenset()
+    """The ``kubernetes:*`` provider keys (``AMBIENT_KEYS``) stored as secrets."""
 
 
 def leaves(value: Any, at: Leaf = ()) -> Iterator[tuple[Leaf, Any]]:
@@ -213,7 +236,8 @@ def secret_leaves(raw: dict[str, Any], is_secret: Callable[[str], bool], file_le
         else:
             exact |= set(found)
             inferred.add(key)
-    return Secrets(frozenset(exact), frozenset(inferred))
+    ambient = frozenset(key for key in AMBIENT_KEYS if is_secret(f"{AMBIENT_NAMESPACE}:{key}"))
+    return Secrets(frozenset(exact), frozenset(inferred), ambient)
 
 
 def stack_file_leaves() -> dict[str, list[Leaf]] | None:

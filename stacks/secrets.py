@@ -9,8 +9,7 @@ and ``BECOMES``.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,34 +17,29 @@ from pydantic import SecretStr
 
 from components.catalog.gpus import GPU_MODELS
 from components.models.vm import ENCRYPTED_PLACEHOLDER
-from stacks.offline.stack_file import Leaf
 from stacks.problems import ConfigError, Problem, config_path
-from stacks.pulumi_config import Secrets
+from stacks.pulumi_config import Secrets, kubeconfig_problem, leaves, with_ambient_defaults
+from stacks.secret_paths import (
+    AMBIENT_ALWAYS,
+    AMBIENT_NAMESPACE,
+    CHECKED,
+    KEPT,
+    SECRET_TEXT,
+    Leaf,
+    Pattern,
+    Redactor,
+    always_secret,
+    matches,
+    texts,
+)
 
 if TYPE_CHECKING:
     from stacks.validate import ValidStack
 
-Pattern = tuple[str, ...]
-"""A config path with ``*`` for any one key or list index."""
+__all__ = ["CHECKED", "KEPT", "SECRET_TEXT", "Prepared", "matches", "prepare", "redact", "validate_prepared"]
 
-SECRET_TEXT = "[secret]"
 UNKNOWN_QUOTA = 2**31 - 1
 """Offline stand-in for a quota that cannot be decrypted: no check fails on it."""
-
-KEPT: dict[str, tuple[Pattern, ...]] = {
-    "tenant": (
-        ("kubeconfig",),
-        ("vms", "*", "sshKeys", "*"),
-        ("vms", "*", "cloudInit"),
-        ("clusters", "*", "workloads", "*", "env", "*"),
-        ("clusters", "*", "workloads", "*", "args", "*"),
-    ),
-    "platform": (("kubeconfig",), ("vms", "*", "sshKeys", "*"), ("vms", "*", "cloudInit")),
-}
-"""Values registered as Pulumi secrets wherever they land (by stack kind)."""
-
-CHECKED: dict[str, tuple[Pattern, ...]] = {"tenant": (("quota",), ("quota", "*")), "platform": ()}
-"""Values only compared against, never deployed; outputs that show them are secrets."""
 
 BECOMES: tuple[tuple[Pattern, str], ...] = (
     (("kind",), "the stack's kind, which decides what is deployed"),
@@ -62,12 +56,8 @@ BECOMES: tuple[tuple[Pattern, str], ...] = (
 """What a refused secret becomes, for its message; anything else is ``PLAIN_FIELD``."""
 
 PLAIN_FIELD = "a plain field of a deployed object (names, counts, sizes and images are never secret)"
-
-
-def matches(path: Leaf, pattern: Pattern) -> bool:
-    return len(path) == len(pattern) and all(
-        p == "*" or p == str(k) for k, p in zip(path, pattern, strict=True)
-    )
+AMBIENT_TARGET = "the provider's target (namespace or context)"
+"""What a secret ``kubernetes:namespace`` or ``kubernetes:context`` becomes, for its message."""
 
 
 def _any(path: Leaf, patterns: Iterable[Pattern]) -> bool:
@@ -79,18 +69,35 @@ def becomes(path: Leaf) -> str:
     return next((what for pattern, what in BECOMES if matches(path, pattern)), PLAIN_FIELD)
 
 
+def _refusal(where: str, what: str) -> Problem:
+    return Problem(
+        where,
+        f"stored as a secret, but it becomes {what}, which cannot be secret; "
+        "store it with `pulumi config set` (no --secret)",
+    )
+
+
 @dataclass
 class Prepared:
     """The raw config ready for validation, and what the secrets did to it."""
 
     raw: dict[str, Any]
     refused: list[Problem] = field(default_factory=list)
+    """Problems found before validation (secrets that cannot stay secret, a kubeconfig that is
+    not text), reported instead of what validation says at their paths and at ``covered``."""
+    covered: set[str] = field(default_factory=set)
+    """Further config paths whose validation problems a refusal replaces (``platform.namespace``
+    filled from a refused ``kubernetes:namespace``)."""
     warnings: list[Problem] = field(default_factory=list)
     hidden: list[tuple[str, str]] = field(default_factory=list)
-    """(config path, text) of decrypted secrets that messages at that path must not show."""
+    """(config path, text) of every known secret value: no message may show it (``redact``)."""
     secret_quota: bool = False
     before: list[Problem] = field(default_factory=list)
     """Problems found before validation (``hikube-gpu:import``), reported with its own."""
+
+    def hide(self, where: str, value: Any) -> None:
+        """No message may show ``value`` (the value at ``where``), however it is spelled."""
+        self.hidden += [(where, text) for text in texts(value)]
 
 
 def _get(raw: Any, path: Leaf) -> Any:
@@ -105,15 +112,22 @@ def _set(raw: Any, path: Leaf, value: Any) -> None:
     raw[path[-1]] = value
 
 
-def prepare(raw: dict[str, Any], secrets: Secrets) -> Prepared:
-    """Wrap kept secrets in ``SecretStr``, stand in for quotas unknown offline, refuse the rest."""
+def prepare(raw: dict[str, Any], secrets: Secrets, ambient: Mapping[str, str] | None = None) -> Prepared:
+    """Wrap kept secrets in ``SecretStr``, stand in for quotas unknown offline, refuse the rest;
+    then fill in the ``kubernetes:*`` provider config (``ambient``) under the same rules. Every
+    secret value, stored as one or in a field that always is (``stacks.secret_paths``), is hidden."""
     kind = str(raw.get("kind", "tenant"))
     kept, checked = KEPT.get(kind, ()), CHECKED.get(kind, ())
     out = Prepared(_copy(raw))
+    for path, value in leaves(raw):
+        if always_secret(path):
+            out.hide(config_path(*path), value)
     for path in sorted(secrets.leaves, key=str):
         value = _get(out.raw, path)
         where = config_path(*path)
         unknown = value == ENCRYPTED_PLACEHOLDER
+        if not unknown:
+            out.hide(where, value)
         if _any(path, kept):
             if isinstance(value, str):
                 _set(out.raw, path, SecretStr(value))
@@ -122,20 +136,10 @@ def prepare(raw: dict[str, Any], secrets: Secrets) -> Prepared:
             if unknown:
                 _set(out.raw, path, UNKNOWN_QUOTA if path[1:] else dict.fromkeys(GPU_MODELS, UNKNOWN_QUOTA))
                 out.warnings.append(Problem(where, "can't check offline: the value is a secret", "warning"))
-            else:
-                out.hidden.append((where, str(value)))
         elif path[0] in secrets.inferred:
             continue  # only the key is known to hold a secret: one warning below, not an error per value
         else:
-            if not unknown:
-                out.hidden.append((where, str(value)))
-            out.refused.append(
-                Problem(
-                    where,
-                    f"stored as a secret, but it becomes {becomes(path)}, which cannot be secret; "
-                    "store it with `pulumi config set` (no --secret)",
-                )
-            )
+            out.refused.append(_refusal(where, becomes(path)))
     for key in sorted(secrets.inferred):
         out.warnings.append(
             Problem(
@@ -146,7 +150,35 @@ def prepare(raw: dict[str, Any], secrets: Secrets) -> Prepared:
                 "warning",
             )
         )
+    _check_kubeconfig(out)
+    _fill_ambient(out, dict(ambient or {}), secrets.ambient)
     return out
+
+
+def _check_kubeconfig(out: Prepared) -> None:
+    """``hikube-gpu:kubeconfig`` must be text (``stacks.pulumi_config.kubeconfig_problem``)."""
+    kubeconfig = out.raw.get("kubeconfig")
+    text = kubeconfig.get_secret_value() if isinstance(kubeconfig, SecretStr) else kubeconfig
+    if isinstance(text, str) and (problem := kubeconfig_problem(text)) is not None:
+        out.refused.append(Problem(config_path("kubeconfig"), problem))
+
+
+def _fill_ambient(out: Prepared, ambient: dict[str, str], secret: frozenset[str]) -> None:
+    """``kubernetes:kubeconfig`` is always a secret and must be text; a secret
+    ``kubernetes:namespace`` or ``kubernetes:context`` is refused, like ``platform.*``."""
+    platform = out.raw.get("platform")
+    for key, value in sorted(ambient.items()):
+        where = f"{AMBIENT_NAMESPACE}:{key}"
+        if key in AMBIENT_ALWAYS or key in secret:
+            out.hide(where, value)
+        if key in AMBIENT_ALWAYS:
+            if (problem := kubeconfig_problem(value)) is not None:
+                out.refused.append(Problem(where, problem))
+        elif key in secret:
+            out.refused.append(_refusal(where, AMBIENT_TARGET))
+            if not (isinstance(platform, dict) and key in platform):
+                out.covered.add(config_path("platform", key))
+    out.raw = with_ambient_defaults(out.raw, ambient)
 
 
 def _copy(value: Any) -> Any:
@@ -157,21 +189,25 @@ def _copy(value: Any) -> Any:
     return value
 
 
-LONG_SECRET = 8
-"""Secret texts at least this long are hidden from every message, shorter ones (a quota of
-4) only from messages about their own path, where they would be quoted."""
+def _related(one: str, other: str) -> bool:
+    """One config path is the other, or inside it (``a.b`` and ``a.b.c`` or ``a.b[0]``)."""
+    return _inside(one, other) or _inside(other, one)
+
+
+def _inside(path: str, place: str) -> bool:
+    """``path`` is ``place`` or a path inside it."""
+    return path == place or path.startswith((f"{place}.", f"{place}["))
 
 
 def redact(problems: Sequence[Problem], hidden: Sequence[tuple[str, str]]) -> list[Problem]:
-    """``problems`` with every whole-word occurrence of a hidden text replaced by ``[secret]``."""
+    """``problems`` with every hidden text replaced by ``[secret]``: long ones anywhere, short
+    ones (a quota of 4, ``true``) as whole words in messages about their place or a place that
+    holds it (``stacks.secret_paths.Redactor``)."""
+    hide = Redactor(text for _, text in hidden)
     out = []
     for problem in problems:
-        words = {text for path, text in hidden if text and (path == problem.path or len(text) >= LONG_SECRET)}
-        message = problem.message
-        if words:
-            alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-            message = re.sub(rf"(?<![\w.])(?:{alternatives})(?![\w.])", SECRET_TEXT, message)
-        out.append(Problem(problem.path, message, problem.severity))
+        nearby = [text for path, text in hidden if _related(path, problem.path)]
+        out.append(Problem(problem.path, hide(problem.message, nearby), problem.severity))
     return out
 
 
@@ -180,12 +216,12 @@ def validate_prepared(prepared: Prepared) -> ValidStack:
     reported instead of the problems their stand-in values caused; every message redacted."""
     from stacks.validate import validate
 
-    refused = {p.path for p in prepared.refused}
+    replaced = {p.path for p in prepared.refused} | prepared.covered
     early = prepared.refused + prepared.before
     try:
         valid = validate(prepared.raw)
     except ConfigError as error:
-        problems = [p for p in error.problems if p.path not in refused] + early
+        problems = [p for p in error.problems if not any(_inside(p.path, r) for r in replaced)] + early
         raise ConfigError(redact(problems + error.warnings + prepared.warnings, prepared.hidden)) from None
     if early:
         raise ConfigError(redact(early + valid.warnings + prepared.warnings, prepared.hidden))

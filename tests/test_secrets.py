@@ -22,7 +22,7 @@ from stacks.offline.stack_file import StackConfigFile
 from stacks.problems import ConfigError
 from stacks.program import main as program
 from stacks.pulumi_config import Secrets, secret_leaves
-from stacks.secrets import CHECKED, KEPT, matches
+from stacks.secret_paths import ALWAYS, CHECKED, KEPT, matches, under
 from tests.helpers import by_path, objects, problems_of, run_config
 from tests.platform_stacks import platform_stack
 
@@ -99,15 +99,22 @@ def _as_cli(
     leaves: set[tuple[str | int, ...]],
     root: Path | None,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    ambient: dict[str, str] | None = None,
+    ambient_secret: tuple[str, ...] = (),
 ) -> OfflineRun:
     """Run the program with the config decrypted, as the CLI hands it over (JSON per key, the
-    top-level keys that contain a secret), the project folder at ``root`` (None: unknown)."""
+    top-level keys that contain a secret), the project folder at ``root`` (None: unknown);
+    ``ambient``: ``kubernetes:*`` values, those named in ``ambient_secret`` stored as secrets."""
     monkeypatch.setattr(pulumi.runtime, "get_root_directory", lambda: str(root) if root else None)
     values = {
         f"hikube-gpu:{key}": value if isinstance(value, str) else json.dumps(value)
         for key, value in config.items()
     }
-    secret_keys = sorted({f"hikube-gpu:{leaf[0]}" for leaf in leaves})
+    values |= {f"kubernetes:{key}": value for key, value in (ambient or {}).items()}
+    secret_keys = sorted(
+        {f"hikube-gpu:{leaf[0]}" for leaf in leaves} | {f"kubernetes:{k}" for k in ambient_secret}
+    )
     return run_offline(StackConfigFile("hikube-gpu", "cli", values, secret_keys), program)
 
 
@@ -132,6 +139,14 @@ def test_every_secret_field_is_covered_by_the_sentinel_configs(kind: str) -> Non
     for pattern in KEPT[kind] + CHECKED[kind]:
         if pattern != ("quota",):  # the whole quota as one secret: tested offline below
             assert any(matches(leaf, pattern) for leaf in leaves), pattern
+
+
+@pytest.mark.parametrize("kind", ["tenant", "platform"])
+def test_fields_that_are_always_secret_may_be_stored_as_secrets(kind: str) -> None:
+    """What ``config`` masks and messages hide in plain text (``ALWAYS``) is kept a secret when
+    stored as one (``KEPT``), in both stack kinds."""
+    for field in ALWAYS:
+        assert any(under(pattern, [field]) for pattern in KEPT[kind]), field
 
 
 @pytest.mark.parametrize("kind", ["tenant", "platform"])
@@ -285,3 +300,154 @@ def test_the_stack_file_markers_refine_a_secret_key_when_they_fit() -> None:
     secrets = secret_leaves(raw, lambda key: key == "hikube-gpu:vms", stale)
     assert secrets.inferred == {"vms"}
     assert secrets.leaves == {("vms", "a", "gpus", "L40S"), ("vms", "a", "cloudInit")}
+
+
+# --- no message shows a secret, of any type, on either path --------------------------------------
+
+NUMBER = 918273645  # a secret number found nowhere else
+
+
+def _typed_secrets() -> tuple[dict[str, Any], set[tuple[str | int, ...]]]:
+    """A tenant config whose secret ``env`` values and ``args`` are a number, true and a short
+    number (``pulumi config set --secret --path`` stores digits and true/false as such)."""
+    config, _ = _tenant()
+    workload = config["clusters"]["c"]["workloads"]["w"]
+    workload["env"] = {"PLAIN": "visible", "TOKEN": NUMBER, "DEBUG": True}
+    workload["args"] = ["--port", 7]
+    base = ("clusters", "c", "workloads", "w")
+    return config, {(*base, "env", "TOKEN"), (*base, "env", "DEBUG"), (*base, "args", 1)}
+
+
+def _messages(run: OfflineRun) -> str:
+    assert isinstance(run.failure, ConfigError), run.failure
+    return "\n".join([str(run.failure), *run.warnings, *run.errors])
+
+
+@pytest.mark.parametrize("stack_file", [True, False], ids=["stack file", "no stack file"])
+def test_a_decrypted_secret_of_any_type_is_never_quoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack_file: bool
+) -> None:
+    """Under the CLI the program sees decrypted values: the type error names the type, not the
+    value, whether the stack file says exactly which values are secret or not."""
+    config, leaves = _typed_secrets()
+    if stack_file:
+        _project(tmp_path, "cli", config, leaves)
+    run = _as_cli(config, leaves, tmp_path if stack_file else None, monkeypatch)
+    text = _messages(run)
+    where = "hikube-gpu:clusters.c.workloads.w"
+    assert f"{where}.env.TOKEN: expected text, got a number ([secret]): " in text
+    assert f"{where}.env.DEBUG: expected text, got true/false ([secret]): " in text
+    assert f"{where}.args[1]: expected text, got a number ([secret]): " in text
+    for shown in (str(NUMBER), "(true)", "(7)", SENTINEL):
+        assert shown not in text
+
+
+def test_a_value_of_a_field_that_is_always_secret_is_never_quoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSH keys and cloud-init are secrets even when stored in plain text: offline as under the CLI."""
+    config, _ = _tenant()
+    config["vms"]["a"]["sshKeys"] = [NUMBER, True]
+    offline = _messages(run_config(tmp_path / "offline", config))
+    cli = _messages(_as_cli(config, set(), None, monkeypatch))
+    for text in (offline, cli):
+        assert "hikube-gpu:vms.a.sshKeys[0]: expected text, got a number ([secret])" in text
+        assert "hikube-gpu:vms.a.sshKeys[1]: expected text, got true/false ([secret])" in text
+        assert str(NUMBER) not in text
+        assert "(true)" not in text
+
+
+# --- kubernetes:* provider config: one rule for both paths ----------------------------------------
+
+
+def _offline_with_ambient(tmp_path: Path, ambient: dict[str, Any]) -> OfflineRun:
+    config = {"platform": {}, "vms": {"a": {"gpus": {"L40S": 1}}}}
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    document = {
+        "config": {"hikube-gpu:vms": config["vms"], **{f"kubernetes:{k}": v for k, v in ambient.items()}}
+    }
+    (tmp_path / "Pulumi.amb.yaml").write_text(yaml.safe_dump(document))
+    from stacks.offline.cli import PROJECT_DIR, run_stack
+
+    return run_stack(PROJECT_DIR, "amb", tmp_path / "Pulumi.amb.yaml", engine="pulumi")
+
+
+@pytest.mark.parametrize("key", ["namespace", "context"])
+def test_a_secret_kubernetes_namespace_or_context_is_refused_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """Offline it cannot be decrypted; under the CLI it would be deployed in plain text (the
+    tenant namespace of every object): both refuse it with the same message, nothing registered."""
+    ambient = {"namespace": "tenant-amb", key: f"{key}-secret-value"}
+    offline = _offline_with_ambient(tmp_path, {**ambient, key: SECURE})
+    cli = _as_cli(
+        {"vms": {"a": {"gpus": {"L40S": 1}}}},
+        set(),
+        None,
+        monkeypatch,
+        ambient=ambient,
+        ambient_secret=(key,),
+    )
+    for run in (offline, cli):
+        assert isinstance(run.failure, ConfigError), run.failure
+        assert by_path(run.failure.problems) == {
+            f"kubernetes:{key}": "stored as a secret, but it becomes the provider's target (namespace or "
+            "context), which cannot be secret; store it with `pulumi config set` (no --secret)"
+        }
+        assert [r.type for r in run.resources if r.type != "pulumi:pulumi:Stack"] == []
+        assert f"{key}-secret-value" not in _messages(run)
+
+
+def test_a_secret_kubernetes_kubeconfig_stays_a_secret_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ambient = {"namespace": "tenant-amb", "kubeconfig": KUBECONFIG}
+    offline = _offline_with_ambient(tmp_path, {**ambient, "kubeconfig": SECURE})
+    cli = _as_cli(
+        {"vms": {"a": {"gpus": {"L40S": 1}}}},
+        set(),
+        None,
+        monkeypatch,
+        ambient=ambient,
+        ambient_secret=("kubeconfig",),
+    )
+    for run in (offline, cli):
+        assert run.failure is None, run.failure
+        provider = next(r for r in run.resources if r.type == "pulumi:providers:kubernetes")
+        assert provider.inputs["kubeconfig"] == "[secret]"
+    assert SENTINEL not in json.dumps([r.inputs for r in cli.resources])
+
+
+NOT_TEXT = [(["apiVersion: v1"], "a list"), (12345, "a number"), (True, "true/false")]
+
+
+@pytest.mark.parametrize(("value", "what"), NOT_TEXT, ids=["list", "number", "bool"])
+@pytest.mark.parametrize("key", ["hikube-gpu:kubeconfig", "kubernetes:kubeconfig"])
+def test_a_kubeconfig_that_is_not_text_is_refused_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: Any, what: str
+) -> None:
+    """Pulumi hands a list written in the stack file to the program as its JSON text, which would
+    have become the provider's kubeconfig. The same rule offline (the stack file) and under the CLI."""
+    namespace, _, name = key.partition(":")
+    config: dict[str, Any] = {"platform": {"namespace": "tenant-a"}, "vms": {"a": {"gpus": {"L40S": 1}}}}
+    if namespace == "hikube-gpu":
+        offline = run_config(tmp_path, {**config, name: value})
+        cli = _as_cli({**config, name: json.dumps(value)}, set(), None, monkeypatch)
+    else:
+        offline = _offline_with_ambient(tmp_path, {"namespace": "tenant-a", name: value})
+        cli = _as_cli(config, set(), None, monkeypatch, ambient={name: json.dumps(value)})
+    for run in (offline, cli):
+        assert isinstance(run.failure, ConfigError), run.failure
+        message = by_path(run.failure.problems)[key]
+        assert message.startswith(f"expected a kubeconfig (its YAML or JSON text), got {what}; ")
+        assert "apiVersion" not in message
+        assert "12345" not in message
+
+
+def test_a_kubeconfig_in_json_text_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kubectl config view -o json`` is a kubeconfig; a map in the stack file arrives as the same text."""
+    kubeconfig = json.dumps({"apiVersion": "v1", "kind": "Config", "users": [{"name": SENTINEL}]})
+    config: dict[str, Any] = {"platform": {"namespace": "tenant-a"}, "vms": {"a": {"gpus": {"L40S": 1}}}}
+    run = _as_cli({**config, "kubeconfig": kubeconfig}, {("kubeconfig",)}, None, monkeypatch)
+    assert run.failure is None, run.failure
+    assert run_config(tmp_path, {**config, "kubeconfig": json.loads(kubeconfig)}).failure is None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stacks.config import Stack
+from stacks.offline.planned import ambient, read_config
 from stacks.offline.stack_file import load_stack_file
 from stacks.problems import NAMESPACE
-from stacks.pulumi_config import AMBIENT_KEYS, decode, with_ambient_defaults
-from stacks.validate import validate
+from stacks.pulumi_config import secret_leaves
+from stacks.secrets import prepare, validate_prepared
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,13 @@ class StackInput:
 
 
 def read_stack(project_dir: Path, stack: str, config_file: Path | None) -> StackInput:
-    """Raises ``StackFileError`` (unreadable file) or ``ConfigError`` (invalid config)."""
+    """Raises ``StackFileError`` (unreadable file) or ``ConfigError`` (invalid config). The
+    config is read and validated as ``preview`` reads it (``stacks.offline.planned``): the same
+    secrets refused, the same messages, no secret in them."""
     file = load_stack_file(project_dir, stack, config_file)
-    raw: dict[str, Any] = {}
-    ambient: dict[str, str] = {}
-    for full_key, value in file.config.items():
-        namespace, _, key = full_key.partition(":")
-        if namespace == NAMESPACE and key:
-            raw[key] = decode(key, value)
-        elif namespace == "kubernetes" and key in AMBIENT_KEYS and value:
-            ambient[key] = value
+    raw = read_config(file)
+    secrets = secret_leaves(raw, set(file.secret_keys).__contains__, lambda: None)
+    valid = validate_prepared(prepare(raw, secrets, ambient(file)))
     key = f"{NAMESPACE}:kubeconfig" if "kubeconfig" in raw else "kubernetes:kubeconfig"
-    valid = validate(with_ambient_defaults(raw, ambient))
     secret = valid.stack.kubeconfig
     return StackInput(valid.stack, secret.get_secret_value() if secret else None, key)

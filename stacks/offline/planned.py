@@ -18,7 +18,7 @@ from stacks.offline.records import OfflineRun
 from stacks.offline.stack_file import StackConfigFile
 from stacks.plan import as_run, plan
 from stacks.problems import NAMESPACE, ConfigError, Problem
-from stacks.pulumi_config import AMBIENT_KEYS, decode, secret_leaves, with_ambient_defaults
+from stacks.pulumi_config import AMBIENT_KEYS, decode, secret_leaves
 from stacks.secrets import prepare, redact, validate_prepared
 
 
@@ -57,10 +57,9 @@ def run_planned(config: StackConfigFile) -> OfflineRun:
     try:
         raw = read_config(config)
         secret_keys = set(config.secret_keys)
-        prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None))
+        prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None), ambient(config))
         refused = {p.path for p in prepared.refused}
         adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)
-        prepared.raw = with_ambient_defaults(prepared.raw, ambient(config))
         valid = validate_prepared(prepared)
     except ConfigError as error:
         return OfflineRun(stack=config.stack, project=config.project, failure=error)

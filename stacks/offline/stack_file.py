@@ -20,6 +20,7 @@ from stacks import customer_defaults
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
 from stacks.offline.stack_list import StackNameError, stack_file_path
+from stacks.secret_paths import Leaf, is_secure
 
 
 class StackFileError(Exception):
@@ -69,16 +70,8 @@ def _yaml(path: Path) -> Any:
         raise StackFileError(f"{where}: {error}") from None
 
 
-Leaf = tuple[str | int, ...]
-"""Where a value sits inside a config key's value: ``("a", "env", "TOKEN")``, ``("sshKeys", 0)``."""
-
-
-def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secure"}
-
-
 def _secure_leaves(value: Any, at: Leaf = ()) -> list[Leaf]:
-    if _is_secure(value):
+    if is_secure(value):
         return [at]
     if isinstance(value, dict):
         return [leaf for key, item in value.items() for leaf in _secure_leaves(item, (*at, str(key)))]
@@ -90,7 +83,7 @@ def _secure_leaves(value: Any, at: Leaf = ()) -> list[Leaf]:
 def _decrypt_offline(value: Any) -> tuple[Any, bool]:
     """Replace every ``{secure: …}`` by the placeholder; report whether any was found."""
     if isinstance(value, dict):
-        if _is_secure(value):
+        if is_secure(value):
             return ENCRYPTED_PLACEHOLDER, True
         found = False
         out = {}

@@ -2,7 +2,7 @@
 
 A stack file is ``config:`` with ``hikube-gpu:<key>`` keys; ``hikube-gpu:kind`` picks the
 tenant or the platform keys (draft-07 ``if``/``then``/``else``, which editors understand).
-Values that may be Pulumi secrets (``stacks.secrets.KEPT`` and ``CHECKED``) also accept
+Values that may be Pulumi secrets (``stacks.secret_paths.KEPT`` and ``CHECKED``) also accept
 ``{secure: …}``. Descriptions are the models' field docstrings.
 """
 
@@ -21,7 +21,7 @@ from stacks import adoption, customer_defaults
 from stacks.adoption import IMPORT_KEY, KINDS
 from stacks.config import PlatformStack, TenantStack
 from stacks.customer_defaults import DEFAULTS_KEY
-from stacks.secrets import CHECKED, KEPT
+from stacks.secret_paths import CHECKED, KEPT
 from tools.gen_docs.docstrings import field_docs, first_paragraph, markdown
 
 SCHEMA_PATH = "schema/stack-file.schema.json"
