@@ -19,6 +19,7 @@ from typing import Any
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.secret_paths import is_secure, masked
 
 DEFAULTS_KEY = "defaults"
 """The config key (``hikube-gpu:defaults``) naming a stack's defaults file."""
@@ -35,13 +36,9 @@ class DefaultsError(ValueError):
         return key, str(self).removeprefix(f"{key}: ")
 
 
-def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secure"}
-
-
 def merge(under: Any, over: Any) -> Any:
     """``over`` on top of ``under``: maps merge, anything else replaces, ``None`` deletes."""
-    if not isinstance(under, dict) or not isinstance(over, dict) or _is_secure(over):
+    if not isinstance(under, dict) or not isinstance(over, dict) or is_secure(over):
         return _without_nulls(over)
     merged = dict(under)
     for key, value in over.items():
@@ -59,7 +56,7 @@ def _without_nulls(value: Any) -> Any:
 
 
 def _secure_places(value: Any, at: str) -> Iterator[str]:
-    if _is_secure(value):
+    if is_secure(value):
         yield at
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -163,7 +160,7 @@ def apply_program(
 
 def leaves(value: Any, at: str) -> Iterator[tuple[str, Any]]:
     """Every scalar, list or ``secure:`` value in ``value`` with its dotted place."""
-    if isinstance(value, dict) and value and not _is_secure(value):
+    if isinstance(value, dict) and value and not is_secure(value):
         for key, item in value.items():
             yield from leaves(item, f"{at}.{key}")
     else:
@@ -172,7 +169,7 @@ def leaves(value: Any, at: str) -> Iterator[tuple[str, Any]]:
 
 def _has(value: Any, place: list[str]) -> bool:
     for part in place:
-        if not isinstance(value, dict) or _is_secure(value) or part not in value:
+        if not isinstance(value, dict) or is_secure(value) or part not in value:
             return False
         value = value[part]
     return True
@@ -182,13 +179,15 @@ def origins(
     project_dir: Path, project: str, stack: dict[str, Any], project_defaults: dict[str, Any]
 ) -> list[tuple[str, Any, str]]:
     """Each value of the merged config: (place, value, where it comes from): the stack file,
-    the defaults file, or Pulumi.yaml. ``secure:`` values are shown as ``[secret]``."""
+    the defaults file, or Pulumi.yaml. Secrets are shown as ``[secret]``: ``secure:`` values,
+    in lists too, and every value of a field that is always secret, wherever it comes from
+    (``stacks.secret_paths.masked``)."""
     merged = {**project_defaults, **apply(project_dir, project, stack)}
     source = stack.get(f"{project}:{DEFAULTS_KEY}")
     defaults = {} if source is None else read_defaults(project_dir, source, project)
     rows = []
     for key in sorted(merged):
-        for place, value in leaves(merged[key], key):
+        for place, value in leaves(masked(key, merged[key], project), key):
             parts = place[len(key) :].split(".")[1:]
             if key in stack and _has(stack[key], parts):
                 where = STACK_FILE
@@ -196,5 +195,5 @@ def origins(
                 where = str(source)
             else:
                 where = PROJECT_FILE
-            rows.append((place, "[secret]" if _is_secure(value) else value, where))
+            rows.append((place, value, where))
     return rows

@@ -156,6 +156,46 @@ def test_a_stack_gets_its_customer_defaults(tmp_path: Path, capsys: pytest.Captu
     assert main(["preview", "--stack", "acme-prod", "--project-dir", str(root)]) == 0
 
 
+def test_config_masks_every_secret_whichever_file_it_comes_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``secure:`` values inside lists, and fields that are always secret (kubeconfigs, SSH keys,
+    cloud-init), stored in plain text in the stack file or the customer defaults file."""
+    cipher = "v1:Q0lQSEVSVEVYVC1vZi1hLXNlY3JldA=="
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5PlainDefaultKey default@example"
+    defaults = _customer_defaults()
+    defaults["hikube-gpu:vms"]["ws"].update(sshKeys=[key], cloudInit="#cloud-config\nruncmd: [echo hi]\n")
+    stack = {
+        **_stack("acme", "prod"),
+        "hikube-gpu:kubeconfig": "apiVersion: v1\nusers: [{name: u, user: {token: plain-token}}]\n",
+        "kubernetes:kubeconfig": "apiVersion: v1\nusers: [{name: u, user: {token: ambient-token}}]\n",
+        "hikube-gpu:vms": {
+            "db": {"gpus": {"L40S": 1}, "sshKeys": ["ssh-ed25519 AAAA in@stack", {"secure": cipher}]}
+        },
+        "hikube-gpu:clusters": {
+            "c": {
+                "workloads": {
+                    "w": {"args": ["--token", {"secure": cipher}], "env": {"T": {"secure": cipher}}}
+                }
+            }
+        },
+    }
+    root = _defaults_project(tmp_path, defaults, stack)
+    assert main(["config", "--stack", "acme-prod", "--show-origin", "--project-dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    for secret in (cipher, "PlainDefaultKey", "echo hi", "plain-token", "ambient-token", "in@stack"):
+        assert secret not in out
+    lines = out.splitlines()
+    assert 'hikube-gpu:vms.ws.sshKeys = ["[secret]"]    # customers/acme.yaml' in lines
+    assert "hikube-gpu:vms.ws.cloudInit = [secret]    # customers/acme.yaml" in lines
+    assert 'hikube-gpu:vms.db.sshKeys = ["[secret]", "[secret]"]    # stack file' in lines
+    assert 'hikube-gpu:clusters.c.workloads.w.args = ["--token", "[secret]"]    # stack file' in lines
+    assert "hikube-gpu:clusters.c.workloads.w.env.T = [secret]    # stack file" in lines
+    assert "hikube-gpu:kubeconfig = [secret]    # stack file" in lines
+    assert "kubernetes:kubeconfig = [secret]    # stack file" in lines
+    assert "hikube-gpu:vms.ws.disk.image = ubuntu-2404    # customers/acme.yaml" in lines  # the rest is shown
+
+
 def test_the_program_merges_like_the_offline_tools(tmp_path: Path) -> None:
     """`pulumi up` hands the program the stack file's keys only: it merges the same way."""
     root = _defaults_project(tmp_path, _customer_defaults(), _stack("acme", "prod"))

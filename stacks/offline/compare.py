@@ -22,8 +22,7 @@ from stacks.offline.stack_list import StackNameError, discover, name_problem
 from stacks.offline.stack_source import (
     StackSource,
     StackSourceError,
-    _is_secret,
-    _secret_texts,
+    config_secrets,
     one_line,
     read_project,
     read_stack,
@@ -112,8 +111,8 @@ def _with_defaults(directory: Path, source: StackSource) -> StackSource:
         return StackSource(source.project, error=one_line(str(error)))
     if merged is source.config:
         return source
-    texts = {text for key, value in merged.items() for text in _secret_texts(value, _is_secret(key))}
-    return StackSource(source.project, merged, secrets=source.secrets | frozenset(texts))
+    secrets = source.secrets | config_secrets(merged, source.project)
+    return StackSource(source.project, merged, secrets=secrets)
 
 
 def _check_names(only: list[str] | None) -> None:

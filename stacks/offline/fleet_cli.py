@@ -379,7 +379,8 @@ def add_parsers(
         help="print a stack's config merged with its customer defaults",
         description="Print every value of the stack's config after merging its customer defaults file\n"
         "(hikube-gpu:defaults) and Pulumi.yaml's defaults; --show-origin says where each value comes\n"
-        "from. secure: values print as [secret].",
+        "from. Secrets print as [secret]: secure: values (in lists too) and every value of a field\n"
+        "that is always secret (kubeconfigs, sshKeys, cloudInit), from whichever file it comes.",
         epilog="exit codes: 0 success; 2 unreadable stack or defaults file",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -7,22 +7,14 @@ bounded in size, depth and alias expansion, messages with a line and no value)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
-from stacks.offline.stack_list import stack_file_path
-
-SECRET_KEYS = frozenset({"secure", "kubeconfig", "sshKeys", "cloudInit", "env", "args"})
-"""Values under these keys are secrets wherever they sit (``secure:`` ciphertexts, and the
-values that stay secret, see docs/secrets.md); no message of the diff shows them."""
-MIN_HIDDEN = 8
-"""Secret texts (or lines of them) at least this long are hidden from messages; shorter ones
-(``"1"``) would hide ordinary words and cannot identify a credential."""
-HIDDEN = "[secret]"
+from stacks.offline.stack_list import StackNameError, stack_file_path
+from stacks.secret_paths import Redactor, secret_texts
 
 
 class StackSourceError(Exception):
@@ -39,6 +31,7 @@ class StackSource:
     stack here, or it cannot be read (``error``)."""
     error: str | None = None
     secrets: frozenset[str] = field(default_factory=frozenset)
+    """The texts of the file's secrets (``stacks.secret_paths.secret_texts``): no message shows them."""
 
 
 class _Unreadable(Exception):
@@ -92,39 +85,25 @@ def _config(path: Path) -> dict[Any, Any]:
 
 def read_stack(project_dir: Path, project: str, stack: str) -> StackSource:
     """``Pulumi.<stack>.yaml``: its config, or why it cannot be read."""
-    path = stack_file_path(project_dir, stack)
     try:
+        path = stack_file_path(project_dir, stack)
         config = _config(path)
     except FileNotFoundError:
         return StackSource(project)
-    except _Unreadable as error:
+    except (_Unreadable, StackNameError) as error:
         return StackSource(project, error=str(error))
     full = {(str(key) if ":" in str(key) else f"{project}:{key}"): value for key, value in config.items()}
-    texts = {text for key, value in full.items() for text in _secret_texts(value, _is_secret(key))}
-    return StackSource(project, full, secrets=frozenset(texts))
+    return StackSource(project, full, secrets=config_secrets(full, project))
 
 
-def _is_secret(key: object) -> bool:
-    return str(key).rpartition(":")[2] in SECRET_KEYS
-
-
-def _secret_texts(value: Any, secret: bool) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _secret_texts(item, secret or _is_secret(key))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _secret_texts(item, secret)
-    elif secret and value is not None:
-        yield str(value)
+def config_secrets(config: dict[str, Any], project: str) -> frozenset[str]:
+    """The texts of every secret in a config by full key, as written (``secure:`` kept)."""
+    return frozenset(text for key, value in config.items() for text in secret_texts(key, value, project))
 
 
 def redact(text: str, secrets: frozenset[str]) -> str:
     """``text`` with every secret (and every line of a multi-line one) replaced by ``[secret]``."""
-    pieces = {piece.strip() for secret in secrets for piece in (secret, *secret.splitlines())}
-    for piece in sorted((p for p in pieces if len(p) >= MIN_HIDDEN), key=len, reverse=True):
-        text = text.replace(piece, HIDDEN)
-    return text
+    return Redactor(secrets, lines=True)(text)
 
 
 def one_line(text: str) -> str:
