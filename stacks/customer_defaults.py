@@ -19,6 +19,7 @@ from typing import Any
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.offline.stack_list import inside
 from stacks.secret_paths import is_secure, masked
 
 DEFAULTS_KEY = "defaults"
@@ -74,6 +75,11 @@ def defaults_path(project_dir: Path, name: Any, project: str) -> Path:
     relative = Path(name)
     if relative.is_absolute() or ".." in relative.parts:
         raise DefaultsError(f"{where}: {name!r} must be a path inside the project folder")
+    if not inside(project_dir, project_dir / relative):
+        raise DefaultsError(
+            f"{where}: {name!r} must be a path inside the project folder; "
+            "it is a symlink that leads outside it"
+        )
     return project_dir / relative
 
 

@@ -92,6 +92,71 @@ def test_a_stack_config_dir_outside_the_project_is_refused(tmp_path: Path, folde
         discover(tmp_path)
 
 
+def _leads_outside(tmp_path: Path) -> tuple[Path, Path]:
+    """A project folder and, beside it, a folder with a stack file of its own."""
+    root, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    root.mkdir()
+    config = {**_customer_defaults(), "hikube-gpu:platform": {"namespace": "tenant-other"}}
+    _dump(elsewhere / "Pulumi.other.yaml", config)
+    return root, elsewhere
+
+
+def _refused_everywhere(root: Path, stack: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``list``, ``preview``, ``render`` and ``config`` all refuse, with exit 2 and ``message``."""
+    out = root.parent / "out"
+    commands = (
+        ["list", "--examples"],
+        ["preview", "--stack", stack],
+        ["render", "--stack", stack, "--out", str(out)],
+        ["config", "--stack", stack, "--show-origin"],
+    )
+    for command in commands:
+        assert main([*command, "--project-dir", str(root)]) == 2, command
+        captured = capsys.readouterr()
+        assert message in captured.err, (command, captured.err)
+        assert "tenant-other" not in captured.out + captured.err
+    assert not out.exists()
+
+
+def test_a_stack_config_dir_that_is_a_symlink_leading_outside_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, elsewhere = _leads_outside(tmp_path)
+    _project(root, "environments")
+    (root / "environments").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(StackNameError, match="'environments' is a symlink that leads outside it"):
+        discover(root)
+    _refused_everywhere(root, "other", "stackConfigDir must be a folder inside the project", capsys)
+
+
+def test_a_symlink_inside_the_project_is_followed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _project(tmp_path, "environments")
+    config = {**_customer_defaults(), "hikube-gpu:platform": {"namespace": "tenant-inside"}}
+    _dump(tmp_path / "stacks-2026" / "Pulumi.acme-dev.yaml", config)
+    (tmp_path / "environments").symlink_to(tmp_path / "stacks-2026", target_is_directory=True)
+    assert discover(tmp_path) == ["acme-dev"]
+    assert main(["preview", "--stack", "acme-dev", "--project-dir", str(tmp_path)]) == 0
+    assert "tenant-inside" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("folder", [None, STACK_DIR, "examples/stacks"])
+def test_a_stack_file_that_is_a_symlink_leading_outside_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], folder: str | None
+) -> None:
+    root, elsewhere = _leads_outside(tmp_path)
+    _project(root, None if folder == "examples/stacks" else folder)
+    link = root / (folder or ".") / "Pulumi.other.yaml"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(elsewhere / "Pulumi.other.yaml")
+    with pytest.raises(StackNameError, match="is a symlink that leads outside the project"):
+        discover(root, examples=True)
+    with pytest.raises(
+        StackFileError, match=r"Pulumi\.other\.yaml is a symlink that leads outside the project"
+    ):
+        load_stack_file(root, "other")
+    _refused_everywhere(root, "other", "is a symlink that leads outside the project", capsys)
+
+
 def test_examples_are_rendered_offline_but_are_not_stacks(capsys: pytest.CaptureFixture[str]) -> None:
     assert discover(PROJECT_DIR) == ["dev"]  # what live previews, drift checks and deploys see
     assert examples(PROJECT_DIR) == ["acme-vms", "globex-ml", "host-example"]
@@ -246,6 +311,25 @@ def test_a_missing_or_outside_defaults_file_is_an_error(tmp_path: Path, name: st
     root = _defaults_project(tmp_path, {}, {**_stack("acme", "prod"), "hikube-gpu:defaults": name})
     with pytest.raises(StackFileError, match=message):
         load_stack_file(root, "acme-prod")
+
+
+def test_a_defaults_file_that_is_a_symlink_leading_outside_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, elsewhere = _leads_outside(tmp_path)
+    _dump(elsewhere / "acme.yaml", _customer_defaults())
+    _project(root, None)
+    _dump(root / "Pulumi.acme-prod.yaml", _stack("acme", "prod"))
+    (root / "customers").mkdir()
+    (root / "customers" / "acme.yaml").symlink_to(elsewhere / "acme.yaml")
+    message = "'customers/acme.yaml' must be a path inside the project folder; it is a symlink that leads outside it"
+    with pytest.raises(StackFileError, match=message):
+        load_stack_file(root, "acme-prod")
+    with pytest.raises(customer_defaults.DefaultsError, match=message):  # the program, under `pulumi up`
+        customer_defaults.apply_program(root, "hikube-gpu", {"defaults": "customers/acme.yaml"}, decode)
+    for command in (["preview"], ["config", "--show-origin"]):
+        assert main([*command, "--stack", "acme-prod", "--project-dir", str(root)]) == 2
+        assert message in capsys.readouterr().err
 
 
 # --- 1,000 stacks in a repository with stackConfigDir -------------------------------------------

@@ -44,24 +44,46 @@ def _project_file(project_dir: Path) -> Any:
         raise StackNameError(f"Pulumi.yaml cannot be read: {error}") from None
 
 
+def inside(project_dir: Path, path: Path) -> bool:
+    """``path`` is in the project folder once symlinks are followed (a missing path is
+    judged by the part of it that exists)."""
+    return path.resolve().is_relative_to(project_dir.resolve())
+
+
 def stack_config_dir(project_dir: Path) -> Path:
     """The folder of the stack files: Pulumi.yaml's ``stackConfigDir``, relative to the
-    project folder (default: the project folder itself)."""
+    project folder (default: the project folder itself). A folder that leads outside the
+    project, by its name or through a symlink, is refused: whatever it holds would be read
+    and shown as this project's stacks."""
     project = _project_file(project_dir)
     folder = project.get("stackConfigDir") if isinstance(project, dict) else None
     if folder is None or folder == "":
         return project_dir
     if not isinstance(folder, str) or Path(folder).is_absolute() or ".." in Path(folder).parts:
         raise StackNameError("Pulumi.yaml: stackConfigDir must be a folder inside the project")
+    if not inside(project_dir, project_dir / folder):
+        raise StackNameError(
+            "Pulumi.yaml: stackConfigDir must be a folder inside the project; "
+            f"{folder!r} is a symlink that leads outside it"
+        )
     return project_dir / folder
 
 
 def stack_file_path(project_dir: Path, stack: str) -> Path:
     """``Pulumi.<stack>.yaml`` in the stack folder, else in ``examples/stacks/`` if it is an
-    example; the stack folder's path when neither exists (its error names that file)."""
+    example; the stack folder's path when neither exists (its error names that file). A stack
+    file that is a symlink leading outside the project is refused (``StackNameError``)."""
     path = stack_config_dir(project_dir) / f"Pulumi.{stack}.yaml"
     example = project_dir / EXAMPLES_DIR / f"Pulumi.{stack}.yaml"
-    return example if not path.exists() and example.exists() else path
+    chosen = example if not path.exists() and example.exists() else path
+    if not inside(project_dir, chosen):
+        raise StackNameError(_outside(project_dir, chosen))
+    return chosen
+
+
+def _outside(project_dir: Path, path: Path) -> str:
+    shown = path.relative_to(project_dir) if path.is_relative_to(project_dir) else path
+    return f"{shown.as_posix()} is a symlink that leads outside the project; a stack file must be in it"
 
 
 def name_problem(name: str) -> str | None:
@@ -73,35 +95,42 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def _names(folder: Path) -> tuple[list[str], list[str]]:
-    names, refused = [], []
+def _names(project_dir: Path, folder: Path) -> tuple[list[str], list[str], list[str]]:
+    """The stack names of ``folder``'s stack files, the files whose name Pulumi refuses (with
+    why), and the files that are symlinks leading outside the project."""
+    names, refused, outside = [], [], []
     for path in sorted(folder.glob("Pulumi.*.yaml")):
         name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         problem = name_problem(name)
-        if problem is None:
-            names.append(name)
-        else:
+        if problem is not None:
             refused.append(f"{path.name!r} ({problem})")
-    return names, refused
+        elif not inside(project_dir, path):
+            outside.append(_outside(project_dir, path))
+        else:
+            names.append(name)
+    return names, refused, outside
 
 
 def discover(project_dir: Path, *, examples: bool = False) -> list[str]:
     """The stacks of a project: one per ``Pulumi.<stack>.yaml`` in its stack folder, sorted;
     with ``examples``, the example stacks too.
 
-    Raises ``StackNameError`` naming every file whose stack name Pulumi would refuse, and an
-    example named like a stack.
+    Raises ``StackNameError`` naming every file whose stack name Pulumi would refuse, every
+    stack file that is a symlink leading outside the project, and an example named like a stack.
     """
-    names, refused = _names(stack_config_dir(project_dir))
+    names, refused, outside = _names(project_dir, stack_config_dir(project_dir))
     if examples:
-        extra, also_refused = _names(project_dir / EXAMPLES_DIR)
+        extra, also_refused, also_outside = _names(project_dir, project_dir / EXAMPLES_DIR)
         refused += also_refused
+        outside += also_outside
         clash = sorted(set(names) & set(extra))
         if clash:
             raise StackNameError(f"{EXAMPLES_DIR} has stacks named like real ones: {', '.join(clash)}")
         names = sorted(names + extra)
     if refused:
         raise StackNameError(f"stack files with an invalid stack name: {', '.join(refused)}; rename them")
+    if outside:
+        raise StackNameError("; ".join(outside))
     return names
 
 
