@@ -146,12 +146,18 @@ class Redactor:
         pieces = set()
         for text in everywhere:
             pieces |= {piece.strip() for piece in (text, *(text.splitlines() if lines else ()))}
-        self.long = sorted((p for p in pieces if len(p) >= MIN_HIDDEN), key=len, reverse=True)
+        self.by_head: dict[str, list[str]] = {}
+        """Long secrets by their first ``MIN_HIDDEN`` characters: a message is searched for
+        those it can contain only (thousands of SSH keys, thousands of warnings)."""
+        for piece in pieces:
+            if len(piece) >= MIN_HIDDEN:
+                self.by_head.setdefault(piece[:MIN_HIDDEN], []).append(piece)
 
     def __call__(self, text: str, nearby: Iterable[str] = ()) -> str:
-        for piece in self.long:
-            if piece in text:
-                text = text.replace(piece, SECRET_TEXT)
+        heads = {text[i : i + MIN_HIDDEN] for i in range(len(text) - MIN_HIDDEN + 1)} & self.by_head.keys()
+        found = [piece for head in heads for piece in self.by_head[head]]
+        for piece in sorted(found, key=len, reverse=True):
+            text = text.replace(piece, SECRET_TEXT)
         words = sorted({word for word in nearby if word}, key=len, reverse=True)
         if words:
             alternatives = "|".join(re.escape(word) for word in words)

@@ -24,6 +24,7 @@ from stacks.secret_paths import (
     AMBIENT_NAMESPACE,
     CHECKED,
     KEPT,
+    MIN_HIDDEN,
     SECRET_TEXT,
     Leaf,
     Pattern,
@@ -204,9 +205,10 @@ def redact(problems: Sequence[Problem], hidden: Sequence[tuple[str, str]]) -> li
     ones (a quota of 4, ``true``) as whole words in messages about their place or a place that
     holds it (``stacks.secret_paths.Redactor``)."""
     hide = Redactor(text for _, text in hidden)
+    short = [(path, text) for path, text in hidden if len(text.strip()) < MIN_HIDDEN]  # the rest go anyway
     out = []
     for problem in problems:
-        nearby = [text for path, text in hidden if _related(path, problem.path)]
+        nearby = [text for path, text in short if _related(path, problem.path)]
         out.append(Problem(problem.path, hide(problem.message, nearby), problem.severity))
     return out
 

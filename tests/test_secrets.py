@@ -19,10 +19,11 @@ from stacks.offline.engine import OfflineRun, run_offline
 from stacks.offline.render import render
 from stacks.offline.report import capacity_table, preview_text
 from stacks.offline.stack_file import StackConfigFile
-from stacks.problems import ConfigError
+from stacks.problems import ConfigError, Problem
 from stacks.program import main as program
 from stacks.pulumi_config import Secrets, secret_leaves
 from stacks.secret_paths import ALWAYS, CHECKED, KEPT, matches, under
+from stacks.secrets import redact
 from tests.helpers import by_path, objects, problems_of, run_config
 from tests.platform_stacks import platform_stack
 
@@ -451,3 +452,24 @@ def test_a_kubeconfig_in_json_text_is_accepted(tmp_path: Path, monkeypatch: pyte
     run = _as_cli({**config, "kubeconfig": kubeconfig}, {("kubeconfig",)}, None, monkeypatch)
     assert run.failure is None, run.failure
     assert run_config(tmp_path, {**config, "kubeconfig": json.loads(kubeconfig)}).failure is None
+
+
+def test_redaction_hides_long_secrets_anywhere_and_short_ones_near_their_place() -> None:
+    hidden = [
+        ("hikube-gpu:quota", "4"),  # the whole quota stored as one secret
+        ("hikube-gpu:clusters.c.workloads.w.env.DEBUG", "true"),
+        ("hikube-gpu:vms.a.sshKeys[0]", "ssh-ed25519 AAAAlongkey"),
+    ]
+    problems = [
+        Problem("hikube-gpu:quota.L40S", "the stack asks for 5 L40S GPUs but its quota is 4"),
+        Problem("hikube-gpu:vms.b.gpus.L40S", "asks for 4 GPUs; key ssh-ed25519 AAAAlongkey"),
+        Problem(
+            "hikube-gpu:clusters.c.workloads.w.env.DEBUG",
+            "expected text, got true/false (true): stores digits and true/false as such",
+        ),
+    ]
+    assert [p.message for p in redact(problems, hidden)] == [
+        "the stack asks for 5 L40S GPUs but its quota is [secret]",
+        "asks for 4 GPUs; key [secret]",  # a short secret elsewhere is an ordinary word
+        "expected text, got true/false ([secret]): stores digits and true/false as such",
+    ]
