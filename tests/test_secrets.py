@@ -473,3 +473,24 @@ def test_redaction_hides_long_secrets_anywhere_and_short_ones_near_their_place()
         "asks for 4 GPUs; key [secret]",  # a short secret elsewhere is an ordinary word
         "expected text, got true/false ([secret]): stores digits and true/false as such",
     ]
+
+
+def test_under_the_cli_a_stack_file_outside_the_project_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``stackConfigDir`` symlinked outside the project: its markers are not trusted, every value
+    of a secret key counts as secret (the offline tools refuse the project outright)."""
+    config, leaves = _tenant()
+    _project(tmp_path / "elsewhere", "cli", config, leaves)
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "Pulumi.yaml").write_text("name: hikube-gpu\nstackConfigDir: environments\n")
+    (tmp_path / "project" / "environments").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    monkeypatch.setattr(pulumi, "get_stack", lambda: "cli")
+    run = _as_cli(config, leaves, tmp_path / "project", monkeypatch)
+    assert run.failure is None, run.failure
+    container = objects(run)["Deployment/w"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["env"] == [
+        {"name": "PLAIN", "value": "[secret]"},
+        {"name": "TOKEN", "value": "[secret]"},
+    ]
+    assert any(w.startswith("hikube-gpu:clusters: Pulumi says this key holds a secret") for w in run.warnings)
