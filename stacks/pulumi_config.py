@@ -31,9 +31,12 @@ AMBIENT_KEYS = ("kubeconfig", "context", "namespace")
 
 def kubeconfig_problem(text: str) -> str | None:
     """Why ``text`` cannot be a kubeconfig, or None. The Pulumi CLI hands the program a list, a
-    number or true/false written in a stack file as JSON text, which would become the provider's
-    kubeconfig: a kubeconfig is text (YAML, or JSON whose value is a map, as a map written in
-    the stack file arrives: the program cannot tell them apart). The value is never quoted."""
+    number or true/false written in a stack file as JSON text (pulumi/pulumi
+    ``sdk/go/common/resource/config/plaintext.go`` 256-268, ``Plaintext.marshalText``: text as
+    is, anything else ``json.Marshal``, called by ``Map.Decrypt``, ``map.go`` 62; the same at
+    v3.259.0 and at commit 1b59498, past the v3.272.0 of ``.pulumi-version``), which would become
+    the provider's kubeconfig. A kubeconfig is text: YAML, or JSON whose value is a map (a map
+    written in the stack file arrives as the same text). The value is never quoted."""
     head = text.lstrip()[:1]
     if not head or head not in "[-0123456789tfn":
         return None
