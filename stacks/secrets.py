@@ -127,8 +127,8 @@ def prepare(raw: dict[str, Any], secrets: Secrets, ambient: Mapping[str, str] | 
         value = _get(out.raw, path)
         where = config_path(*path)
         unknown = value == ENCRYPTED_PLACEHOLDER
-        if not unknown:
-            out.hide(where, value)
+        if not unknown and (path[0] not in secrets.inferred or _any(path, (*kept, *checked))):
+            out.hide(where, value)  # not a value deployed in plain text, which the preview shows anyway
         if _any(path, kept):
             if isinstance(value, str):
                 _set(out.raw, path, SecretStr(value))

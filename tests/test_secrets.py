@@ -191,6 +191,8 @@ def test_without_the_stack_file_every_value_of_a_secret_key_that_can_be_secret_i
         {"name": "TOKEN", "value": "[secret]"},
     ]
     assert container["image"] == "registry.example.com/serve:1"  # a plain field stays plain
+    # values deployed in plain text (node counts) are shown by the preview: messages may quote them
+    assert any("it starts with 2 nodes and is set back to 2" in w for w in run.warnings), run.warnings
     assert (
         "hikube-gpu:clusters: Pulumi says this key holds a secret, but the stack file that tells which of "
         "its values are was not found: every value that can stay secret is kept secret, the others are "
