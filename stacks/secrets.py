@@ -161,6 +161,8 @@ def _check_kubeconfig(out: Prepared) -> None:
     kubeconfig = out.raw.get("kubeconfig")
     text = kubeconfig.get_secret_value() if isinstance(kubeconfig, SecretStr) else kubeconfig
     if isinstance(text, str) and (problem := kubeconfig_problem(text)) is not None:
+        # upstream: pulumi/pulumi sdk/go/common/resource/config/plaintext.go 256-268 Plaintext.marshalText
+        # upstream: (a list, number or true/false reaches the program as its JSON text)
         out.refused.append(Problem(config_path("kubeconfig"), problem))
 
 
@@ -174,6 +176,7 @@ def _fill_ambient(out: Prepared, ambient: dict[str, str], secret: frozenset[str]
             out.hide(where, value)
         if key in AMBIENT_ALWAYS:
             if (problem := kubeconfig_problem(value)) is not None:
+                # upstream: pulumi/pulumi sdk/go/common/resource/config/plaintext.go 256-268
                 out.refused.append(Problem(where, problem))
         elif key in secret:
             out.refused.append(_refusal(where, AMBIENT_TARGET))

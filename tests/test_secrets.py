@@ -15,6 +15,7 @@ import pulumi
 import pytest
 import yaml
 
+from stacks.customer_defaults import as_cli_value
 from stacks.offline.engine import OfflineRun, run_offline
 from stacks.offline.render import render
 from stacks.offline.report import capacity_table, preview_text
@@ -24,8 +25,9 @@ from stacks.program import main as program
 from stacks.pulumi_config import Secrets, secret_leaves
 from stacks.secret_paths import ALWAYS, CHECKED, KEPT, matches, under
 from stacks.secrets import redact
-from tests.helpers import by_path, objects, problems_of, run_config
+from tests.helpers import by_path, objects, problems_of, reference, run_config
 from tests.platform_stacks import platform_stack
+from tests.upstream.refresh import numbered_excerpt
 
 SENTINEL = "SENTINEL-5b1e"
 QUOTA = 7919  # a number found nowhere else in a rendered stack
@@ -419,6 +421,24 @@ def test_a_secret_kubernetes_kubeconfig_stays_a_secret_on_both_paths(
         provider = next(r for r in run.resources if r.type == "pulumi:providers:kubernetes")
         assert provider.inputs["kubeconfig"] == "[secret]"
     assert SENTINEL not in json.dumps([r.inputs for r in cli.resources])
+
+
+def test_the_cli_hands_structured_config_to_the_program_as_json_text() -> None:
+    """What the kubeconfig rule rests on, read in Pulumi's source: ``Map.Decrypt`` gives the
+    program each key's ``marshalText``, which is a string as is and anything else as JSON. The
+    offline reader hands values over the same way (``stacks.offline.stack_file``)."""
+    decrypt = "\n".join(
+        numbered_excerpt(reference("pulumi", "v3.259.0", "config-map.go.txt").read_text()).values()
+    )
+    assert "v, err := pt.marshalText()" in decrypt
+    assert "result[k] = v" in decrypt
+    marshal = numbered_excerpt(reference("pulumi", "v3.259.0", "config-plaintext.go.txt").read_text())
+    assert marshal[258].strip() == "case string:"
+    assert marshal[259].strip() == "return v, nil"
+    assert marshal[263].strip() == "bytes, err := json.Marshal(c.GoValue())"
+    assert as_cli_value("apiVersion: v1") == "apiVersion: v1"
+    for value in (["apiVersion: v1"], 12345, True, {"apiVersion": "v1"}):
+        assert json.loads(as_cli_value(value)) == value
 
 
 NOT_TEXT = [(["apiVersion: v1"], "a list"), (12345, "a number"), (True, "true/false")]

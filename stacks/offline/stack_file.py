@@ -8,7 +8,6 @@ their keys are marked secret. ``secure_leaves`` tells which leaves of a key are 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,12 +96,6 @@ def _decrypt_offline(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _as_cli_value(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True)
-
-
 def _qualify(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
@@ -167,7 +160,7 @@ def load_stack_file(project_dir: Path, stack: str, config_file: Path | None = No
     secret_keys = []
     for key in sorted(values):
         plain, secret = _decrypt_offline(values[key])
-        config[key] = _as_cli_value(plain)
+        config[key] = customer_defaults.as_cli_value(plain)
         if secret:
             secret_keys.append(key)
     return StackConfigFile(project, stack, config, secret_keys)
