@@ -148,19 +148,38 @@ COMMANDS: dict[str, tuple[list[str], set[int]]] = {
     "changed text": (["changed", "--base", "HEAD~1", "--workers", "2"], {0}),
     "changed json": (["changed", "--base", "HEAD~1", "--workers", "2", "--format", "json"], {0}),
     "changed matrix": (["changed", "--base", "HEAD~1", "--workers", "2", "--format", "matrix"], {0}),
-    "operator": (["operator", "--out", "{out}/operator", "--repo-url", "https://git.example.com/f.git"], {0}),
+    "operator (refused)": (
+        ["operator", "--out", "{out}/refused", "--repo-url", "https://git.example.com/f"],
+        {2},
+    ),
+    "operator": (["operator", "--out", "{out}/operator", "--repo-url", "https://git.example.com/f"], {0}),
 }
-"""Every command of ``python -m stacks`` that reads stack files, and the exit codes expected."""
+"""Every command of ``python -m stacks`` that reads stack files, and the exit codes expected.
+``operator`` refuses stacks that set a kubeconfig: it runs on a copy of the project without them."""
+
+
+def _without_kubeconfigs(repo: Path, root: Path) -> Path:
+    """The project's stack files and defaults without kubeconfigs, a secret context in each."""
+    for name in ("Pulumi.yaml", ".pulumi-version", "customers/acme.yaml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes((repo / name).read_bytes())
+    for document, name in ((_stack(2), "acme"), (_broken(2), "broken")):
+        config = {k: v for k, v in document["config"].items() if not k.endswith(":kubeconfig")}
+        config["hikube-gpu:platform"] = {"namespace": f"tenant-{name}", "context": _secure("context")}
+        (root / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    return root
 
 
 @pytest.fixture(scope="module")
 def outputs(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """What each command printed (stdout and stderr) and wrote (every file under its --out)."""
     out = tmp_path_factory.mktemp("written")
+    operator = _without_kubeconfigs(repo, tmp_path_factory.mktemp("operator"))
     seen: dict[str, str] = {}
     for name, (argv, codes) in COMMANDS.items():
         stdout, stderr = io.StringIO(), io.StringIO()  # a module fixture cannot take capsys
-        args = [arg.format(out=out) for arg in argv] + ["--project-dir", str(repo)]
+        project = operator if name == "operator" else repo
+        args = [arg.format(out=out) for arg in argv] + ["--project-dir", str(project)]
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             code = main(args)
         assert code in codes, (name, code, stderr.getvalue())
@@ -204,6 +223,8 @@ def test_the_surfaces_show_what_they_should(outputs: dict[str, str]) -> None:
         "file operator/stack-hikube-gpu-acme.yaml",
         "file operator/stack-hikube-gpu-broken.yaml",
     }
+    assert "acme\thikube-gpu-acme-kubeconfig\t[encrypted]" in outputs["file operator/credentials.txt"]
+    assert "stack 'acme' sets hikube-gpu:kubeconfig" in outputs["operator (refused)"]
 
 
 # --- under the Pulumi CLI: decrypted secrets --------------------------------------------------
