@@ -180,13 +180,22 @@ class _Recorder(pulumi.runtime.Mocks):
         return {}, None
 
 
+def _fresh_run(recorder: _Recorder, failing: bool = False) -> None:
+    """A new event loop and Pulumi's mocks. ``failing``: the run is meant to fail, so the
+    Outputs left holding its error are not reported when they are collected."""
+    loop = asyncio.new_event_loop()
+    if failing:
+        loop.set_exception_handler(lambda loop, context: None)
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(recorder, project="inputs", stack="test", preview=False)
+
+
 def _registered(
-    build: Callable[[], pulumi.ComponentResource],
+    build: Callable[[], pulumi.ComponentResource], failing: bool = False
 ) -> dict[str, tuple[str, dict[str, Any], str | None]]:
     """What ``build`` registers, in a run of its own; its outputs awaited."""
     recorder = _Recorder()
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.set_mocks(recorder, project="inputs", stack="test", preview=False)
+    _fresh_run(recorder, failing)
 
     @pulumi.runtime.test
     def run() -> Any:
@@ -246,8 +255,7 @@ def test_outputs_register_what_plain_values_register(
 
 def test_an_output_where_a_plain_value_belongs_is_refused_at_once_with_its_path() -> None:
     recorder = _Recorder()
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.set_mocks(recorder, project="inputs", stack="test", preview=False)
+    _fresh_run(recorder)
     raised: list[InvalidArgs] = []
 
     def attempt() -> None:  # in the run's event loop, which settles the Output made here
@@ -273,8 +281,7 @@ def test_a_problem_of_an_outputs_value_is_raised_once_it_is_known_and_registers_
             node_groups=[pulumi.Output.from_input({"group": "l40s", "gpus": {"L40S": 1}})],
         )
 
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.set_mocks(recorder, project="inputs", stack="test", preview=False)
+    _fresh_run(recorder, failing=True)
     with pytest.raises(InvalidArgs) as raised:
         pulumi.runtime.test(lambda: pulumi.Output.all(build().gpu_resource))()
     assert [e["property_path"] for e in raised.value.errors or []] == ["gpus.H100"]
@@ -284,8 +291,7 @@ def test_a_problem_of_an_outputs_value_is_raised_once_it_is_known_and_registers_
 def test_a_secret_args_problem_is_withheld_from_the_property_errors() -> None:
     """The engine prints a property error's value; a secret's problem goes to the message."""
     recorder = _Recorder()
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.set_mocks(recorder, project="inputs", stack="test", preview=False)
+    _fresh_run(recorder, failing=True)
     key = pulumi.Output.secret(["not-a-key AAAA"])
     with pytest.raises(InvalidArgs) as raised:
         pulumi.runtime.test(
@@ -315,5 +321,6 @@ def test_an_arg_that_would_shape_the_resources_cannot_take_outputs_unnoticed(
         _registered(
             lambda: GpuVirtualMachine(
                 "vm", {"gpus": {"L40S": 1}, "dataDisks": pulumi.Output.from_input(disks)}, tenant=Tenant("t")
-            )
+            ),
+            failing=True,
         )
