@@ -107,7 +107,6 @@ class Deployment:
     invokes: list[str] = field(default_factory=list)
     states: dict[str, tuple[str, struct_pb2.Struct]] = field(default_factory=dict)
     """URN → (id, state) of every resource registered or read (what getResource answers)."""
-    root: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

@@ -396,6 +396,9 @@ def test_the_yaml_example_registers_what_the_python_example_does(
     theirs = subtree(python, top)
     assert len(theirs["registered"]) > 1
     _same_except_aliases(package, theirs, top)
+    # the tenant provider the YAML program passes reached the children rehydrated by the host
+    # (the getResource invoke), as the Python program's own provider reaches its children
+    assert "pulumi:pulumi:getResource" in yaml_run.deployment.invokes
     urn = yaml_run.urns[top]
     assert _normalized(component_outputs(yaml_run.deployment, urn)) == component_outputs(
         python, _python_tokens(urn)
@@ -427,17 +430,26 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
-def test_secret_outputs_are_secret_and_marked_in_the_schema(examples: tuple[Deployment, Run]) -> None:
+def test_secret_outputs_are_secret_and_marked_in_the_schema(
+    examples: tuple[Deployment, Run], platform: tuple[Deployment, Run]
+) -> None:
+    """Each component's secret outputs in a Construct response are those the schema marks."""
     _, yaml_run = examples
     assert yaml_run.responses["ml"]["kubeconfig"] == {**SECRET_SIG, "value": ADMIN_KUBECONFIG}
     schema = json.loads(package_schema.SCHEMA_FILE.read_text(encoding="utf-8"))["resources"]
     declared = {t: {k for k, v in r["properties"].items() if v.get("secret")} for t, r in schema.items()}
     assert declared["hikube-gpu:index:GpuKubernetesCluster"] == {"kubeconfig"}
     program = yaml.safe_load(YAML_EXAMPLE.read_text(encoding="utf-8"))["resources"]
-    for name, resource in program.items():
-        if resource["type"] in declared:
-            state = yaml_run.responses[name]
-            assert {k for k, v in state.items() if _is_secret(v)} == declared[resource["type"]], name
+    types = {name: r["type"] for name, r in program.items()}
+    types |= {name: f"hikube-gpu:index:{case['component']}" for name, case in PLATFORM.items()}
+    responses = {**yaml_run.responses, **platform[1].responses}
+    checked = 0
+    for name, token in types.items():
+        if token in declared:
+            state = responses[name]
+            assert {k for k, v in state.items() if _is_secret(v)} == declared[token], name
+            checked += 1
+    assert checked == 7
 
 
 # --- the platform components: the package against a Python program with the same args ---------
