@@ -3,6 +3,9 @@ Operator add-on, and a provider for the workloads that run inside it."""
 
 import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,15 +18,26 @@ from components.builders.names import (
     workload_resource,
 )
 from components.builders.node_group import effective_node_groups
-from components.checks import raise_for_errors
 from components.checks.cluster import check_cluster
+from components.checks.issues import Issue, raise_for_errors
 from components.gpu_node_group import GpuNodeGroup
 from components.gpu_workload import GpuWorkload
+from components.inputs import (
+    STAND_IN,
+    InputArg,
+    arg_values,
+    item,
+    model_args,
+    prepare,
+    split,
+    validated,
+    values_of,
+)
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.plan.resources import PROVIDER_TYPE, Planned
 from components.plan.tenant import plan_cluster
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, WORKLOAD_TYPE
-from components.registration import plan_scope, register_plan_child
+from components.registration import plan_scope, register_plan_child, same_shape
 from components.tenant import Tenant
 
 TYPE = CLUSTER_TYPE
@@ -37,9 +51,28 @@ def _kubeconfig(data: Mapping[str, str] | None, secret: str) -> str:
     return base64.b64decode(encoded).decode()
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    args: GpuKubernetesClusterArgs
+    tenant: Tenant
+
+
+def _validated(name: str, platform: str, values: Mapping[str, Any]) -> _Prepared:
+    model, issues = validated(GpuKubernetesClusterArgs, model_args(values, ("namespace",)))
+    try:
+        where = Tenant(values["namespace"], platform)
+    except ValueError as error:
+        issues.append(Issue("namespace", str(error)))
+    raise_for_errors("GpuKubernetesCluster", name, issues)
+    assert model is not None
+    return _Prepared(model, where)
+
+
 class GpuKubernetesCluster(pulumi.ComponentResource):
     """Cluster ``name`` in the tenant's namespace, through the Kubernetes provider of ``opts``
     (the tenant's). Invalid args raise ``pulumi.InputPropertiesError`` before anything is registered.
+    ``args``: a ``GpuKubernetesClusterArgs`` or the same keys as a map; ``tenant.namespace`` may
+    be an Output (see ``INPUTS``).
 
     Children: one ``GpuNodeGroup`` per node group (``<name>-<group>``), the ``Kubernetes``
     app (``<name>-cluster``, awaited until Ready), its admin kubeconfig Secret read as a
@@ -57,20 +90,40 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
     """The admin kubeconfig (a Pulumi secret; unknown until the cluster is Ready)."""
 
     TYPE = TYPE
+    INPUTS = MappingProxyType({"namespace": InputArg(STAND_IN, ("namespace",))})
+    """The args that take Outputs (they fill in the objects, never shape them; class attributes
+    are left unannotated: the package host reads annotations as outputs)."""
+    SECRET_OUTPUTS = frozenset({"kubeconfig"})
+    """Outputs that are Pulumi secrets (the package's schema marks them)."""
 
     def __init__(
         self,
         name: str,
-        args: GpuKubernetesClusterArgs,
+        args: GpuKubernetesClusterArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
         *,
         tenant: Tenant,
     ) -> None:
-        raise_for_errors("GpuKubernetesCluster", name, check_cluster(tenant.profile, name, args))
+        prepared = prepare(
+            "GpuKubernetesCluster",
+            name,
+            arg_values(args, namespace=tenant.namespace),
+            inputs=self.INPUTS,
+            validate=lambda values: _validated(name, tenant.platform, values),
+            check=lambda p: check_cluster(p.tenant.profile, name, p.args),
+        )
         super().__init__(self.TYPE, name, None, opts)
+        now, later = split(prepared)
+        args, tenant = now.args, now.tenant
         app = tenant.profile.kubernetes
         scope, parent = plan_scope()
-        planned = plan_cluster(scope, name, args, tenant, parent=parent, provider="")
+
+        def plan(p: _Prepared) -> list[Planned]:
+            return plan_cluster(scope, name, p.args, p.tenant, parent=parent, provider="")
+
+        planned = plan(now)
+        checked = None if later is None else later.apply(lambda p: same_shape(planned, plan(p)))
+        known = {resource.urn: item(checked, index) for index, resource in enumerate(planned)}
         children = [p for p in planned if p.parent == planned[0].urn]  # exactly the plan, in its order
         groups = effective_node_groups(args, app)
         group_of = {node_group_resource(name, group): group for group in groups}
@@ -103,7 +156,7 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
                 )
             elif resource.read_id:
                 assert cluster is not None, "the plan reads the kubeconfig after the cluster"
-                made[resource.urn] = self._kubeconfig_secret(resource, cluster)
+                made[resource.urn] = self._kubeconfig_secret(resource, cluster, known[resource.urn])
             elif resource.type == PROVIDER_TYPE:
                 provider = k8s.Provider(
                     resource.name, kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
@@ -116,13 +169,17 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
                     provider=provider if inside else None,
                     depends_on=after or None,
                 )
-                registered = register_plan_child(resource, options)
+                registered = register_plan_child(resource, options, known[resource.urn])
                 made[resource.urn] = registered
                 if resource.name == cluster_app_resource(name):
                     cluster = self.cluster = registered
 
-        self.cluster_name = pulumi.Output.from_input(name)
-        self.kubeconfig_secret = pulumi.Output.from_input(kubeconfig_secret_name(name))
+        # With args that hold Outputs, the outputs wait for them: a problem found once they are
+        # known is then raised wherever the outputs are awaited.
+        names = {"cluster_name": name, "kubeconfig_secret": kubeconfig_secret_name(name)}
+        waited = values_of(names, None if checked is None else checked.apply(lambda _: names))
+        self.cluster_name = pulumi.Output.from_input(waited["cluster_name"])
+        self.kubeconfig_secret = pulumi.Output.from_input(waited["kubeconfig_secret"])
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -131,18 +188,24 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
             }
         )
 
-    def _kubeconfig_secret(self, resource: Planned, cluster: pulumi.CustomResource) -> pulumi.CustomResource:
+    def _kubeconfig_secret(
+        self, resource: Planned, cluster: pulumi.CustomResource, later: pulumi.Output[Planned] | None
+    ) -> pulumi.CustomResource:
         """The planned read of the admin kubeconfig Secret; sets ``kubeconfig`` (a Pulumi secret).
 
         The id derives from the cluster's id: unknown while the cluster is still to be created,
         so a preview does not read a Secret that does not exist yet (on `up` it resolves once
-        the cluster is Ready). metadata would not do: it is known in preview."""
+        the cluster is Ready). metadata would not do: it is known in preview. ``later``: the
+        read once the namespace (an Output) is known."""
         read_id = resource.read_id
         secret_name = read_id.rsplit("/", 1)[-1]
+        ident = (
+            cluster.id.apply(lambda _: read_id)
+            if later is None
+            else pulumi.Output.all(cluster.id, later).apply(lambda pair: pair[1].read_id)
+        )
         secret = k8s.core.v1.Secret.get(
-            resource.name,
-            cluster.id.apply(lambda _: read_id),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
+            resource.name, ident, opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster])
         )
         decoded: pulumi.Output[str] = secret.data.apply(lambda data: _kubeconfig(data, secret_name))
         self.kubeconfig = pulumi.Output.secret(decoded)

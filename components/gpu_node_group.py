@@ -6,6 +6,7 @@ the group's spec fragment and publishes what workloads need to find its nodes
 (``placement``, which ``GpuWorkload`` takes).
 """
 
+from types import MappingProxyType
 from typing import Any
 
 import pulumi
@@ -15,6 +16,7 @@ from components.builders.placement import GroupPlacement
 from components.catalog.platform import PROFILES
 from components.checks import raise_for_errors
 from components.checks.node_group import check_node_group
+from components.inputs import InputArg
 from components.models.cluster import ResourceNaming
 from components.models.node_group import NodeGroupArgs
 from components.outputs import publish
@@ -44,6 +46,9 @@ class GpuNodeGroup(pulumi.ComponentResource):
     """How the GPUs are shared: none, timeSlicing, mps or mig."""
 
     TYPE = TYPE
+    INPUTS = MappingProxyType[str, InputArg]({})
+    """No arg takes Outputs: each one shapes the resources or the outputs."""
+    SECRET_OUTPUTS = frozenset[str]()
 
     def __init__(
         self,

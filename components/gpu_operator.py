@@ -1,6 +1,7 @@
 """``GpuOperator``: NVIDIA's GPU Operator on a GPU host cluster, and the mode of each GPU node."""
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import pulumi
 
@@ -10,6 +11,7 @@ from components.builders.names import (
 )
 from components.checks import raise_for_errors
 from components.checks.gpu_operator import check_operator
+from components.inputs import InputArg
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.plan.platform import plan_operator
 from components.plan.types import OPERATOR_TYPE
@@ -35,6 +37,9 @@ class GpuOperator(pulumi.ComponentResource):
     """Whether the operator runs the VM (sandbox) stack on some nodes."""
 
     TYPE = TYPE
+    INPUTS = MappingProxyType[str, InputArg]({})
+    """No arg takes Outputs: each one shapes the resources or the outputs."""
+    SECRET_OUTPUTS = frozenset[str]()
 
     def __init__(
         self,

@@ -1,10 +1,13 @@
 """``KubeVirtGpuPassthrough``: permit the catalog's GPUs in the cluster's existing KubeVirt CR."""
 
+from types import MappingProxyType
+
 import pulumi
 
 from components.builders.names import passthrough_patch_resource
 from components.checks import raise_for_errors
 from components.checks.kubevirt import check_passthrough
+from components.inputs import InputArg
 from components.models.kubevirt import KubeVirtArgs
 from components.plan.platform import plan_passthrough
 from components.plan.types import PASSTHROUGH_TYPE
@@ -23,6 +26,9 @@ class KubeVirtGpuPassthrough(pulumi.ComponentResource):
     """The permitted host-device resource name of each GPU model."""
 
     TYPE = TYPE
+    INPUTS = MappingProxyType[str, InputArg]({})
+    """No arg takes Outputs: each one shapes the resources or the outputs."""
+    SECRET_OUTPUTS = frozenset[str]()
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.builders.manifest import Manifest, SecretPath, replace_at_paths
+from components.inputs import each, item
 from components.plan.resources import Planned, Scope
 
 
@@ -20,16 +21,29 @@ def _with_secrets(body: dict[str, Any], paths: tuple[SecretPath, ...]) -> dict[s
     return replace_at_paths(body, paths, pulumi.Output.secret)[0]
 
 
+def _fields(manifest: Manifest, later: pulumi.Output[Manifest] | None) -> tuple[Any, dict[str, Any]]:
+    """``manifest``'s metadata and body (secrets marked), or the same fields of ``later`` (the
+    manifest built once the args that hold Outputs are known; ``manifest`` is its stand-in)."""
+    if later is None:
+        return manifest.metadata, _with_secrets(manifest.body, manifest.secret_paths)
+    body = later.apply(lambda known: _with_secrets(known.body, known.secret_paths))
+    fields = {key: item(body, key) for key in manifest.body}
+    return later.apply(lambda known: known.metadata), fields
+
+
 def register_custom_resource(
-    resource_name: str, manifest: Manifest, opts: pulumi.ResourceOptions
+    resource_name: str,
+    manifest: Manifest,
+    opts: pulumi.ResourceOptions,
+    later: pulumi.Output[Manifest] | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """A ``CustomResource`` for ``manifest`` (Cozystack apps and other non-core kinds)."""
-    body = _with_secrets(manifest.body, manifest.secret_paths)
+    metadata, body = _fields(manifest, later)
     return k8s.apiextensions.CustomResource(
         resource_name,
         api_version=manifest.api_version,
         kind=manifest.kind,
-        metadata=manifest.metadata,
+        metadata=metadata,
         opts=opts,
         **body,
     )
@@ -58,17 +72,21 @@ def _typed_class(api_version: str, kind: str) -> Any:
 
 
 def register_manifest(
-    resource_name: str, manifest: Manifest, opts: pulumi.ResourceOptions
+    resource_name: str,
+    manifest: Manifest,
+    opts: pulumi.ResourceOptions,
+    later: pulumi.Output[Manifest] | None = None,
 ) -> pulumi.CustomResource:
     """The typed pulumi-kubernetes resource for a core kind (so Pulumi awaits it the
-    Kubernetes way: rollouts, endpoints), a ``CustomResource`` for anything else."""
+    Kubernetes way: rollouts, endpoints), a ``CustomResource`` for anything else. With
+    ``later``, the fields are ``later``'s (``manifest`` stands in for it: same kind, same keys)."""
     cls = _typed_class(manifest.api_version, manifest.kind)
     if cls is None:
-        return register_custom_resource(resource_name, manifest, opts)
-    body = _with_secrets(manifest.body, manifest.secret_paths)
+        return register_custom_resource(resource_name, manifest, opts, later)
+    metadata, body = _fields(manifest, later)
     # Typed classes take top-level fields as snake_case arguments (stringData → string_data).
     arguments = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in body.items()}
-    resource: pulumi.CustomResource = cls(resource_name, metadata=manifest.metadata, opts=opts, **arguments)
+    resource: pulumi.CustomResource = cls(resource_name, metadata=metadata, opts=opts, **arguments)
     return resource
 
 
@@ -76,19 +94,56 @@ OUTSIDE = "opts.depends_on"
 """Stands, in a component's planned dependencies, for the resources of its ``opts.depends_on``."""
 
 
+def shape(resource: Planned) -> tuple[Any, ...]:
+    """What makes a planned resource the resource it is, whatever its inputs hold."""
+    manifest = resource.manifest
+    kind = (
+        None
+        if manifest is None
+        else (manifest.api_version, manifest.kind, manifest.name, tuple(manifest.body))
+    )
+    return (
+        resource.urn,
+        resource.type,
+        resource.parent,
+        resource.custom,
+        resource.provider,
+        resource.protect,
+        resource.dependencies,
+        bool(resource.read_id),
+        resource.import_id,
+        resource.aliases,
+        kind,
+    )
+
+
+def same_shape(planned: Sequence[Planned], known: Sequence[Planned]) -> list[Planned]:
+    """``known`` (planned once the Output args are known), when it plans the very resources
+    ``planned`` (planned with their stand-ins) does; an error otherwise, which would mean an
+    arg that takes Outputs shapes the resources after all."""
+    if [shape(p) for p in planned] != [shape(k) for k in known]:
+        raise RuntimeError("the args that hold Outputs changed which resources are planned")
+    return list(known)
+
+
 def register_plan(
     component: pulumi.ComponentResource,
     planned: Sequence[Planned],
     after: Sequence[pulumi.Resource] = (),
+    later: pulumi.Output[Sequence[Planned]] | None = None,
 ) -> dict[str, pulumi.CustomResource]:
     """Register a component's planned Kubernetes objects (``components.plan``; ``planned[0]`` is
     the component itself) as its children, by resource name: each with its ``protect``, after
     the planned siblings it depends on, and after ``after`` when it depends on something
-    outside the component (``opts.depends_on``). The provider comes from the component."""
+    outside the component (``opts.depends_on``). The provider comes from the component.
+    ``later``: the plan once the args that hold Outputs are known (``components.inputs``);
+    the children's inputs are then its."""
     own = planned[0].urn
+    checked = None if later is None else later.apply(lambda plan: same_shape(planned, plan))
+    known = each(checked, len(planned))
     registered: dict[str, pulumi.CustomResource] = {}
     by_name: dict[str, pulumi.CustomResource] = {}
-    for resource in planned[1:]:
+    for index, resource in enumerate(planned[1:], start=1):
         if resource.parent != own:
             raise ValueError(f"{resource.name}: only a component's own children register here")
         inside: list[pulumi.Resource] = [registered[u] for u in resource.dependencies if u in registered]
@@ -98,21 +153,28 @@ def register_plan(
             options = pulumi.ResourceOptions.merge(
                 options, pulumi.ResourceOptions(depends_on=[*inside, *outside])
             )
-        registered[resource.urn] = by_name[resource.name] = register_plan_child(resource, options)
+        child = register_plan_child(resource, options, known[index])
+        registered[resource.urn] = by_name[resource.name] = child
     return by_name
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-def register_plan_child(resource: Planned, options: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """One planned Kubernetes resource: a read (``.get``), a Helm release, a patch, or an object."""
+def register_plan_child(
+    resource: Planned, options: pulumi.ResourceOptions, later: pulumi.Output[Planned] | None = None
+) -> pulumi.CustomResource:
+    """One planned Kubernetes resource: a read (``.get``), a Helm release, a patch, or an object.
+    ``later``: the same resource planned once the args that hold Outputs are known."""
     inputs = resource.inputs
     if resource.read_id:
         api_version, _, kind = resource.type.removeprefix("kubernetes:").rpartition(":")
         cls = _typed_class("v1" if api_version == "core/v1" else api_version, kind)
-        got: pulumi.CustomResource = cls.get(resource.name, resource.read_id, opts=options)
+        read_id = resource.read_id if later is None else later.apply(lambda known: known.read_id)
+        got: pulumi.CustomResource = cls.get(resource.name, read_id, opts=options)
         return got
+    if later is not None and resource.manifest is None:
+        raise ValueError(f"{resource.name}: only objects and reads take args that hold Outputs")
     if resource.type == HELM_RELEASE:
         return k8s.helm.v3.Release(
             resource.name,
@@ -140,7 +202,11 @@ def register_plan_child(resource: Planned, options: pulumi.ResourceOptions) -> p
         )
     if resource.manifest is None:
         raise ValueError(f"{resource.name}: a planned object without a manifest")
-    return register_manifest(resource.name, resource.manifest, options)
+    stand_in = resource.manifest
+    manifest: pulumi.Output[Manifest] | None = None
+    if later is not None:
+        manifest = later.apply(lambda known: known.manifest or stand_in)
+    return register_manifest(resource.name, stand_in, options, manifest)
 
 
 def plan_scope() -> tuple[Scope, str]:

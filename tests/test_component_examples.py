@@ -65,11 +65,13 @@ def test_the_python_example_runs_under_mocks() -> pulumi.Output[None]:
         assert created["notebook-instance"].typ == "kubernetes:apps.cozystack.io/v1alpha1:VMInstance"
         assert created["notebook-disk-datasets"].inputs["spec"]["storage"] == "200Gi"
         assert created["ml-cluster"].inputs["spec"]["nodeGroups"]["l40s"]["maxReplicas"] == 2
-        pod = created["ml-inference-deployment"].inputs["spec"]["template"]["spec"]
+        deployment = created["inference-deployment"].inputs
+        assert deployment["metadata"]["namespace"] == "inference"  # from the Namespace's Output
+        pod = deployment["spec"]["template"]["spec"]
         assert pod["nodeSelector"] == {"node-role.kubernetes.io/gpu-l40s": ""}
         assert pod["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": 1, "memory": "24Gi"}
         # Through the cluster's provider, like the cluster's own workload.
-        for name in ("ml-inference-deployment", "ml-smi-job"):
+        for name in ("inference-deployment", "ml-smi-job"):
             assert "pulumi:providers:kubernetes::ml-provider::" in (created[name].provider or ""), name
 
     inference = program["inference"]
@@ -190,15 +192,24 @@ def test_the_yaml_check_catches_what_the_schema_forbids(change: Any, problem: st
     assert any(problem in p for p in found), found
 
 
-def _with_config(value: Any, config: dict[str, Any]) -> Any:
-    """``value`` with ``${<config key>}`` replaced by the key's default."""
+def _with_config(value: Any, program: dict[str, Any]) -> Any:
+    """``value`` with ``${<config key>}`` replaced by the key's default, and ``${<resource>.<path>}``
+    into another resource's properties by an Output of that property (as it would be)."""
     if isinstance(value, str):
         match = INTERPOLATION.match(value)
-        return config[match.group(1)]["default"] if match and match.group(1) in config else value
+        target, *path = match.group(1).split(".") if match else ("", "")
+        if target in program.get("config", {}):
+            return program["config"][target]["default"]
+        if target in program["resources"]:
+            found = program["resources"][target]["properties"]
+            for key in path:
+                found = found[key]
+            return pulumi.Output.from_input(found)
+        return value
     if isinstance(value, list):
-        return [_with_config(item, config) for item in value]
+        return [_with_config(item, program) for item in value]
     if isinstance(value, dict):
-        return {key: _with_config(item, config) for key, item in value.items()}
+        return {key: _with_config(item, program) for key, item in value.items()}
     return value
 
 
@@ -213,7 +224,7 @@ def test_the_yaml_examples_components_build_through_the_package() -> pulumi.Outp
         if not kind.startswith("hikube-gpu:"):
             continue
         component = kind.rsplit(":", 1)[-1]
-        inputs = _with_config(resource.get("properties", {}), program.get("config", {}))
+        inputs = _with_config(resource.get("properties", {}), program)
         mapped = host.map_inputs(inputs, host._component_defs[component])
         built[name] = host._components[component](f"yaml-{name}", mapped, None)
 
@@ -222,8 +233,11 @@ def test_the_yaml_examples_components_build_through_the_package() -> pulumi.Outp
         assert instance_type == "u1.2xlarge"
         assert resource == "nvidia.com/gpu"
         assert MOCKS.created["yaml-notebook"].typ == "hikube-gpu:index:GpuVirtualMachine"
-        pod = MOCKS.created["yaml-inference-deployment"].inputs["spec"]["template"]["spec"]
-        assert pod["nodeSelector"] == {"node-role.kubernetes.io/gpu-l40s": ""}
+        deployment = MOCKS.created["yaml-inference-deployment"].inputs
+        assert deployment["metadata"]["namespace"] == "inference"
+        assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {
+            "node-role.kubernetes.io/gpu-l40s": ""
+        }
 
     return pulumi.Output.all(
         built["notebook"].instance_type,  # type: ignore[attr-defined]

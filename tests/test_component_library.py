@@ -155,7 +155,7 @@ def test_bad_vm_args_fail_inside_the_component_naming_the_property(
     errors = raised.value.errors or []
     assert [e["property_path"] for e in errors] == [path]
     assert reason in errors[0]["reason"]
-    assert f"{path}: " in raised.value.message
+    assert f"{path}: " in str(raised.value)
     assert not [a for a in MOCKS.created if a.name.startswith(name)], "nothing is registered"
 
 
@@ -187,9 +187,7 @@ def test_bad_args_of_the_other_components_name_their_properties() -> None:
     with pytest.raises(pulumi.InputPropertiesError) as workload_error:
         GpuWorkload("w", workload, node_groups=[GroupPlacement("l40s", {"L40S": 1})])  # type: ignore[dict-item]
     assert [e["property_path"] for e in workload_error.value.errors or []] == ["gpus.H100"]
-    assert (
-        "no node group of the given node groups has H100 GPUs (it has L40S)" in workload_error.value.message
-    )
+    assert "no node group of the given node groups has H100 GPUs (it has L40S)" in str(workload_error.value)
 
 
 @pulumi.runtime.test

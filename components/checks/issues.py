@@ -44,11 +44,9 @@ def raise_for_errors(component: str, name: str, issues: Iterable[Issue]) -> None
     errors = sorted(i for i in issues if i.severity == "error")
     if not errors:
         return
-    lines = [f"{component} {name!r} has invalid args:"]
-    lines += [f"  {e.path or '(args)'}: {e.message}" for e in errors]
-    import pulumi  # here: checking args (the stack rules do) needs no Pulumi runtime
+    from components.errors import InvalidArgs  # here: the stack rules check args without Pulumi
 
-    raise pulumi.InputPropertiesError(
-        "\n".join(lines),
+    raise InvalidArgs(
+        f"{component} {name!r} has invalid args",
         [{"property_path": e.path, "reason": e.message} for e in errors],
     )

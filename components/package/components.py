@@ -4,16 +4,16 @@ TypeScript, Go, C#, Java and YAML programs.
 Each is the Python component of the same name with typed dict args (``typed_args``) and the
 host's type token ``hikube-gpu:index:<Class>``; an alias from the Python program's token
 (``hikube-gpu:vm:GpuVirtualMachine`` …) keeps the resources of a program that moves to the
-package. Args are validated by the same pydantic models and component checks; every problem
-is a ``pulumi.InputPropertiesError`` naming the property.
+package. The args go to the Python component as they come (a map of python names, Outputs
+where its ``INPUTS`` take them); it validates them with the same pydantic models and
+component checks, and every problem is a ``pulumi.InputPropertiesError`` naming the property.
+The context the Python components take as keywords comes as inputs too (``CONTEXT``).
 """
 
-import re
 import typing
-from typing import Any, NotRequired, Required, TypedDict, TypeVar
+from typing import Any, NotRequired, Required
 
 import pulumi
-from pydantic import BaseModel, ValidationError
 
 from components import gpu_kubernetes_cluster as cluster_module
 from components import gpu_node_group as node_group_module
@@ -22,22 +22,35 @@ from components import gpu_virtual_machine as vm_module
 from components import gpu_workload as workload_module
 from components import kubevirt_gpu_passthrough as passthrough_module
 from components import kubevirt_gpu_vm as raw_vm_module
-from components.builders.placement import GroupPlacement
-from components.catalog.gpus import GpuModelName
+from components.checks.issues import Issue, raise_for_errors
+from components.inputs import validated
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.cluster import ResourceNaming as ClusterNaming
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
 from components.models.kubevirt import ResourceNaming as KubeVirtNaming
 from components.models.node_group import NodeGroupArgs
-from components.models.sharing import Sharing
+from components.models.placement import GroupPlacementInput
 from components.models.vm import GpuVirtualMachineArgs
 from components.models.workload import GpuWorkloadArgs
 from components.package.typed_args import typed_dict
 from components.tenant import Tenant
 
 PACKAGE = "hikube-gpu"
-M = TypeVar("M", bound=BaseModel)
+
+CONTEXT = {
+    "namespace": "The tenant namespace the component's objects go into (``tenant-acme``).",
+    "platform": "The platform profile: ``hikube`` (Cozystack v1.1.2, the default) or ``cozystack-1.4``.",
+    "group": "The node group's name in its cluster. Default: the resource name.",
+    "placement": "The node groups the workload may run on (e.g. what ``GpuNodeGroup``s publish).",
+    "object_name": "The name of the workload's Kubernetes objects. Default: the resource name.",
+    "nodes": "The workload mode of each GPU node, by node name. Default: none.",
+    "operator_manages_vgpu": "The GPU Operator manages vGPU devices (KubeVirt only permits them).",
+    "resource_naming": "How GPUs are named: a node group's cluster's ``resourceNaming`` (``generic``, "
+    "the default, or ``per-model``); a raw VM's KubeVirt passthrough's (``hikube``, the default, "
+    "or ``upstream``).",
+}
+"""What the args the Python components take as keywords mean, for the schema's descriptions."""
 
 
 def token(component: str) -> str:
@@ -45,35 +58,13 @@ def token(component: str) -> str:
     return f"{PACKAGE}:index:{component}"
 
 
-def _invalid(component: str, name: str, errors: list[tuple[str, str]]) -> pulumi.InputPropertiesError:
-    lines = [f"{component} {name!r} has invalid args:", *(f"  {path}: {reason}" for path, reason in errors)]
-    details = [{"property_path": path, "reason": reason} for path, reason in errors]
-    return pulumi.InputPropertiesError("\n".join(lines), details)  # type: ignore[arg-type]
-
-
-def _camel(part: str | int) -> str:
-    """A pydantic error location part as the schema names it (the host passes python names)."""
-    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), part) if isinstance(part, str) else str(part)
-
-
-def _validated(model: type[M], values: dict[str, Any], component: str, name: str) -> M:
-    """``values`` as ``model``, or an ``InputPropertiesError`` per pydantic error (camelCase paths)."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as error:
-        found = [
-            (".".join(_camel(part) for part in e["loc"]), e["msg"].removeprefix("Value error, "))
-            for e in error.errors()
-        ]
-        raise _invalid(component, name, found) from None
-
-
 def _tenant(values: dict[str, Any], component: str, name: str) -> Tenant:
     try:
-        return Tenant(values.pop("namespace", "") or "", values.pop("platform", None) or "hikube")
+        return Tenant(values.pop("namespace", None), values.pop("platform", None) or "hikube")
     except ValueError as error:
         path = "platform" if "platform" in str(error) else "namespace"
-        raise _invalid(component, name, [(path, str(error))]) from None
+        raise_for_errors(component, name, [Issue(path, str(error))])
+        raise
 
 
 def _choice(value: Any, choices: Any, component: str, name: str) -> Any:
@@ -82,7 +73,9 @@ def _choice(value: Any, choices: Any, component: str, name: str) -> Any:
     if value is None:
         return allowed[0]
     if value not in allowed:
-        raise _invalid(component, name, [("resourceNaming", f"{value!r}: choose {', '.join(allowed)}")])
+        raise_for_errors(
+            component, name, [Issue("resourceNaming", f"{value!r}: choose {', '.join(allowed)}")]
+        )
     return value
 
 
@@ -91,27 +84,17 @@ def _aliased(opts: pulumi.ResourceOptions | None, old_type: str) -> pulumi.Resou
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=old_type)]))
 
 
-def _args(component: type[pulumi.ComponentResource], model: type[BaseModel], **extra: Any) -> type:
-    """Set ``component.__init__``'s ``args`` annotation (what the host analyses) and return it."""
-    made = typed_dict(model, extra, name=f"{component.__name__}Args")
+def _args(component: type[pulumi.ComponentResource], model: type[Any], **extra: Any) -> type:
+    """Set ``component.__init__``'s ``args`` annotation (what the host analyses) and return it;
+    the component's ``INPUTS`` take ``pulumi.Input``s."""
+    inputs = getattr(component, "INPUTS", {})
+    made = typed_dict(model, extra, name=f"{component.__name__}Args", inputs=inputs)
     component.__init__.__annotations__["args"] = made
     return made
 
 
-SharingInput = typed_dict(Sharing)
-
-
-class GroupPlacementInput(TypedDict):
-    """One node group a workload may run on: what a ``GpuNodeGroup`` publishes."""
-
-    group: str
-    """The node group's name in its cluster (its nodes carry the role ``gpu-<group>``)."""
-    gpus: dict[str, int]
-    """GPUs per node, by model (``{"L40S": 1}``)."""
-    sharing: NotRequired[SharingInput]  # type: ignore[valid-type]
-    """How the group's GPUs are shared (as the node group's ``sharing``). Default: not shared."""
-    resource_naming: NotRequired[str]
-    """The cluster's ``resourceNaming``: ``generic`` (default) or ``per-model``."""
+PlacementArgs = typed_dict(GroupPlacementInput, inputs=GroupPlacementInput.model_fields)
+"""A workload's ``placement`` item; each of its fields may be an Output (a node group's output)."""
 
 
 class GpuVirtualMachine(vm_module.GpuVirtualMachine):
@@ -122,8 +105,7 @@ class GpuVirtualMachine(vm_module.GpuVirtualMachine):
     def __init__(self, name: str, args: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
         values = dict(args)
         tenant = _tenant(values, "GpuVirtualMachine", name)
-        model = _validated(GpuVirtualMachineArgs, values, "GpuVirtualMachine", name)
-        super().__init__(name, model, _aliased(opts, vm_module.TYPE), tenant=tenant)
+        super().__init__(name, values, _aliased(opts, vm_module.TYPE), tenant=tenant)
 
 
 class GpuKubernetesCluster(cluster_module.GpuKubernetesCluster):
@@ -134,8 +116,7 @@ class GpuKubernetesCluster(cluster_module.GpuKubernetesCluster):
     def __init__(self, name: str, args: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
         values = dict(args)
         tenant = _tenant(values, "GpuKubernetesCluster", name)
-        model = _validated(GpuKubernetesClusterArgs, values, "GpuKubernetesCluster", name)
-        super().__init__(name, model, _aliased(opts, cluster_module.TYPE), tenant=tenant)
+        super().__init__(name, values, _aliased(opts, cluster_module.TYPE), tenant=tenant)
 
 
 class GpuNodeGroup(node_group_module.GpuNodeGroup):
@@ -148,7 +129,9 @@ class GpuNodeGroup(node_group_module.GpuNodeGroup):
         group = values.pop("group", None) or name
         platform = _tenant({"namespace": "-", "platform": values.pop("platform", None)}, "GpuNodeGroup", name)
         naming = _choice(values.pop("resource_naming", None), ClusterNaming, "GpuNodeGroup", name)
-        model = _validated(NodeGroupArgs, values, "GpuNodeGroup", name)
+        model, issues = validated(NodeGroupArgs, values)
+        raise_for_errors("GpuNodeGroup", name, issues)
+        assert model is not None
         super().__init__(
             name,
             model,
@@ -159,13 +142,6 @@ class GpuNodeGroup(node_group_module.GpuNodeGroup):
         )
 
 
-def _placement(value: dict[str, Any], component: str, name: str) -> GroupPlacement:
-    sharing = _validated(Sharing, dict(value.get("sharing") or {}), component, name)
-    gpus = {GpuModelName(model): int(count) for model, count in (value.get("gpus") or {}).items()}
-    naming = _choice(value.get("resource_naming"), ClusterNaming, component, name)
-    return GroupPlacement(str(value["group"]), gpus, sharing, naming)
-
-
 class GpuWorkload(workload_module.GpuWorkload):
     """A Deployment, Job or StatefulSet requesting GPUs, placed on ``placement`` (the node
     groups' role, GPUs and sharing, e.g. from ``GpuNodeGroup``)."""
@@ -174,11 +150,14 @@ class GpuWorkload(workload_module.GpuWorkload):
 
     def __init__(self, name: str, args: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
         values = dict(args)
-        groups = [_placement(p, "GpuWorkload", name) for p in values.pop("placement", None) or []]
+        placement = values.pop("placement", None)
         object_name = values.pop("object_name", None)
-        model = _validated(GpuWorkloadArgs, values, "GpuWorkload", name)
         super().__init__(
-            name, model, _aliased(opts, workload_module.TYPE), node_groups=groups, object_name=object_name
+            name,
+            values,
+            _aliased(opts, workload_module.TYPE),
+            node_groups=[] if placement is None else placement,
+            object_name=object_name,
         )
 
 
@@ -189,11 +168,16 @@ class GpuOperator(operator_module.GpuOperator):
 
     def __init__(self, name: str, args: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
         values = dict(args)
-        raw_nodes = values.pop("nodes", None) or {}
-        nodes = {
-            node: _validated(NodeArgs, dict(spec), "GpuOperator", name) for node, spec in raw_nodes.items()
-        }
-        model = _validated(GpuOperatorArgs, values, "GpuOperator", name)
+        nodes: dict[str, NodeArgs] = {}
+        issues: list[Issue] = []
+        for node, spec in (values.pop("nodes", None) or {}).items():
+            parsed, problems = validated(NodeArgs, spec, "nodes", node)
+            issues += problems
+            if parsed is not None:
+                nodes[node] = parsed
+        model, problems = validated(GpuOperatorArgs, values)
+        raise_for_errors("GpuOperator", name, issues + problems)
+        assert model is not None
         super().__init__(name, model, _aliased(opts, operator_module.TYPE), nodes=nodes)
 
 
@@ -205,7 +189,9 @@ class KubeVirtGpuPassthrough(passthrough_module.KubeVirtGpuPassthrough):
     def __init__(self, name: str, args: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
         values = dict(args)
         vgpu = bool(values.pop("operator_manages_vgpu", None))
-        model = _validated(KubeVirtArgs, values, "KubeVirtGpuPassthrough", name)
+        model, issues = validated(KubeVirtArgs, values)
+        raise_for_errors("KubeVirtGpuPassthrough", name, issues)
+        assert model is not None
         super().__init__(name, model, _aliased(opts, passthrough_module.TYPE), operator_manages_vgpu=vgpu)
 
 
@@ -219,12 +205,7 @@ class KubeVirtGpuVirtualMachine(raw_vm_module.KubeVirtGpuVirtualMachine):
         naming = _choice(
             values.pop("resource_naming", None), KubeVirtNaming, "KubeVirtGpuVirtualMachine", name
         )
-        model = _validated(KubeVirtGpuVmArgs, values, "KubeVirtGpuVirtualMachine", name)
-        if model.namespace is None:
-            raise _invalid("KubeVirtGpuVirtualMachine", name, [("namespace", "required")])
-        super().__init__(
-            name, model, _aliased(opts, raw_vm_module.TYPE), namespace=model.namespace, naming=naming
-        )
+        super().__init__(name, values, _aliased(opts, raw_vm_module.TYPE), naming=naming)
 
 
 _PLATFORM = NotRequired[str]
@@ -234,7 +215,10 @@ _args(
     GpuNodeGroup, NodeGroupArgs, group=NotRequired[str], platform=_PLATFORM, resource_naming=NotRequired[str]
 )
 _args(
-    GpuWorkload, GpuWorkloadArgs, placement=Required[list[GroupPlacementInput]], object_name=NotRequired[str]
+    GpuWorkload,
+    GpuWorkloadArgs,
+    placement=Required[list[PlacementArgs]],  # type: ignore[valid-type]
+    object_name=NotRequired[str],
 )
 _args(GpuOperator, GpuOperatorArgs, nodes=NotRequired[dict[str, typed_dict(NodeArgs)]])  # type: ignore[misc]
 _args(KubeVirtGpuPassthrough, KubeVirtArgs, operator_manages_vgpu=NotRequired[bool])

@@ -11,9 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pulumi.provider.experimental.component import ComponentProvider
-
-from components.package.components import COMPONENTS, PACKAGE
+from components.package.provider import ComponentPackage
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schema" / "components.schema.json"
@@ -25,9 +23,9 @@ def version() -> str:
         return str(tomllib.load(handle)["project"]["version"])
 
 
-def provider() -> ComponentProvider:
+def provider() -> ComponentPackage:
     """The provider the host runs (``provider/__main__.py``)."""
-    return ComponentProvider(COMPONENTS, PACKAGE, None, version())
+    return ComponentPackage(version())
 
 
 def schema() -> dict[str, Any]:

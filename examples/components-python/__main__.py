@@ -1,7 +1,10 @@
 """The hikube-gpu components in a plain Pulumi program: a GPU VM, and a GPU Kubernetes cluster
-with a GPU node group, a workload of its own and one more workload placed from the node group.
+with a GPU node group, a workload of its own and one more workload placed from the node group,
+in a namespace another resource makes (an Output as an arg).
 
-Runs under Pulumi's mocks in ``make test`` (tests/test_component_examples.py).
+Runs under Pulumi's mocks in ``make test`` (tests/test_component_examples.py), and as the
+Python language host runs it against a stand-in engine, where the YAML example's resources
+must register the same (tests/test_provider_protocol.py).
 """
 
 import pulumi
@@ -13,7 +16,6 @@ from components import (
     GpuVirtualMachine,
     GpuVirtualMachineArgs,
     GpuWorkload,
-    GpuWorkloadArgs,
     Tenant,
 )
 
@@ -52,13 +54,24 @@ cluster = GpuKubernetesCluster(
     tenant=tenant,
 )
 
-# A workload placed from the node group's outputs, through the cluster's own provider, in the
-# namespace the cluster made (and quota'd) for its workloads.
+# A namespace of its own for serving, made in the cluster through the cluster's provider.
+inference_namespace = k8s.core.v1.Namespace(
+    "inferenceNamespace",
+    metadata={"name": "inference"},
+    opts=pulumi.ResourceOptions(provider=cluster.provider),
+)
+
+# A workload placed from the node group, through the cluster's own provider, in that namespace:
+# its name is an Output, so the args are a map (a namespace, image, env... may be Outputs).
 inference = GpuWorkload(
-    "ml-inference",
-    GpuWorkloadArgs.model_validate(
-        {"image": "vllm/vllm-openai:v0.6.3", "gpus": {"L40S": 1}, "ports": [8000], "memory": "24Gi"}
-    ),
+    "inference",
+    {
+        "image": "vllm/vllm-openai:v0.6.3",
+        "gpus": {"L40S": 1},
+        "ports": [8000],
+        "memory": "24Gi",
+        "namespace": inference_namespace.metadata.name,
+    },
     pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
     node_groups=[cluster.node_groups["l40s"]],
 )

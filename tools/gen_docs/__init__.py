@@ -1,7 +1,7 @@
 """Generate the documentation that must never be written by hand.
 
 ``python -m tools.gen_docs`` (``make docs-gen``) writes the configuration, rules, catalog,
-policy, command-line and Python API references under ``docs/reference/``, the pictures, and
+policy, command-line, Python API and package references under ``docs/reference/``, the pictures, and
 ``schema/stack-file.schema.json``, all from the code. ``generate()`` returns them without
 writing, so that a test can compare them with the committed files.
 """
@@ -16,7 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def generate() -> dict[str, str]:
     """Every generated file: its path relative to the repository root, and its text."""
-    from tools.gen_docs import api_ref, catalog_ref, cli_ref, config_ref, pictures, policies_ref, rules_ref
+    from tools.gen_docs import (
+        api_ref,
+        catalog_ref,
+        cli_ref,
+        config_ref,
+        package_ref,
+        pictures,
+        policies_ref,
+        rules_ref,
+    )
     from tools.gen_docs.schema import SCHEMA_PATH, schema_text
 
     makers: dict[str, Callable[[], str]] = {
@@ -27,6 +36,7 @@ def generate() -> dict[str, str]:
         "docs/reference/policies.md": policies_ref.page,
         "docs/reference/cli.md": cli_ref.page,
         "docs/reference/api.md": api_ref.page,
+        "docs/reference/package.md": package_ref.page,
         "docs/reference/pictures.md": pictures.page,
         pictures.CAPACITY_SVG: pictures.capacity_svg,
     }
