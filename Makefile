@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+CLI    := $(VENV)/bin/hikube-gpu
 STACK  ?= dev
 OUT    ?= out/$(STACK)
 BASE   ?= origin/main
@@ -20,13 +21,13 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	touch $@
 
 preview: $(VENV)/.runtime ## offline preview of STACK (default dev): tree, GPU capacity, warnings
-	$(PY) -m stacks preview --stack $(STACK)
+	$(CLI) preview --stack $(STACK)
 
 render: $(VENV)/.runtime ## write STACK's Kubernetes objects as YAML under OUT
-	$(PY) -m stacks render --stack $(STACK) --out $(OUT)
+	$(CLI) render --stack $(STACK) --out $(OUT)
 
 diff: $(VENV)/.runtime ## manifest diff of every stack: BASE (default origin/main) vs the working tree
-	$(PY) -m stacks diff --base $(BASE)
+	$(CLI) diff --base $(BASE)
 
 login-local: ## Pulumi state in .pulumi-state/ next to the project (git-ignored; needs the pulumi CLI)
 	mkdir -p $(STATE)

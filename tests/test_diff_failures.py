@@ -1,4 +1,4 @@
-"""``python -m stacks diff`` fails loudly: exit 2 (or 128+N on a signal) with one-line reasons,
+"""``hikube-gpu diff`` fails loudly: exit 2 (or 128+N on a signal) with one-line reasons,
 no traceback, no secret, nothing left behind; quota changes are risks; names are escaped."""
 
 from __future__ import annotations

@@ -276,7 +276,7 @@ def test_cli_help_stands_alone() -> None:
 def test_cli_version() -> None:
     result = _cli("--version")
     assert result.returncode == 0
-    assert re.fullmatch(r"python -m stacks \d+\.\d+\.\d+\n", result.stdout)
+    assert re.fullmatch(r"hikube-gpu \d+\.\d+\.\d+\n", result.stdout)
 
 
 def test_internal_command_still_runs() -> None:

@@ -1,4 +1,4 @@
-"""``python -m stacks doctor``: arguments, the run, and the report.
+"""``hikube-gpu doctor``: arguments, the run, and the report.
 
 Exit codes: 0 nothing differs (``can't tell`` lines included), 1 something differs,
 2 the doctor could not run (bad stack file or config, unusable kubeconfig, server unreachable).

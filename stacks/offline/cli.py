@@ -1,10 +1,10 @@
 """Command line of the offline preview.
 
-    python -m stacks preview [--stack dev] [--config-file PATH]
-    python -m stacks render  [--stack dev] [--config-file PATH] --out DIR
-    python -m stacks diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
-    python -m stacks list    [--format text|json]
-    python -m stacks doctor  [--stack S] [--kubeconfig PATH] [--context C]  (reads the live cluster)
+    hikube-gpu preview [--stack dev] [--config-file PATH]
+    hikube-gpu render  [--stack dev] [--config-file PATH] --out DIR
+    hikube-gpu diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
+    hikube-gpu list    [--format text|json]
+    hikube-gpu doctor  [--stack S] [--kubeconfig PATH] [--context C]  (reads the live cluster)
 
 Exit codes: 0 success (diff: no change), 1 the program logged errors (diff: something
 changed), 2 invalid configuration, unreadable stack file, or a diff that could not be made
@@ -103,10 +103,10 @@ def _command(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m stacks",
+        prog="hikube-gpu",
         description="The offline tools of hikube-gpu: preview, render and diff stacks without the Pulumi\n"
         "CLI or a cluster, list them, and check the live platform behind one (doctor).",
-        epilog="Run 'python -m stacks <command> --help' for a command's options and exit codes.\n"
+        epilog="Run 'hikube-gpu <command> --help' for a command's options and exit codes.\n"
         "exit codes: 0 success; 1 the program logged errors (diff: something changed, doctor:\n"
         "something differs); 2 invalid configuration, unreadable stack file or a failed diff",
         formatter_class=argparse.RawDescriptionHelpFormatter,

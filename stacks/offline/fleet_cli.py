@@ -1,4 +1,4 @@
-"""The fleet commands of ``python -m stacks`` / ``hikube-gpu``: ``config`` (the merged config of
+"""The fleet commands of ``hikube-gpu``: ``config`` (the merged config of
 a stack and where each value comes from) and ``changed`` (the stacks a change touches), ``up``
 (deploy through Pulumi's Automation API) and ``operator`` (Pulumi Kubernetes Operator objects)."""
 
@@ -325,7 +325,7 @@ def _operator(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.yaml"):
         old.unlink()
-    (out / OPERATOR_MARKER).write_text("written by python -m stacks operator\n", encoding="utf-8")
+    (out / OPERATOR_MARKER).write_text("written by hikube-gpu operator\n", encoding="utf-8")
     files = manifests(settings, stacks)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: 1,000 Stacks in a second
     for name, documents in files.items():
