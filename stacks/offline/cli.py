@@ -15,6 +15,7 @@ changed), 2 invalid configuration, unreadable stack file, or a diff that could n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import sys
@@ -27,6 +28,7 @@ from stacks.offline.changed import matrix
 from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.fleet_cli import Command
 from stacks.offline.fleet_cli import add_parsers as add_fleet
+from stacks.offline.project import PROJECT_DIR_HELP, NoProjectError, find_project
 from stacks.offline.revision import RevisionError
 from stacks.offline.runner import DEFAULT_ENGINE, ENGINES, Engine
 from stacks.offline.stack_list import StackNameError, discover
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 # so that preview, render, diff and list start fast.
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+"""This checkout (its pyproject.toml, its example project). The commands act on the project
+found from the current folder instead (``stacks.offline.project``)."""
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 FLEET: dict[str, Command] = {}
@@ -105,13 +109,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hikube-gpu",
         description="The offline tools of hikube-gpu: preview, render and diff stacks without the Pulumi\n"
-        "CLI or a cluster, list them, and check the live platform behind one (doctor).",
+        "CLI or a cluster, list them, and check the live platform behind one (doctor). Each command\n"
+        "acts on the Pulumi project of the current folder (the nearest Pulumi.yaml upward, as the\n"
+        "Pulumi CLI finds it) or of -C DIR.",
         epilog="Run 'hikube-gpu <command> --help' for a command's options and exit codes.\n"
         "exit codes: 0 success; 1 the program logged errors (diff: something changed, doctor:\n"
         "something differs); 2 invalid configuration, unreadable stack file or a failed diff",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "-C", "--cwd", type=Path, metavar="DIR", help="run as if started in DIR (as pulumi -C DIR does)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
     for name in ("preview", "render"):
         command = _command(commands, name)
@@ -119,9 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)"
         )
-        command.add_argument(
-            "--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml"
-        )
+        command.add_argument("--project-dir", type=Path, help=PROJECT_DIR_HELP)
         command.add_argument(
             "--engine",
             choices=ENGINES,
@@ -137,19 +144,19 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="report format")
     diff.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     diff.add_argument("--full-report", type=Path, help="also write the whole report as text to this file")
-    diff.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    diff.add_argument("--project-dir", type=Path, help=PROJECT_DIR_HELP)
     listing = _command(commands, "list")
     listing.add_argument("--format", choices=("text", "json", "matrix"), default="text", help="output format")
     listing.add_argument("--batch-size", type=int, default=10, help="stacks per batch (--format matrix)")
-    listing.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    listing.add_argument("--project-dir", type=Path, help=PROJECT_DIR_HELP)
     listing.add_argument("--examples", action="store_true", help="include the examples (examples/stacks/)")
     # Internal: diff's worker. No help= keeps it out of the command list of --help.
     many = commands.add_parser("render-many", description="render several stacks into OUT/<stack>")
     many.add_argument("--out", type=Path, required=True)
     many.add_argument("--project-dir", type=Path, default=Path.cwd())
     many.add_argument("stacks", nargs="+")
-    add_doctor(commands, PROJECT_DIR)
-    FLEET.update(add_fleet(commands, PROJECT_DIR))
+    add_doctor(commands, None)  # None: the project found from the current folder (main)
+    FLEET.update(add_fleet(commands, None))
     return parser
 
 
@@ -205,6 +212,21 @@ def _diff_failed(args: argparse.Namespace, reason: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.cwd is not None and not args.cwd.is_dir():
+        print(f"error: -C {args.cwd}: no such folder", file=sys.stderr)
+        return EXIT_INVALID
+    # -C DIR: the project is found from DIR, and relative paths (--out, --config-file) start there.
+    with contextlib.chdir(args.cwd) if args.cwd is not None else contextlib.nullcontext():
+        if getattr(args, "project_dir", False) is None:
+            try:
+                args.project_dir = find_project(Path.cwd())
+            except NoProjectError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return EXIT_INVALID
+        return _command_of(args)
+
+
+def _command_of(args: argparse.Namespace) -> int:
     if args.command == "diff" or args.command in FLEET:
         return FLEET.get(args.command, _diff)(args)
     if args.command == "list":
