@@ -8,7 +8,7 @@ OUT    ?= out/$(STACK)
 BASE   ?= origin/main
 STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render diff test lint typecheck unit docs docs-gen clean login-local login-s3 bench bench-diff bench-peers
+.PHONY: preview render diff test lint typecheck unit docs docs-serve docs-gen clean login-local login-s3 bench bench-diff bench-peers
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,8 +68,11 @@ typecheck: $(VENV)/.dev
 unit: $(VENV)/.dev
 	$(PY) -m pytest
 
-docs: $(VENV)/.dev ## build the documentation site into site/ (strict: broken links fail)
-	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+docs: $(VENV)/.dev ## build the documentation site into site/ (strict: any warning fails, a broken link or anchor)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict  # no --quiet: it hides the warnings strict counts (mkdocs#4126)
+
+docs-serve: $(VENV)/.dev ## serve the site on http://127.0.0.1:8000, rebuilt on every edit (Ctrl-C stops it)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs-gen: $(VENV)/.dev ## regenerate docs/reference, the pictures and schema/ from the code
 	$(PY) -m tools.gen_docs
