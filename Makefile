@@ -27,7 +27,11 @@ render: $(VENV)/.runtime ## write STACK's Kubernetes objects as YAML under OUT
 	$(CLI) render --stack $(STACK) --out $(OUT)
 
 diff: $(VENV)/.runtime ## manifest diff of every stack: BASE (default origin/main) vs the working tree
-	$(CLI) diff --base $(BASE)
+	@echo "$(CLI) diff --base $(BASE)"
+	@$(CLI) diff --base $(BASE); status=$$?; case $$status in \
+	  0) echo "make diff: no changes";; \
+	  1) echo "make diff: changes found (hikube-gpu diff exits 1 for them, which CI reads)";; \
+	  *) exit $$status;; esac
 
 login-local: ## Pulumi state in .pulumi-state/ next to the project (git-ignored; needs the pulumi CLI)
 	mkdir -p $(STATE)

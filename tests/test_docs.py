@@ -219,6 +219,11 @@ def test_readme_is_a_landing_page_with_the_quick_start() -> None:
     assert block == "make preview\nmake test\n"
 
 
+def test_readme_has_no_back_to_back_parentheses() -> None:
+    """ "(…), (…)" reads as a slip; one parenthesis per remark."""
+    assert re.findall(r"\), \(", (ROOT / "README.md").read_text(encoding="utf-8")) == []
+
+
 def test_readme_and_docs_links_resolve() -> None:
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     broken = []

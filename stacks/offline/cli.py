@@ -18,26 +18,25 @@ import argparse
 import contextlib
 import difflib
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stacks.doctor.command import add_parser as add_doctor
-from stacks.offline import diff_report
-from stacks.offline.changed import matrix
-from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.fleet_cli import Command
 from stacks.offline.fleet_cli import add_parsers as add_fleet
 from stacks.offline.project import PROJECT_DIR_HELP, NoProjectError, find_project
-from stacks.offline.revision import RevisionError
 from stacks.offline.runner import DEFAULT_ENGINE, ENGINES, Engine
 from stacks.offline.stack_list import StackNameError, discover
 
 if TYPE_CHECKING:
     from stacks.offline.records import OfflineRun
 
-# The Pulumi runtime is imported only by `--engine pulumi` (and the commands that deploy),
-# so that preview, render, diff and list start fast.
+# Each command imports what it needs when it runs: --help and list load neither the diff, the
+# risks nor pydantic (tests/test_startup.py), and the Pulumi runtime only comes with
+# `--engine pulumi` and the commands that deploy.
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """This checkout (its pyproject.toml, its example project). The commands act on the project
@@ -173,8 +172,10 @@ def run_stack(
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0: no change; 1: changes; 2: a stack or the comparison failed (one ``error:`` line
     each on stderr, never a traceback or a secret); 128+N: stopped by signal N, cleaned up."""
-    from stacks.offline.compare import error_line
+    from stacks.offline import diff_report
+    from stacks.offline.compare import ProgressPrinter, compare, error_line
     from stacks.offline.interrupt import Interrupted, interruptible
+    from stacks.offline.revision import RevisionError
 
     try:
         with interruptible():
@@ -204,6 +205,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _diff_failed(args: argparse.Namespace, reason: str, code: int) -> int:
+    from stacks.offline import diff_report
+
     print(f"error: {reason}", file=sys.stderr)
     if args.format == "markdown":
         sys.stdout.write(diff_report.failure_markdown(args.base, reason))
@@ -223,7 +226,23 @@ def main(argv: list[str] | None = None) -> int:
             except NoProjectError as error:
                 print(f"error: {error}", file=sys.stderr)
                 return EXIT_INVALID
-        return _command_of(args)
+        try:
+            code = _command_of(args)
+            sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+        except BrokenPipeError:
+            return _reader_gone()
+        return code
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``hikube-gpu list | head``): end quietly with the exit code
+    of a Unix tool killed by SIGPIPE (128 + 13), stdout pointed at /dev/null so that the exit
+    flush cannot fail again (Python's documentation, ``signal``: "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a file descriptor (tests)
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _command_of(args: argparse.Namespace) -> int:
@@ -235,12 +254,12 @@ def _command_of(args: argparse.Namespace) -> int:
         except StackNameError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_INVALID
-        batches = matrix(stacks, args.batch_size)  # a GitHub Actions matrix (stacks.offline.changed)
-        print(
-            json.dumps(batches if args.format == "matrix" else stacks)
-            if args.format != "text"
-            else "\n".join(stacks)
-        )
+        if args.format == "matrix":  # a GitHub Actions matrix (stacks.offline.changed)
+            from stacks.offline.changed import matrix
+
+            print(json.dumps(matrix(stacks, args.batch_size)))
+        else:
+            print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
         return 0
     if args.command == "doctor":
         from stacks.doctor.command import run as doctor
