@@ -326,9 +326,16 @@ def test_the_read_only_kubeconfig_is_written_outside_the_checkout_and_exported(
 
 
 @pytest.mark.parametrize(("workflow", "job"), CLUSTER_JOBS)
-@pytest.mark.parametrize("key", ["hikube-gpu:kubeconfig", "kubernetes:kubeconfig"])
+@pytest.mark.parametrize(
+    ("key", "reported"),
+    [
+        ("hikube-gpu:kubeconfig", "hikube-gpu:kubeconfig"),
+        ("kubernetes:kubeconfig", "kubernetes:kubeconfig"),
+        ("kubeconfig", "hikube-gpu:kubeconfig"),  # no namespace: the project's, as Pulumi reads it
+    ],
+)
 def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
-    tmp_path: Path, workflow: str, job: str, key: str
+    tmp_path: Path, workflow: str, job: str, key: str, reported: str
 ) -> None:
     """CI can decrypt the stack's secrets: a kubeconfig there would be a write credential in CI."""
     script = step(load(workflow)["jobs"][job], "Refuse a kubeconfig in the stack's config")["run"]
@@ -344,6 +351,6 @@ def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
     (tmp_path / "environments" / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
     refused = run_step(script, tmp_path, **env)
     assert refused.returncode == 1
-    assert f"::error::stack eu.acme sets {key}" in refused.stderr
+    assert f"::error::stack eu.acme sets {reported}" in refused.stderr
     assert "eu.other" not in refused.stderr
     assert "v1:AAAA" not in refused.stderr
