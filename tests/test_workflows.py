@@ -214,9 +214,7 @@ def test_a_push_to_main_deploys_the_changed_stacks_one_run_at_a_time() -> None:
     assert workflow[True]["push"]["branches"] == ["main"]
     assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
     changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")
-    assert (
-        "hikube-gpu deploy-plan --marker deployed/main" in changed["run"]
-    )  # tests/test_deploy_marker.py
+    assert "hikube-gpu deploy-plan --marker deployed/main" in changed["run"]  # tests/test_deploy_marker.py
     job = workflow["jobs"]["deploy"]
     run = run_of(job, "pulumi up")
     assert "hikube-gpu up --policy-pack policy --parallel 4" in run
