@@ -2,12 +2,13 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+CLI    := $(VENV)/bin/hikube-gpu
 STACK  ?= dev
 OUT    ?= out/$(STACK)
 BASE   ?= origin/main
 STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render diff test lint typecheck unit docs docs-gen clean login-local login-s3 bench bench-diff bench-peers
+.PHONY: preview render diff test lint typecheck unit docs docs-serve docs-gen clean login-local login-s3 bench bench-diff bench-peers
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +21,17 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	touch $@
 
 preview: $(VENV)/.runtime ## offline preview of STACK (default dev): tree, GPU capacity, warnings
-	$(PY) -m stacks preview --stack $(STACK)
+	$(CLI) preview --stack $(STACK)
 
 render: $(VENV)/.runtime ## write STACK's Kubernetes objects as YAML under OUT
-	$(PY) -m stacks render --stack $(STACK) --out $(OUT)
+	$(CLI) render --stack $(STACK) --out $(OUT)
 
 diff: $(VENV)/.runtime ## manifest diff of every stack: BASE (default origin/main) vs the working tree
-	$(PY) -m stacks diff --base $(BASE)
+	@echo "$(CLI) diff --base $(BASE)"
+	@$(CLI) diff --base $(BASE); status=$$?; case $$status in \
+	  0) echo "make diff: no changes";; \
+	  1) echo "make diff: changes found (hikube-gpu diff exits 1 for them, which CI reads)";; \
+	  *) exit $$status;; esac
 
 login-local: ## Pulumi state in .pulumi-state/ next to the project (git-ignored; needs the pulumi CLI)
 	mkdir -p $(STATE)
@@ -67,8 +72,11 @@ typecheck: $(VENV)/.dev
 unit: $(VENV)/.dev
 	$(PY) -m pytest
 
-docs: $(VENV)/.dev ## build the documentation site into site/ (strict: broken links fail)
-	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+docs: $(VENV)/.dev ## build the documentation site into site/ (strict: any warning fails, a broken link or anchor)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict  # no --quiet: it hides the warnings strict counts (mkdocs#4126)
+
+docs-serve: $(VENV)/.dev ## serve the site on http://127.0.0.1:8000, rebuilt on every edit (Ctrl-C stops it)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs-gen: $(VENV)/.dev ## regenerate docs/reference, the pictures and schema/ from the code
 	$(PY) -m tools.gen_docs

@@ -88,7 +88,8 @@ def table(result: dict[str, Any]) -> str:
     startup = result["startup"]
     lines += [
         "",
-        f"Start-up, `python -m stacks preview --stack dev`: {startup['wall_min_s']:.2f} s wall "
+        "Start-up, `hikube-gpu preview --stack dev` (as `python -m stacks`): "
+        f"{startup['wall_min_s']:.2f} s wall "
         f"(median {startup['wall_median_s']:.2f}), {startup['cpu_min_s']:.2f} s CPU, "
         f"{startup['peak_mib']:.0f} MiB.",
     ]
@@ -127,7 +128,8 @@ def page(result: dict[str, Any]) -> str:
         "project, the objects as JSON for the peers) and writes one YAML file per object, the same "
         "objects (checked on the first round of each size). Rounds interleave the contenders; CPU is "
         "user + system of the process and the children it waited for.\n\n"
-        "- **this project**: `python -m stacks render`, once per `--engine` when it offers one "
+        "- **this project**: `hikube-gpu render` (as `python -m stacks`), once per `--engine` when it "
+        "offers one "
         "(`plan`: the stack's plan without the Pulumi runtime; `pulumi`: the components under "
         "Pulumi's mock runtime); config, validation, secrets masked; stacks above the loader's "
         "limit are refused "

@@ -1,4 +1,5 @@
-"""``python -m stacks``: the offline preview and render (no Pulumi CLI, no cluster)."""
+"""``python -m stacks``: the ``hikube-gpu`` command under another name (same parser, same name in
+its help)."""
 
 from stacks.offline.cli import main
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.offline.config_keys import KeyClash, namespaced
 from stacks.offline.stack_list import inside
 from stacks.secret_paths import is_secure, masked
 
@@ -108,7 +109,10 @@ def read_defaults(project_dir: Path, name: Any, project: str) -> dict[str, Any]:
     config = (document or {}).get("config") if isinstance(document or {}, dict) else None
     if not isinstance(config or {}, dict):
         raise DefaultsError(f"{shown}: expected a mapping with a 'config:' mapping")
-    values = {(k if ":" in (k := str(key)) else f"{project}:{k}"): v for key, v in (config or {}).items()}
+    try:
+        values = namespaced(config or {}, project)
+    except KeyClash as error:
+        raise DefaultsError(f"{shown}: {error}") from None
     if f"{project}:{DEFAULTS_KEY}" in values:
         raise DefaultsError(f"{shown}: a defaults file cannot name another defaults file")
     foreign = sorted(key for key in values if not key.startswith(f"{project}:"))

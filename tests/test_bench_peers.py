@@ -62,7 +62,7 @@ def _body(path: Path) -> str:
 
 def test_the_peers_write_the_bytes_stacks_render_writes(tmp_path: Path) -> None:
     """Same objects, same YAML: the dicts, pulumi and builders contenders write, file for file,
-    what ``python -m stacks render`` writes (less its ``#`` header lines)."""
+    what ``hikube-gpu render`` writes (less its ``#`` header lines)."""
     inputs = tmp_path / "in"
     inputs.mkdir()
     write_stack_file(inputs / "Pulumi.bench.yaml", 3)

@@ -1,4 +1,4 @@
-"""``python -m stacks``: exit codes, output streams, render folders, --config-file, secure values."""
+"""``hikube-gpu``: exit codes, output streams, render folders, --config-file, secure values."""
 
 from __future__ import annotations
 

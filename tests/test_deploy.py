@@ -1,4 +1,4 @@
-"""`python -m stacks up`: the orchestration of Pulumi operations over many stacks (with an engine
+"""`hikube-gpu up`: the orchestration of Pulumi operations over many stacks (with an engine
 stand-in), and the real engine through Pulumi's Automation API driving a stand-in ``pulumi``
 executable that speaks like the real CLI (tests/pulumi_standin.py; no Pulumi CLI here)."""
 

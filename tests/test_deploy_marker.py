@@ -145,6 +145,7 @@ class Fleet:
             else next(s for s in self.workflow["jobs"][job]["steps"] if s.get("id") == name)
         )
         script: str = found["run"]
+        script = script.replace(".venv/bin/hikube-gpu", str(Path(sys.executable).with_name("hikube-gpu")))
         return script.replace(".venv/bin/python", sys.executable)
 
     def run(self, push: tuple[str, str], outcome: dict[str, str] | None = None) -> list[str]:

@@ -1,4 +1,4 @@
-"""``python -m stacks diff`` on a real temporary git repository with two commits."""
+"""``hikube-gpu diff`` on a real temporary git repository with two commits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m stacks diff`` fails loudly: exit 2 (or 128+N on a signal) with one-line reasons,
+"""``hikube-gpu diff`` fails loudly: exit 2 (or 128+N on a signal) with one-line reasons,
 no traceback, no secret, nothing left behind; quota changes are risks; names are escaped."""
 
 from __future__ import annotations
@@ -482,7 +482,7 @@ def test_the_workflow_fails_on_any_other_exit_and_posts_no_secret(
     tmp_path: Path, code: int, failed: str
 ) -> None:
     script, job = _diff_step()
-    fake = tmp_path / ".venv" / "bin" / "python"
+    fake = tmp_path / ".venv" / "bin" / "hikube-gpu"  # the command the step runs
     fake.parent.mkdir(parents=True)
     fake.write_text(
         "#!/bin/sh\n"

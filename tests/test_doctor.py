@@ -1,4 +1,4 @@
-"""``python -m stacks doctor``: the real kubernetes client against recorded API objects.
+"""``hikube-gpu doctor``: the real kubernetes client against recorded API objects.
 
 A local HTTP server (127.0.0.1) answers with the objects in tests/fixtures/doctor and records
 every request, so the client's whole code path runs: kubeconfig, auth header, JSON, errors.

@@ -1,4 +1,4 @@
-"""`python -m stacks operator`: Pulumi Kubernetes Operator objects, validated against the vendored
+"""`hikube-gpu operator`: Pulumi Kubernetes Operator objects, validated against the vendored
 CRDs (tests/upstream: pulumi.com Stack v2.9.0, Flux GitRepository v1.7.4), and each operator rule
 they rely on checked against the operator's source at v2.9.0 (tests/operator_model.py cites the
 lines; the image against pulumi/pulumi-docker-containers' release workflow)."""

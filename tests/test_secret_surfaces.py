@@ -154,7 +154,7 @@ COMMANDS: dict[str, tuple[list[str], set[int]]] = {
     ),
     "operator": (["operator", "--out", "{out}/operator", "--repo-url", "https://git.example.com/f"], {0}),
 }
-"""Every command of ``python -m stacks`` that reads stack files, and the exit codes expected.
+"""Every command of ``hikube-gpu`` that reads stack files, and the exit codes expected.
 ``operator`` refuses stacks that set a kubeconfig: it runs on a copy of the project without them."""
 
 

@@ -61,7 +61,7 @@ def test_manifest_diff_needs_no_secrets_and_updates_one_comment() -> None:
     text = yaml.safe_dump(job)
     assert "secrets." not in text
     run = next(s["run"] for s in job["steps"] if s.get("id") == "diff")
-    assert "python -m stacks diff --base" in run
+    assert "hikube-gpu diff --base" in run
     assert "--format markdown" in run
     script = next(s["with"]["script"] for s in job["steps"] if "github-script" in s.get("uses", ""))
     assert MARKER in script
@@ -79,11 +79,12 @@ def test_pulumi_preview_runs_the_changed_stacks_in_batches_only_where_secrets_ex
     assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")["run"]
     assert (
-        'stacks changed --base "origin/$BASE_REF" --format matrix --batch-size 10 --project-dir .' in changed
+        'hikube-gpu changed --base "origin/$BASE_REF" --format matrix --batch-size 10 --project-dir .'
+        in changed
     )
     assert workflow["jobs"]["plan"]["steps"][0]["with"]["fetch-depth"] == 0  # the base branch is there
     preview = run_of(job, "pulumi preview")
-    assert "python -m stacks up --preview --refresh --policy-pack policy" in preview
+    assert "hikube-gpu up --preview --refresh --policy-pack policy" in preview
     assert '"${args[@]}"' in preview
     backend = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "backend")
     assert "secrets.PULUMI_BACKEND_URL" in backend["env"]["BACKEND"]
@@ -98,7 +99,7 @@ def test_drift_check_expects_no_changes_after_refresh() -> None:
     workflow = load("drift.yml")
     assert "schedule" in workflow[True]  # YAML 1.1 reads the key `on` as True
     run = run_of(workflow["jobs"]["drift"], "pulumi preview")
-    assert "python -m stacks up --preview --refresh --expect-no-changes" in run
+    assert "hikube-gpu up --preview --refresh --expect-no-changes" in run
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,7 @@ def test_drift_check_expects_no_changes_after_refresh() -> None:
 def test_the_stack_matrix_honours_stack_config_dir_and_leaves_out_examples(
     tmp_path: Path, workflow: str, job: str, step_id: str
 ) -> None:
-    """The batches list the stacks of Pulumi.yaml's stackConfigDir, like `python -m stacks list`."""
+    """The batches list the stacks of Pulumi.yaml's stackConfigDir, like `hikube-gpu list`."""
     (tmp_path / "Pulumi.yaml").write_text("name: x\nstackConfigDir: environments\n")
     (tmp_path / "environments").mkdir()
     for index in range(25):
@@ -116,7 +117,8 @@ def test_the_stack_matrix_honours_stack_config_dir_and_leaves_out_examples(
     (tmp_path / "examples" / "stacks").mkdir(parents=True)
     (tmp_path / "examples" / "stacks" / "Pulumi.demo.yaml").write_text("config: {}\n")
     script = next(s for s in load(workflow)["jobs"][job]["steps"] if s.get("id") == step_id)["run"]
-    script = script.replace(".venv/bin/python", sys.executable)
+    assert ".venv/bin/hikube-gpu " in script
+    script = script.replace(".venv/bin/hikube-gpu", str(Path(sys.executable).with_name("hikube-gpu")))
     output = tmp_path / "output"
     env = {"PYTHONPATH": str(PROJECT_DIR), "RUNNER_TEMP": str(tmp_path), "BY_HAND": "false"}
     result = run_step(script, tmp_path, GITHUB_OUTPUT=str(output), **env)
@@ -132,7 +134,23 @@ def test_examples_are_structure_not_an_exclude_list() -> None:
     assert not (PROJECT_DIR / ".ci" / "preview-exclude").exists()
     for path in WORKFLOWS:
         assert "preview-exclude" not in path.read_text(), path.name
-        assert "glob(" not in path.read_text(), path.name  # stacks come from `python -m stacks`
+        assert "glob(" not in path.read_text(), path.name  # stacks come from `hikube-gpu`
+
+
+def test_a_job_runs_the_hikube_gpu_command_only_after_make_installs_it() -> None:
+    """`.venv/bin/hikube-gpu` is the console script `make .venv/.runtime` installs (`pip install -e .`)."""
+    makefile = (PROJECT_DIR / "Makefile").read_text(encoding="utf-8")
+    assert "--no-deps -e ." in makefile.split("$(VENV)/.runtime:")[1].split("\n\n")[0]
+    used = 0
+    for path in WORKFLOWS:
+        assert "python -m stacks" not in path.read_text(), path.name  # one command name
+        for name, job in load(path.name)["jobs"].items():
+            runs = [str(s.get("run", "")) for s in job.get("steps", [])]
+            for index, run in enumerate(runs):
+                if ".venv/bin/hikube-gpu" in run:
+                    used += 1
+                    assert any("make .venv/.runtime" in r for r in runs[:index]), f"{path.name}: {name}"
+    assert used >= 5
 
 
 def test_real_previews_and_deploys_need_the_backend_secret() -> None:
@@ -196,12 +214,10 @@ def test_a_push_to_main_deploys_the_changed_stacks_one_run_at_a_time() -> None:
     assert workflow[True]["push"]["branches"] == ["main"]
     assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
     changed = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "changed")
-    assert (
-        "python -m stacks deploy-plan --marker deployed/main" in changed["run"]
-    )  # tests/test_deploy_marker.py
+    assert "hikube-gpu deploy-plan --marker deployed/main" in changed["run"]  # tests/test_deploy_marker.py
     job = workflow["jobs"]["deploy"]
     run = run_of(job, "pulumi up")
-    assert "python -m stacks up --policy-pack policy --parallel 4" in run
+    assert "hikube-gpu up --policy-pack policy --parallel 4" in run
     assert "--preview" not in run
     assert job["environment"] == "deploy"
 
@@ -308,9 +324,16 @@ def test_the_read_only_kubeconfig_is_written_outside_the_checkout_and_exported(
 
 
 @pytest.mark.parametrize(("workflow", "job"), CLUSTER_JOBS)
-@pytest.mark.parametrize("key", ["hikube-gpu:kubeconfig", "kubernetes:kubeconfig"])
+@pytest.mark.parametrize(
+    ("key", "reported"),
+    [
+        ("hikube-gpu:kubeconfig", "hikube-gpu:kubeconfig"),
+        ("kubernetes:kubeconfig", "kubernetes:kubeconfig"),
+        ("kubeconfig", "hikube-gpu:kubeconfig"),  # no namespace: the project's, as Pulumi reads it
+    ],
+)
 def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
-    tmp_path: Path, workflow: str, job: str, key: str
+    tmp_path: Path, workflow: str, job: str, key: str, reported: str
 ) -> None:
     """CI can decrypt the stack's secrets: a kubeconfig there would be a write credential in CI."""
     script = step(load(workflow)["jobs"][job], "Refuse a kubeconfig in the stack's config")["run"]
@@ -326,6 +349,6 @@ def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
     (tmp_path / "environments" / "Pulumi.eu.acme.yaml").write_text(yaml.safe_dump({"config": config}))
     refused = run_step(script, tmp_path, **env)
     assert refused.returncode == 1
-    assert f"::error::stack eu.acme sets {key}" in refused.stderr
+    assert f"::error::stack eu.acme sets {reported}" in refused.stderr
     assert "eu.other" not in refused.stderr
     assert "v1:AAAA" not in refused.stderr

@@ -1,1 +1,1 @@
-"""Deploy stacks with Pulumi's Automation API: ``python -m stacks up`` (see docs/fleet.md)."""
+"""Deploy stacks with Pulumi's Automation API: ``hikube-gpu up`` (see docs/fleet.md)."""

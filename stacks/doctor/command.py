@@ -1,4 +1,4 @@
-"""``python -m stacks doctor``: arguments, the run, and the report.
+"""``hikube-gpu doctor``: arguments, the run, and the report.
 
 Exit codes: 0 nothing differs (``can't tell`` lines included), 1 something differs,
 2 the doctor could not run (bad stack file or config, unusable kubeconfig, server unreachable).
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks.doctor.check import CHECKS, DIFFERS, Check
+from stacks.offline.project import PROJECT_DIR_HELP
 
 EXIT_DIFFERS = 1
 EXIT_CANNOT_RUN = 2
@@ -19,7 +20,7 @@ STATUS_WIDTH = 11
 NAME_WIDTH = max(len(name) for name in CHECKS) + 2
 
 
-def add_parser(commands: Any, project_dir: Path) -> None:
+def add_parser(commands: Any, project_dir: Path | None) -> None:
     """Add ``doctor`` to the CLI's subcommands; ``--help`` lists every check."""
     text = "check the live platform behind a stack, read-only (GET and access reviews only)"
     epilog = "checks:\n" + "\n".join(f"  {name:<{NAME_WIDTH}}{help_}" for name, help_ in CHECKS.items())
@@ -33,7 +34,7 @@ def add_parser(commands: Any, project_dir: Path) -> None:
     )
     doctor.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
     doctor.add_argument("--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
-    doctor.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    doctor.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
     doctor.add_argument(
         "--kubeconfig",
         type=Path,

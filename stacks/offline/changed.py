@@ -1,4 +1,4 @@
-"""``python -m stacks changed --base REF``: the stacks (not the examples) whose render or config
+"""``hikube-gpu changed --base REF``: the stacks (not the examples) whose render or config
 (customer defaults included) differs between REF and the working tree, as the diff computes it.
 
 Only stacks that can have changed are rendered: those whose stack file or defaults file differs,

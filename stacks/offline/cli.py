@@ -1,10 +1,10 @@
 """Command line of the offline preview.
 
-    python -m stacks preview [--stack dev] [--config-file PATH]
-    python -m stacks render  [--stack dev] [--config-file PATH] --out DIR
-    python -m stacks diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
-    python -m stacks list    [--format text|json]
-    python -m stacks doctor  [--stack S] [--kubeconfig PATH] [--context C]  (reads the live cluster)
+    hikube-gpu preview [--stack dev] [--config-file PATH]
+    hikube-gpu render  [--stack dev] [--config-file PATH] --out DIR
+    hikube-gpu diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
+    hikube-gpu list    [--format text|json]
+    hikube-gpu doctor  [--stack S] [--kubeconfig PATH] [--context C]  (reads the live cluster)
 
 Exit codes: 0 success (diff: no change), 1 the program logged errors (diff: something
 changed), 2 invalid configuration, unreadable stack file, or a diff that could not be made
@@ -15,29 +15,32 @@ changed), 2 invalid configuration, unreadable stack file, or a diff that could n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stacks.doctor.command import add_parser as add_doctor
-from stacks.offline import diff_report
-from stacks.offline.changed import matrix
-from stacks.offline.compare import ProgressPrinter, compare
 from stacks.offline.fleet_cli import Command
 from stacks.offline.fleet_cli import add_parsers as add_fleet
-from stacks.offline.revision import RevisionError
+from stacks.offline.project import PROJECT_DIR_HELP, NoProjectError, find_project
 from stacks.offline.runner import DEFAULT_ENGINE, ENGINES, Engine
 from stacks.offline.stack_list import StackNameError, discover
 
 if TYPE_CHECKING:
     from stacks.offline.records import OfflineRun
 
-# The Pulumi runtime is imported only by `--engine pulumi` (and the commands that deploy),
-# so that preview, render, diff and list start fast.
+# Each command imports what it needs when it runs: --help and list load neither the diff, the
+# risks nor pydantic (tests/test_startup.py), and the Pulumi runtime only comes with
+# `--engine pulumi` and the commands that deploy.
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+"""This checkout (its pyproject.toml, its example project). The commands act on the project
+found from the current folder instead (``stacks.offline.project``)."""
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 FLEET: dict[str, Command] = {}
@@ -103,15 +106,20 @@ def _command(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m stacks",
+        prog="hikube-gpu",
         description="The offline tools of hikube-gpu: preview, render and diff stacks without the Pulumi\n"
-        "CLI or a cluster, list them, and check the live platform behind one (doctor).",
-        epilog="Run 'python -m stacks <command> --help' for a command's options and exit codes.\n"
+        "CLI or a cluster, list them, and check the live platform behind one (doctor). Each command\n"
+        "acts on the Pulumi project of the current folder (the nearest Pulumi.yaml upward, as the\n"
+        "Pulumi CLI finds it) or of -C DIR.",
+        epilog="Run 'hikube-gpu <command> --help' for a command's options and exit codes.\n"
         "exit codes: 0 success; 1 the program logged errors (diff: something changed, doctor:\n"
         "something differs); 2 invalid configuration, unreadable stack file or a failed diff",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "-C", "--cwd", type=Path, metavar="DIR", help="run as if started in DIR (as pulumi -C DIR does)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
     for name in ("preview", "render"):
         command = _command(commands, name)
@@ -119,9 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)"
         )
-        command.add_argument(
-            "--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml"
-        )
+        command.add_argument("--project-dir", type=Path, help=PROJECT_DIR_HELP)
         command.add_argument(
             "--engine",
             choices=ENGINES,
@@ -137,19 +143,19 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="report format")
     diff.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
     diff.add_argument("--full-report", type=Path, help="also write the whole report as text to this file")
-    diff.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    diff.add_argument("--project-dir", type=Path, help=PROJECT_DIR_HELP)
     listing = _command(commands, "list")
     listing.add_argument("--format", choices=("text", "json", "matrix"), default="text", help="output format")
     listing.add_argument("--batch-size", type=int, default=10, help="stacks per batch (--format matrix)")
-    listing.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    listing.add_argument("--project-dir", type=Path, help=PROJECT_DIR_HELP)
     listing.add_argument("--examples", action="store_true", help="include the examples (examples/stacks/)")
     # Internal: diff's worker. No help= keeps it out of the command list of --help.
     many = commands.add_parser("render-many", description="render several stacks into OUT/<stack>")
     many.add_argument("--out", type=Path, required=True)
     many.add_argument("--project-dir", type=Path, default=Path.cwd())
     many.add_argument("stacks", nargs="+")
-    add_doctor(commands, PROJECT_DIR)
-    FLEET.update(add_fleet(commands, PROJECT_DIR))
+    add_doctor(commands, None)  # None: the project found from the current folder (main)
+    FLEET.update(add_fleet(commands, None))
     return parser
 
 
@@ -166,8 +172,10 @@ def run_stack(
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0: no change; 1: changes; 2: a stack or the comparison failed (one ``error:`` line
     each on stderr, never a traceback or a secret); 128+N: stopped by signal N, cleaned up."""
-    from stacks.offline.compare import error_line
+    from stacks.offline import diff_report
+    from stacks.offline.compare import ProgressPrinter, compare, error_line
     from stacks.offline.interrupt import Interrupted, interruptible
+    from stacks.offline.revision import RevisionError
 
     try:
         with interruptible():
@@ -197,6 +205,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _diff_failed(args: argparse.Namespace, reason: str, code: int) -> int:
+    from stacks.offline import diff_report
+
     print(f"error: {reason}", file=sys.stderr)
     if args.format == "markdown":
         sys.stdout.write(diff_report.failure_markdown(args.base, reason))
@@ -205,6 +215,37 @@ def _diff_failed(args: argparse.Namespace, reason: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.cwd is not None and not args.cwd.is_dir():
+        print(f"error: -C {args.cwd}: no such folder", file=sys.stderr)
+        return EXIT_INVALID
+    # -C DIR: the project is found from DIR, and relative paths (--out, --config-file) start there.
+    with contextlib.chdir(args.cwd) if args.cwd is not None else contextlib.nullcontext():
+        if getattr(args, "project_dir", False) is None:
+            try:
+                args.project_dir = find_project(Path.cwd())
+            except NoProjectError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return EXIT_INVALID
+        try:
+            code = _command_of(args)
+            sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+        except BrokenPipeError:
+            return _reader_gone()
+        return code
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``hikube-gpu list | head``): end quietly with the exit code
+    of a Unix tool killed by SIGPIPE (128 + 13), stdout pointed at /dev/null so that the exit
+    flush cannot fail again (Python's documentation, ``signal``: "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a file descriptor (tests)
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
+
+
+def _command_of(args: argparse.Namespace) -> int:
     if args.command == "diff" or args.command in FLEET:
         return FLEET.get(args.command, _diff)(args)
     if args.command == "list":
@@ -213,12 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         except StackNameError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_INVALID
-        batches = matrix(stacks, args.batch_size)  # a GitHub Actions matrix (stacks.offline.changed)
-        print(
-            json.dumps(batches if args.format == "matrix" else stacks)
-            if args.format != "text"
-            else "\n".join(stacks)
-        )
+        if args.format == "matrix":  # a GitHub Actions matrix (stacks.offline.changed)
+            from stacks.offline.changed import matrix
+
+            print(json.dumps(matrix(stacks, args.batch_size)))
+        else:
+            print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
         return 0
     if args.command == "doctor":
         from stacks.doctor.command import run as doctor

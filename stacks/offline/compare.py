@@ -1,4 +1,4 @@
-"""``python -m stacks diff``: render every stack at a base revision and in the working tree,
+"""``hikube-gpu diff``: render every stack at a base revision and in the working tree,
 and compare them object by object.
 
 Each stack file is read here first (``stack_source``): one that is not valid YAML or has no

@@ -171,7 +171,7 @@ def markdown(result: Comparison) -> str:
             continue
         body += section
     if skipped:
-        command = md_code(f"python -m stacks diff --base {result.base}")
+        command = md_code(f"hikube-gpu diff --base {result.base}")
         names = _bounded([md_text(s) for s in skipped], MAX_NOTE_CHARS // 2, "and {count} more")
         body += (
             f"\n_Details of {len(skipped)} stack(s) left out to stay under GitHub's comment size limit: "

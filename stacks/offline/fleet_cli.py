@@ -1,4 +1,4 @@
-"""The fleet commands of ``python -m stacks`` / ``hikube-gpu``: ``config`` (the merged config of
+"""The fleet commands of ``hikube-gpu``: ``config`` (the merged config of
 a stack and where each value comes from) and ``changed`` (the stacks a change touches), ``up``
 (deploy through Pulumi's Automation API) and ``operator`` (Pulumi Kubernetes Operator objects)."""
 
@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from stacks.offline.project import PROJECT_DIR_HELP
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -139,7 +141,7 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     return EXIT_FAILED if any(r.failed for r in results) else 0
 
 
-def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path) -> None:
+def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None) -> None:
     up = commands.add_parser(
         "up",
         help="deploy stacks with pulumi up (Automation API; needs the Pulumi CLI and a backend)",
@@ -162,7 +164,7 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], proje
     up.add_argument("--log-dir", type=Path, help="write each stack's Pulumi output to DIR/<stack>.log")
     up.add_argument("--results", type=Path, help="write {stack: result} as JSON to this file")
     up.add_argument("--workers", type=int, help="render processes for --changed")
-    up.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    up.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
 
 
 def _deploy_plan(args: argparse.Namespace) -> int:
@@ -215,7 +217,7 @@ def _deploy_record(args: argparse.Namespace) -> int:
 
 
 def _add_deploy_marker(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None
 ) -> None:
     plan = commands.add_parser(
         "deploy-plan",
@@ -233,7 +235,7 @@ def _add_deploy_marker(
     plan.add_argument("--batch-size", type=int, default=10, help="stacks per batch (default: 10)")
     plan.add_argument("--max-jobs", type=int, default=256, help="most batches (default: 256)")
     plan.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
-    plan.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    plan.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
     record = commands.add_parser(
         "deploy-record",
         help="move the deploy marker tag to the deployed revision, listing the stacks to retry",
@@ -248,7 +250,7 @@ def _add_deploy_marker(
     record.add_argument("--plan", type=Path, required=True, help="the deploy-plan --plan-out file")
     record.add_argument("--results", type=Path, required=True, help="folder of `up --results` JSON files")
     record.add_argument("--marker", default="deployed/main", help="the marker tag (default: deployed/main)")
-    record.add_argument("--project-dir", type=Path, default=project_dir, help="the git repository")
+    record.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
 
 
 OPERATOR_MARKER = ".hikube-gpu-operator"
@@ -325,7 +327,7 @@ def _operator(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.yaml"):
         old.unlink()
-    (out / OPERATOR_MARKER).write_text("written by python -m stacks operator\n", encoding="utf-8")
+    (out / OPERATOR_MARKER).write_text("written by hikube-gpu operator\n", encoding="utf-8")
     files = manifests(settings, stacks)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: 1,000 Stacks in a second
     for name, documents in files.items():
@@ -337,7 +339,9 @@ def _operator(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_operator(commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path) -> None:
+def _add_operator(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None
+) -> None:
     operator = commands.add_parser(
         "operator",
         help="write Pulumi Kubernetes Operator objects: one Stack per stack",
@@ -367,13 +371,13 @@ def _add_operator(commands: argparse._SubParsersAction[argparse.ArgumentParser],
         default=3600,
         help="run up again this long after a success, correcting drift (default: 3600; 0: new commits only)",
     )
-    operator.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    operator.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
 
 
 def add_parsers(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None
 ) -> dict[str, Command]:
-    """Add the fleet commands; their runners by name."""
+    """Add the fleet commands; their runners by name (``project_dir`` None: found by ``main``)."""
     config = commands.add_parser(
         "config",
         help="print a stack's config merged with its customer defaults",
@@ -386,7 +390,7 @@ def add_parsers(
     )
     config.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
     config.add_argument("--show-origin", action="store_true", help="name the file each value comes from")
-    config.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    config.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
     changed = commands.add_parser(
         "changed",
         help="list the stacks whose render or config changed since a git revision",
@@ -403,7 +407,7 @@ def add_parsers(
     changed.add_argument("--batch-size", type=int, default=10, help="stacks per batch (--format matrix)")
     changed.add_argument("--max-jobs", type=int, default=256, help="most batches (--format matrix)")
     changed.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
-    changed.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    changed.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
     _add_up(commands, project_dir)
     _add_deploy_marker(commands, project_dir)
     _add_operator(commands, project_dir)

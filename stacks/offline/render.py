@@ -185,7 +185,7 @@ def _prepare(out: Path) -> None:
             shutil.rmtree(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text(
-            "written by `python -m stacks render`; replaced on each render\n", encoding="utf-8"
+            "written by `hikube-gpu render`; replaced on each render\n", encoding="utf-8"
         )
     except OSError as error:
         reason = error.strerror or type(error).__name__

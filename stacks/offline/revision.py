@@ -178,7 +178,7 @@ def _run_worker(
         return {}
     stderr = log.read_text(encoding="utf-8", errors="replace")
     if "invalid choice: 'render-many'" in stderr:
-        raise RevisionError(f"{job.label}: its code predates `python -m stacks diff`; choose a newer base")
+        raise RevisionError(f"{job.label}: its code predates `hikube-gpu diff`; choose a newer base")
     left = [stack for stack in chunk if stack not in done]
     if not left:
         return {}

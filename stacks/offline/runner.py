@@ -7,10 +7,11 @@ which ``tests/test_plan.py`` uses to prove the two equal, and which helps when d
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from stacks.offline.records import OfflineRun
-from stacks.offline.stack_file import StackConfigFile
+if TYPE_CHECKING:  # the CLI imports this module for its --engine choices: keep it light
+    from stacks.offline.records import OfflineRun
+    from stacks.offline.stack_file import StackConfigFile
 
 Engine = Literal["plan", "pulumi"]
 ENGINES: tuple[Engine, ...] = ("plan", "pulumi")

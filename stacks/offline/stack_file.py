@@ -18,6 +18,7 @@ from components.models.vm import ENCRYPTED_PLACEHOLDER
 from stacks import customer_defaults
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.offline.config_keys import KeyClash, full_key, namespaced
 from stacks.offline.stack_list import StackNameError, stack_file_path
 from stacks.secret_paths import Leaf, is_secure
 
@@ -96,10 +97,6 @@ def _decrypt_offline(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _qualify(key: str, project: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
-
-
 def _project_defaults(project_file: dict[str, Any], project: str) -> dict[str, Any]:
     """``config:`` of Pulumi.yaml: ``key: {default|value: …}`` or ``ns:key: value``."""
     defaults = {}
@@ -108,18 +105,22 @@ def _project_defaults(project_file: dict[str, Any], project: str) -> dict[str, A
         raise StackFileError("Pulumi.yaml: 'config:' must be a mapping")
     for key, spec in config.items():
         if isinstance(spec, dict) and ("default" in spec or "value" in spec):
-            defaults[_qualify(key, project)] = spec.get("value", spec.get("default"))
+            defaults[full_key(str(key), project)] = spec.get("value", spec.get("default"))
         elif not isinstance(spec, dict) or "type" not in spec:
-            defaults[_qualify(key, project)] = spec
+            defaults[full_key(str(key), project)] = spec
     return defaults
 
 
 def _stack_values(path: Path, project: str) -> dict[str, Any]:
-    """The stack file's ``config:`` by full key, values as written (``secure:`` kept)."""
+    """The stack file's ``config:`` by full key (``vms`` is ``<project>:vms``, as Pulumi reads it:
+    ``stacks.offline.config_keys``), values as written (``secure:`` kept)."""
     document = _yaml(path) or {}
     if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
         raise StackFileError(f"{path}: expected a mapping with a 'config:' mapping")
-    return {_qualify(str(key), project): value for key, value in (document.get("config") or {}).items()}
+    try:
+        return namespaced(document.get("config") or {}, project)
+    except KeyClash as error:
+        raise StackFileError(f"{path}: {error}") from None
 
 
 def _project(project_dir: Path) -> tuple[dict[str, Any], str]:

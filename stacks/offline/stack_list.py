@@ -1,5 +1,5 @@
 """Which stacks a project has, where their files are, and what marks a render folder. No
-Pulumi import: the diff orchestrator and ``python -m stacks list`` start fast.
+Pulumi import: the diff orchestrator and ``hikube-gpu list`` start fast.
 
 Stacks are the ``Pulumi.<stack>.yaml`` files of Pulumi.yaml's ``stackConfigDir`` (default: the
 project folder), as the Pulumi CLI finds them. Examples are the ``Pulumi.<stack>.yaml`` files

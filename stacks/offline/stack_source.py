@@ -13,6 +13,7 @@ from typing import Any
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
+from stacks.offline.config_keys import KeyClash, namespaced
 from stacks.offline.stack_list import StackNameError, stack_file_path
 from stacks.secret_paths import Redactor, secret_texts
 
@@ -92,7 +93,10 @@ def read_stack(project_dir: Path, project: str, stack: str) -> StackSource:
         return StackSource(project)
     except (_Unreadable, StackNameError) as error:
         return StackSource(project, error=str(error))
-    full = {(str(key) if ":" in str(key) else f"{project}:{key}"): value for key, value in config.items()}
+    try:
+        full = namespaced(config, project)
+    except KeyClash as error:
+        return StackSource(project, error=f"{path.name}: {error}")
     return StackSource(project, full, secrets=config_secrets(full, project))
 
 

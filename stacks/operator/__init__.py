@@ -1,1 +1,1 @@
-"""Objects for the Pulumi Kubernetes Operator: ``python -m stacks operator`` (docs/fleet.md)."""
+"""Objects for the Pulumi Kubernetes Operator: ``hikube-gpu operator`` (docs/fleet.md)."""

@@ -1,8 +1,9 @@
 """Generate the documentation that must never be written by hand.
 
 ``python -m tools.gen_docs`` (``make docs-gen``) writes the configuration, rules, catalog,
-policy, command-line, Python API and package references under ``docs/reference/``, the pictures, and
-``schema/stack-file.schema.json``, all from the code. ``generate()`` returns them without
+policy, command-line, Python API and package references under ``docs/reference/``, the pictures,
+the manifest-diff examples (``docs/gen/``, from real runs) and ``schema/stack-file.schema.json``,
+all from the code. ``generate()`` returns them without
 writing, so that a test can compare them with the committed files.
 """
 
@@ -21,6 +22,7 @@ def generate() -> dict[str, str]:
         catalog_ref,
         cli_ref,
         config_ref,
+        diff_examples,
         package_ref,
         pictures,
         policies_ref,
@@ -39,6 +41,7 @@ def generate() -> dict[str, str]:
         "docs/reference/package.md": package_ref.page,
         "docs/reference/pictures.md": pictures.page,
         pictures.CAPACITY_SVG: pictures.capacity_svg,
+        **diff_examples.pages(),
     }
     return {path: make() for path, make in makers.items()}
 

@@ -1,4 +1,4 @@
-"""The command-line page, from the argparse parser of ``python -m stacks``."""
+"""The command-line page, from the argparse parser of ``hikube-gpu``."""
 
 from __future__ import annotations
 
@@ -36,11 +36,11 @@ def page() -> str:
         GENERATED_NOTE,
         "# Command line",
         "",
-        "`python -m stacks` (from the project root, with `.venv/bin/python`), generated from its",
+        "`hikube-gpu` (`.venv/bin/hikube-gpu`, or `python -m stacks`), generated from its",
         "argparse parser (`stacks/offline/cli.py`). The same text is printed by `--help`.",
         "",
         "```text",
-        f"$ python -m stacks --help\n{_help(parser)}",
+        f"$ hikube-gpu --help\n{_help(parser)}",
         "```",
         "",
     ]
@@ -49,7 +49,7 @@ def page() -> str:
             f"## `{name}`",
             "",
             "```text",
-            f"$ python -m stacks {name} --help",
+            f"$ hikube-gpu {name} --help",
             _help(command),
             "```",
             "",

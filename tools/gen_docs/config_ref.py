@@ -200,8 +200,14 @@ def _title(section: Section) -> str:
     return f"{section.kind.capitalize()} stacks: {where}"
 
 
+SEARCH_BOOST = 20
+"""Material's search boost for this page (front matter ``search.boost``): a key's own row outranks
+the guides that mention the key (without it, ``maxReplicas`` found this page eighth)."""
+
+
 def page() -> str:
     lines = [
+        f"---\nsearch:\n  boost: {SEARCH_BOOST}\n---\n",
         GENERATED_NOTE,
         "# Configuration reference",
         "",

@@ -1,7 +1,9 @@
 """JSON Schema of a stack file (``Pulumi.<stack>.yaml``), from the config models.
 
-A stack file is ``config:`` with ``hikube-gpu:<key>`` keys; ``hikube-gpu:kind`` picks the
-tenant or the platform keys (draft-07 ``if``/``then``/``else``, which editors understand).
+A stack file is ``config:`` with ``hikube-gpu:<key>`` keys, each also without its prefix (``vms``:
+the Pulumi CLI gives a key without a namespace the project's, ``stacks.offline.config_keys``),
+but not both; ``hikube-gpu:kind`` picks the tenant or the platform keys (draft-07
+``if``/``then``/``else``, which editors understand).
 Values that may be Pulumi secrets (``stacks.secret_paths.KEPT`` and ``CHECKED``) also accept
 ``{secure: …}``. Descriptions are the models' field docstrings.
 """
@@ -126,6 +128,28 @@ def _config(stack: Schema, kind: str, defs: Schema) -> Schema:
     return {f"{NAMESPACE}:{key}": value for key, value in stack["properties"].items()}
 
 
+def _unprefixed(keys: Schema) -> Schema:
+    """``keys`` and, for each ``hikube-gpu:<key>``, ``<key>`` with the same schema."""
+    short: Schema = {}
+    for key, value in keys.items():
+        if not key.startswith(f"{NAMESPACE}:"):
+            continue
+        alias = dict(value)
+        if "description" in value:
+            alias["description"] = f"`{key}` without its prefix. {value['description']}"
+        short[key.removeprefix(f"{NAMESPACE}:")] = alias
+    return keys | short
+
+
+def _not_both(keys: Schema) -> Schema:
+    """``<key>`` and ``hikube-gpu:<key>`` are one key: a file may spell it one way only."""
+    return {
+        key.removeprefix(f"{NAMESPACE}:"): {"not": {"required": [key]}}
+        for key in keys
+        if key.startswith(f"{NAMESPACE}:")
+    }
+
+
 def stack_file_schema() -> Schema:
     """The schema of a whole stack file."""
     tenant, platform, defs = model_schemas()
@@ -148,19 +172,25 @@ def stack_file_schema() -> Schema:
 
     def only(keys: Schema, other: Schema) -> Schema:
         refused = {"not": {}, "description": f"Not a key of {kind_of(keys)} stacks."}
-        return {"properties": keys | {k: refused for k in other if k not in keys}}
+        return {"properties": _unprefixed(keys | {k: refused for k in other if k not in keys})}
 
     def kind_of(keys: Schema) -> str:
         return "platform" if keys is platform_keys else "tenant"
 
     config: Schema = {
         "type": "object",
-        "description": "Stack configuration: `hikube-gpu:<key>` keys, and other namespaces' keys "
-        "(`kubernetes:kubeconfig`, …).",
-        "properties": common,
+        "description": "Stack configuration: `hikube-gpu:<key>` keys (or `<key>`: Pulumi gives a key "
+        "without a namespace the project's), and other namespaces' keys (`kubernetes:kubeconfig`, …).",
+        "properties": _unprefixed(common),
         "patternProperties": {f"^(?!{NAMESPACE}:)[^:]+:.+$": {}},
         "additionalProperties": False,
-        "if": {"properties": {f"{NAMESPACE}:kind": {"const": "platform"}}, "required": [f"{NAMESPACE}:kind"]},
+        "dependencies": _not_both(common),
+        "if": {
+            "anyOf": [
+                {"properties": {kind: {"const": "platform"}}, "required": [kind]}
+                for kind in (f"{NAMESPACE}:kind", "kind")
+            ]
+        },
         "then": only(platform_keys, tenant_keys),
         "else": only(tenant_keys, platform_keys),
     }
