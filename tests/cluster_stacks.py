@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from components.catalog.platform import PROFILES
 from tests.helpers import base_config
 
 TRAIN: dict[str, Any] = {
@@ -72,9 +73,22 @@ EDGE: dict[str, Any] = {
 }
 
 
+def driver_preinstalled(cluster: dict[str, Any]) -> dict[str, Any]:
+    """``cluster`` saying its GPU nodes already have the NVIDIA driver (``driver.enabled: false``),
+    as GPU clusters must on Talos workers (Cozystack v1.6+)."""
+    chosen = copy.deepcopy(cluster)
+    operator = chosen.setdefault("addons", {}).setdefault("gpuOperator", {})
+    operator.setdefault("driver", {})["enabled"] = False
+    return chosen
+
+
 def cluster_stack(profile: str = "hikube", **clusters: dict[str, Any]) -> dict[str, Any]:
-    """A tenant stack with ``clusters`` (default: train and edge) and enough quota for them."""
+    """A tenant stack with ``clusters`` (default: train and edge) and enough quota for them; on a
+    profile whose workers keep the driver container out, the default clusters say the driver is
+    there (``driver_preinstalled``)."""
     chosen = copy.deepcopy(clusters or {"train": TRAIN, "edge": EDGE})
+    if not clusters and not PROFILES[profile].kubernetes.workers.operator_driver:
+        chosen = {name: driver_preinstalled(cluster) for name, cluster in chosen.items()}
     return base_config(
         platform={"namespace": "tenant-test", "profile": profile},
         quota={"L40S": 8, "A100": 8, "H100": 8},

@@ -175,7 +175,7 @@ FREE_FORM = (  # maps whose content is data for the operands, not chart keys
 )
 
 
-@pytest.mark.parametrize("profile", ["hikube", "cozystack-1.4"])
+@pytest.mark.parametrize("profile", ["hikube", "cozystack-1.4", "cozystack-1.6"])
 def test_operator_values_only_use_keys_of_the_wrapped_chart(tmp_path: Path, profile: str) -> None:
     """The wrapper passes values through unchecked; a key the chart lacks would be ignored."""
     run = run_config(tmp_path, cluster_stack(profile))

@@ -17,7 +17,7 @@ import yaml
 from components.catalog.platform import PROFILES
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.report import preview_text
-from tests.cluster_stacks import cluster_stack
+from tests.cluster_stacks import cluster_stack, driver_preinstalled
 from tests.helpers import UPSTREAM, expect_problem, expect_warning, objects, reference_data, run_config
 from tests.platform_stacks import platform_stack
 
@@ -41,6 +41,7 @@ def test_from_cozystack_1_6_groups_start_at_min_replicas(tmp_path: Path) -> None
     at_zero = PROFILES["cozystack-1.6"].kubernetes.node_group_scale(0, 1)
     assert (at_zero.start, at_zero.steady_max, at_zero.peak) == (0, 1, 2)
     config = _one_group(0, 1, quota=1, platform={"namespace": "tenant-test", "profile": "cozystack-1.6"})
+    config["clusters"]["ml"] = driver_preinstalled(config["clusters"]["ml"])
     run = run_config(tmp_path, config)  # one GPU fits a 0-1 group: no two-node start to pay for
     assert (run.failure, run.errors) == (None, [])
     group = run.outputs["clusters"]["ml"]["nodeGroups"]["l40s"]

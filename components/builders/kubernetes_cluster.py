@@ -77,7 +77,7 @@ def _addons(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dict[str, 
         rendered[name] = entry
     if cluster.gpu_operator_enabled:
         rendered["gpuOperator"]["valuesOverride"] = values_override(
-            addons.gpu_operator, plan_sharing(cluster, app.gpu_operator_mig_strategy)
+            addons.gpu_operator, plan_sharing(cluster, app.gpu_operator_mig_strategy), app.workers
         )
     return rendered
 

@@ -60,6 +60,31 @@ _V1_6_NODE_GROUP_KEYS = _V1_4_NODE_GROUP_KEYS | {"maxUnhealthy", "nodeStartupTim
 
 
 @dataclass(frozen=True)
+class WorkerOs:
+    """The OS of a tenant cluster's worker VMs, and what it leaves to the GPU Operator inside."""
+
+    name: str
+    bootstrap: str
+    """The Cluster API bootstrap template the chart gives each node group (how tests tell the
+    OS from the chart's templates)."""
+    operator_driver: bool
+    """Whether the GPU Operator's driver container can install the NVIDIA driver on a worker.
+    On Talos it cannot: the operator pulls ``<driver image>:<version>-<os ID><VERSION_ID>``
+    (gpu-operator v26.3.1 ``controllers/object_controls.go:3355-3358``, ``state_manager.go:656-682``:
+    ``…-talosv1.13.6``), a tag NVIDIA does not publish (NVIDIA/gpu-operator#647, #2731); the driver
+    comes from the OS image's system extensions, and Cozystack's own Talos values switch the
+    driver container off (v1.6.0 ``packages/system/gpu-operator/examples/values-native-talos.yaml:30-34``)."""
+    operator_toolkit: bool
+    """Whether the GPU Operator's container-toolkit DaemonSet may rewrite the worker's containerd
+    configuration. Not on Talos, which owns that configuration and whose NVIDIA extension registers
+    the runtime (same ``values-native-talos.yaml:30-34``)."""
+
+
+UBUNTU = WorkerOs("Ubuntu", "KubeadmConfigTemplate", operator_driver=True, operator_toolkit=True)
+TALOS = WorkerOs("Talos", "TalosConfigTemplate", operator_driver=False, operator_toolkit=False)
+
+
+@dataclass(frozen=True)
 class NodeGroupScale:
     """Nodes of one group: as configured, and as the platform really runs them."""
 
@@ -109,6 +134,16 @@ class KubernetesApp:
     rollout_surge_is_max_replicas: bool
     """A roll-out adds up to ``maxReplicas`` new nodes before old ones go (``maxSurge:
     maxReplicas``, ``cluster.yaml:306``; unchanged in v1.6.0)."""
+    workers: WorkerOs
+    """Ubuntu (kubeadm) workers up to Cozystack v1.5; Talos from v1.6.0 (``cluster.yaml:97-104``
+    boots ``openstack-amd64.raw.xz`` of the ``talos.schematicID`` image, bootstrapped by a
+    ``TalosConfigTemplate``, ``:793-798``)."""
+    loads_gpu_kernel_modules: bool
+    """Whether the worker configuration the chart applies loads kernel modules (what NVIDIA's Talos
+    extensions need: they ship the modules but load none). False on every version read: at
+    v1.6.0 the machine config of ``templates/talos/talos-reconcile-job.yaml:341-448`` has no
+    ``kernel.modules`` and the values no setting for it (cozystack#3563); its default schematic is
+    vanilla (``values.yaml:287``, ``:294``)."""
     autoscaler_knows_gpus: bool
     """Whether the autoscaler's scale-from-zero template has the group's GPUs and role labels.
     False on every Cozystack version read: only cpu/memory capacity annotations
@@ -166,6 +201,8 @@ PROFILES: dict[str, PlatformProfile] = {
             gpu_operator_mig_strategy="single",
             node_group_start_replicas=2,
             rollout_surge_is_max_replicas=True,
+            workers=UBUNTU,
+            loads_gpu_kernel_modules=False,
             autoscaler_knows_gpus=False,
         ),
         port_list_filters=False,
@@ -195,6 +232,8 @@ PROFILES: dict[str, PlatformProfile] = {
             # The profile covers v1.4 and v1.5, which still hard-code two nodes.
             node_group_start_replicas=2,
             rollout_surge_is_max_replicas=True,
+            workers=UBUNTU,
+            loads_gpu_kernel_modules=False,
             autoscaler_knows_gpus=False,
         ),
         port_list_filters=True,
@@ -205,7 +244,8 @@ PROFILES: dict[str, PlatformProfile] = {
     # 752-774, ``maxSurge: maxReplicas`` 777, cpu/memory capacity annotations only 739-748),
     # packages/system/gpu-operator/charts/gpu-operator (Chart.yaml v26.3.1, values.yaml:115-116
     # ``mig.strategy: single``), packages/apps/vm-instance (no instanceProfile enum;
-    # templates/service.yaml:12 wholeIP only for WholeIP).
+    # templates/service.yaml:12 wholeIP only for WholeIP); Talos workers (cluster.yaml:97-104,
+    # templates/talos/talos-reconcile-job.yaml).
     "cozystack-1.6": PlatformProfile(
         name="cozystack-1.6",
         cozystack_version="v1.6+",
@@ -230,6 +270,8 @@ PROFILES: dict[str, PlatformProfile] = {
             gpu_operator_mig_strategy="single",
             node_group_start_replicas=None,
             rollout_surge_is_max_replicas=True,
+            workers=TALOS,
+            loads_gpu_kernel_modules=False,
             autoscaler_knows_gpus=False,
         ),
         port_list_filters=True,

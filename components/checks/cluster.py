@@ -94,6 +94,7 @@ def _cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterA
             else "node groups have GPUs but the GPU Operator is off: pods cannot request them",
             "error" if sharing else "warning",
         )
+    yield from _gpu_driver(profile, cluster)
     if cluster.resource_naming == "per-model" and cluster.workloads:
         yield Issue(
             prop("resourceNaming"),
@@ -101,6 +102,53 @@ def _cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterA
             "the GPU Operator inside a tenant cluster publishes nvidia.com/gpu, so pods stay Pending "
             "unless your cluster publishes the per-model names",
             "warning",
+        )
+
+
+def _gpu_driver(profile: PlatformProfile, cluster: GpuKubernetesClusterArgs) -> Iterator[Issue]:
+    """Where the workers' OS keeps the GPU Operator's driver container out (Talos, Cozystack v1.6+),
+    the driver must already be on the GPU nodes: ``driver.enabled: false`` says the platform put
+    it there; true, a driver version, or nothing said with GPU node groups cannot work."""
+    app = profile.kubernetes
+    workers = app.workers
+    if workers.operator_driver or not cluster.gpu_operator_enabled:
+        return
+    driver = cluster.addons.gpu_operator.driver
+    on = f"{workers.name} workers ({profile.name} platform, Cozystack {profile.cozystack_version})"
+    no_container = (
+        f"the GPU Operator's driver container cannot install the NVIDIA driver on {on}: NVIDIA "
+        f"publishes no driver:<version>-{workers.name.lower()}<release> image"
+    )
+    needs = (
+        "the driver must come from the worker image (NVIDIA's system extensions, their kernel modules loaded)"
+    )
+    if not app.loads_gpu_kernel_modules:
+        needs += (
+            ", which the Kubernetes app cannot ask for (vanilla default schematic, no kernel-module "
+            "setting: cozystack#3563)"
+        )
+    if driver.enabled is True:
+        # upstream: NVIDIA/gpu-operator v26.3.1 controllers/object_controls.go:3355-3358
+        # upstream: NVIDIA/gpu-operator v26.3.1 controllers/state_manager.go:656-682
+        # upstream: cozystack/cozystack v1.6.0 packages/apps/kubernetes/templates/cluster.yaml:97-104
+        yield Issue(
+            prop("addons", "gpuOperator", "driver", "enabled"),
+            f"{no_container}; {needs}; once the platform team provides it, set false",
+        )
+    elif driver.enabled is None and cluster.has_gpus:
+        # upstream: NVIDIA/gpu-operator v26.3.1 controllers/object_controls.go:3355-3358
+        # upstream: cozystack/cozystack v1.6.0 packages/apps/kubernetes/templates/cluster.yaml:97-104
+        # upstream: cozystack/cozystack v1.6.0 packages/apps/kubernetes/values.yaml:287
+        yield Issue(
+            prop("addons", "gpuOperator", "driver", "enabled"),
+            f"is not set, but {no_container}; {needs}; once the platform team provides it, set false "
+            "(until then GPU pods stay Pending)",
+        )
+    if driver.version is not None:
+        # upstream: NVIDIA/gpu-operator v26.3.1 controllers/object_controls.go:3355-3358
+        yield Issue(
+            prop("addons", "gpuOperator", "driver", "version"),
+            f"no driver container runs on {on}: the driver is the worker image's; remove it",
         )
 
 

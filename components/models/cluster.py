@@ -47,10 +47,15 @@ class IngressNginx(StrictModel):
 
 
 class OperatorDriver(StrictModel):
-    enabled: bool = True
-    """Let the operator install the NVIDIA driver on GPU nodes. Default true."""
+    enabled: bool | None = None
+    """Let the operator's driver container install the NVIDIA driver on GPU nodes; false: the
+    nodes already have it. Default: true where workers run Ubuntu (Hikube, Cozystack v1.4–v1.5).
+    Cozystack v1.6+ runs Talos workers, where the container cannot install it: set false once
+    the platform gives its Talos GPU workers the driver (true, or leaving it out with GPU node
+    groups, is refused there)."""
     version: str | None = None
-    """Driver version, e.g. ``570.124.06``. Default: the operator chart's."""
+    """Driver container version, e.g. ``570.124.06``. Default: the operator chart's. Not on
+    Talos workers (Cozystack v1.6+), where no driver container runs."""
 
 
 class DcgmExporter(StrictModel):
@@ -66,7 +71,7 @@ class GpuOperatorAddon(StrictModel):
     enabled: bool | None = None
     """Install the GPU Operator. Default: on when any node group has GPUs."""
     driver: OperatorDriver = OperatorDriver()
-    """Driver container. Default: enabled, the chart's version."""
+    """Driver container. Default: the platform's (enabled on Ubuntu workers), the chart's version."""
     dcgm_exporter: DcgmExporter = DcgmExporter()
     """GPU metrics. Default: exporter on, no ServiceMonitor."""
 
