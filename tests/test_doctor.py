@@ -11,9 +11,7 @@ import copy
 import gzip
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,9 +24,9 @@ from stacks.doctor.facts import APPS_OPENAPI, KUBERNETES_APP_DEFINITION, VERSION
 from stacks.doctor.reader import READ_ONLY_POSTS, RULES_REVIEW, Reader
 from stacks.doctor.version import KUBERNETES_SCHEMA
 from stacks.offline.cli import PROJECT_DIR, main
+from tests.fake_api import TOKEN, FakeApi, kubeconfig, listing, running, status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
-TOKEN = "doctor-test-token"
 NAMESPACE = "tenant-acme"
 KUBEVIRT = "/apis/kubevirt.io/v1/namespaces/cozy-kubevirt/kubevirts/kubevirt"
 RELEASES = "/api/v1/namespaces/gpu-operator/secrets"
@@ -39,15 +37,6 @@ INSTANCE_TYPES = "/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterin
 def fixture(name: str) -> Any:
     text = (FIXTURES / name).read_text(encoding="utf-8")
     return json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
-
-
-def listing(kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": f"{kind}List", "metadata": {}, "items": items}
-
-
-def status(code: int, reason: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code,
-            "message": f"{reason.lower()} (recorded)"}  # fmt: skip
 
 
 def openapi_document(app_definition: str) -> dict[str, Any]:
@@ -95,23 +84,10 @@ GATES = ["HotplugVolumes", "ExpandDisks", "LiveMigration"]
 DEVICES = [("10DE:26B9", "nvidia.com/AD102GL_L40S"), ("10DE:2321", "nvidia.com/GH100_H100L_94GB")]
 
 
-class FakeApi:
-    """Routes (path → status code and body) and every request received."""
+class DoctorApi(FakeApi):
+    """The fake API with the doctor's two recorded worlds."""
 
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, Any]] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.auth: set[str] = set()
-        self.url = ""
-
-    def serve(self, path: str, body: Any, code: int = 200) -> None:
-        self.routes[path] = (code, body)
-
-    def deny(self, *paths: str) -> None:
-        for path in paths:
-            self.routes[path] = (403, status(403, "Forbidden"))
-
-    def tenant(self) -> FakeApi:
+    def tenant(self) -> DoctorApi:
         """A Hikube tenant's view: Cozystack internals forbidden, the apps schema readable."""
         self.deny(VERSION_CONFIG_MAP, KUBERNETES_APP_DEFINITION, f"/api/v1/namespaces/{NAMESPACE}")
         self.serve(APPS_OPENAPI, openapi_document("applicationdefinition-kubernetes-v1.1.2.yaml"))
@@ -125,7 +101,7 @@ class FakeApi:
         self.serve(RULES_REVIEW, fixture("rules-read-only.json"), 201)
         return self
 
-    def platform(self) -> FakeApi:
+    def platform(self) -> DoctorApi:
         """A Cozystack v1.1.2 host seen by its admin."""
         self.serve(VERSION_CONFIG_MAP, fixture("cozystack-version.yaml"))
         self.serve(KUBERNETES_APP_DEFINITION, fixture("applicationdefinition-kubernetes-v1.1.2.yaml"))
@@ -136,51 +112,10 @@ class FakeApi:
         return self
 
 
-def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            api.requests.append((self.command, self.path))
-            api.auth.add(self.headers.get("Authorization", ""))
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            code, body = api.routes.get(urlsplit(self.path).path, (404, status(404, "NotFound")))
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture
-def api() -> Iterator[FakeApi]:
-    fake = FakeApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-
-
-def kubeconfig(tmp_path: Path, server: str) -> Path:
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "test",
-        "clusters": [{"name": "test", "cluster": {"server": server}}],
-        "users": [{"name": "test", "user": {"token": TOKEN}}],
-        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-    }))  # fmt: skip
-    return path
+def api() -> Iterator[DoctorApi]:
+    with running(DoctorApi()) as fake:
+        yield fake
 
 
 def stack_file(tmp_path: Path, name: str, **changes: Any) -> Path:
@@ -198,7 +133,7 @@ def stack_file(tmp_path: Path, name: str, **changes: Any) -> Path:
 
 
 def doctor(
-    tmp_path: Path, api: FakeApi, stack: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, stack: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str, str]:
     code = main(["doctor", "--config-file", str(stack), "--project-dir", str(PROJECT_DIR),
                  "--kubeconfig", str(kubeconfig(tmp_path, api.url))])  # fmt: skip
@@ -216,7 +151,7 @@ def line(out: str, check: str) -> str:
     raise AssertionError(f"no {check} line in:\n{out}")
 
 
-def assert_only_reads(api: FakeApi) -> None:
+def assert_only_reads(api: DoctorApi) -> None:
     assert api.requests
     for method, path in api.requests:
         read_only = method == "GET" or (method == "POST" and urlsplit(path).path in READ_ONLY_POSTS)
@@ -230,7 +165,7 @@ PLATFORM_CHECKS = ["cozystack-version", "nodes", "kubevirt-version", "kubevirt-f
 RAW_VM = {"cuda-lab": {"gpus": {"L40S": 1}, "namespace": "gpu-vms"}}
 
 
-def test_tenant_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tenant_all_ok(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = doctor(tmp_path, api.tenant(), FIXTURES / "stack-tenant.yaml", capsys)
     assert (code, err) == (0, "")
     for check in TENANT_CHECKS:
@@ -241,7 +176,7 @@ def test_tenant_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixtu
     assert_only_reads(api)
 
 
-def test_platform_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_platform_all_ok(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = doctor(tmp_path, api.platform(), FIXTURES / "stack-platform.yaml", capsys)
     assert (code, err) == (0, "")
     for check in PLATFORM_CHECKS:
@@ -252,7 +187,7 @@ def test_platform_all_ok(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFix
 
 
 def test_doctor_sends_only_reads_even_when_everything_differs(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     api.platform().serve(VERSION_CONFIG_MAP, {"data": {"version": "40"}})
     api.serve(KUBEVIRT, kubevirt_cr(["Snapshot"], [], "v1.6.3"))
@@ -274,7 +209,7 @@ def test_doctor_sends_only_reads_even_when_everything_differs(
 def test_reader_refuses_to_write() -> None:
     reader = Reader(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="never sends PATCH"):
-        reader._send("PATCH", "/apis/apps.cozystack.io/v1alpha1/namespaces/x/vminstances/y", {}, {})
+        reader.send("PATCH", "/apis/apps.cozystack.io/v1alpha1/namespaces/x/vminstances/y", {}, {})
 
 
 @pytest.mark.parametrize(
@@ -282,7 +217,7 @@ def test_reader_refuses_to_write() -> None:
     ["applicationdefinition-kubernetes-v1.6.0.yaml", "applicationdefinition-kubernetes-main.yaml"],
 )
 def test_wrong_profile_from_the_schema_a_tenant_can_read(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str], definition: str
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str], definition: str
 ) -> None:
     """Node groups take diskSize from v1.4 and maxUnhealthy/nodeStartupTimeout from v1.6: a v1.6
     (or newer) schema is the cozystack-1.6 profile, whose groups start at minReplicas."""
@@ -304,7 +239,7 @@ def test_wrong_profile_from_the_schema_a_tenant_can_read(
      ("39", "Cozystack v1.3 (cozystack-version 39): no profile is written for it")],
 )  # fmt: skip
 def test_wrong_profile_from_the_version_config_map(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str], counter: str, expected: str
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str], counter: str, expected: str
 ) -> None:
     api.platform().serve(VERSION_CONFIG_MAP, {"data": {"version": counter}})
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
@@ -317,7 +252,7 @@ def test_wrong_profile_from_the_version_config_map(
 
 
 def test_version_cant_tell_when_every_source_is_forbidden(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     api.tenant().deny(APPS_OPENAPI)
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
@@ -328,7 +263,7 @@ def test_version_cant_tell_when_every_source_is_forbidden(
     assert code == 0  # nothing differs
 
 
-def test_missing_node(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_node(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     nodes = {"gpu-node-1": "vm-passthrough", "gpu-nod-2": "vm-passthrough"}
     stack = stack_file(tmp_path, "stack-platform.yaml", nodes=nodes)
     code, out, _ = doctor(tmp_path, api.platform(), stack, capsys)
@@ -339,7 +274,7 @@ def test_missing_node(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixtur
     assert "fix the names in hikube-gpu:nodes.gpu-nod-2" in text
 
 
-def test_h100_name_mismatch(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_h100_name_mismatch(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     kubevirt = fixture("stack-platform.yaml")["config"]["hikube-gpu:kubevirt"]
     kubevirt.pop("resourceNaming")  # Hikube's names: nvidia.com/H100_94GB
     stack = stack_file(tmp_path, "stack-platform.yaml", kubevirt=kubevirt)
@@ -351,7 +286,7 @@ def test_h100_name_mismatch(tmp_path: Path, api: FakeApi, capsys: pytest.Capture
     assert "fix: pulumi config set --path kubevirt.resourceNaming upstream" in text
 
 
-def test_missing_permitted_device(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_permitted_device(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     api.platform().serve(KUBEVIRT, kubevirt_cr(GATES, DEVICES[:1]))
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
     assert code == 1
@@ -361,7 +296,7 @@ def test_missing_permitted_device(tmp_path: Path, api: FakeApi, capsys: pytest.C
 
 
 def test_feature_gates_the_patch_would_drop(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     api.platform().serve(KUBEVIRT, kubevirt_cr([*GATES, "Snapshot"], DEVICES))
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
@@ -371,7 +306,7 @@ def test_feature_gates_the_patch_would_drop(
     assert "add Snapshot to hikube-gpu:kubevirt.featureGates" in text
 
 
-def test_chart_version_mismatch(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_chart_version_mismatch(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     api.platform().serve(RELEASES, listing("Secret", [helm_secret("v25.10.1")]))
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-platform.yaml", capsys)
     assert code == 1
@@ -379,7 +314,7 @@ def test_chart_version_mismatch(tmp_path: Path, api: FakeApi, capsys: pytest.Cap
     assert "chart v25.10.1, revision 2, deployed, but hikube-gpu:gpuOperator.version is v26.7.0" in text
 
 
-def test_write_capable_credential(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_write_capable_credential(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     api.tenant().serve(RULES_REVIEW, fixture("rules-tenant-base.json"), 201)
     code, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
     assert code == 1
@@ -391,7 +326,7 @@ def test_write_capable_credential(tmp_path: Path, api: FakeApi, capsys: pytest.C
 
 
 def test_quota_without_the_name_the_vm_requests(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     quota = fixture("resourcequota-tenant.yaml")
     hard = quota["spec"]["hard"]
@@ -405,10 +340,10 @@ def test_quota_without_the_name_the_vm_requests(
 
 
 def test_missing_instance_type_and_namespace(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     api.tenant()
-    types = copy.deepcopy(api.routes[INSTANCE_TYPES][1])
+    types = copy.deepcopy(api.body(INSTANCE_TYPES))
     types["items"] = [t for t in types["items"] if t["metadata"]["name"] != "u1.4xlarge"]
     api.serve(INSTANCE_TYPES, types)
     api.serve(f"/apis/core.cozystack.io/v1alpha1/tenantnamespaces/{NAMESPACE}", status(404, "NotFound"), 404)
@@ -460,7 +395,7 @@ def test_help_lists_every_check(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_chart_version_from_the_operator_deployment_when_secrets_are_forbidden(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     api.platform().deny(RELEASES)
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -478,7 +413,7 @@ def test_chart_version_from_the_operator_deployment_when_secrets_are_forbidden(
     assert line(out, "gpu-operator-release").startswith("can't tell gpu-operator-release")
 
 
-def test_raw_vm_namespaces(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+def test_raw_vm_namespaces(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
     stack = stack_file(tmp_path, "stack-platform.yaml", vms=RAW_VM)
     code, out, _ = doctor(tmp_path, api.platform(), stack, capsys)
     assert code == 1
@@ -493,7 +428,7 @@ def test_raw_vm_namespaces(tmp_path: Path, api: FakeApi, capsys: pytest.CaptureF
 
 
 def test_context_from_the_stack_and_a_plain_kubeconfig_in_the_stack(
-    tmp_path: Path, api: FakeApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The stack's own kubeconfig (plain text) is used, with ``platform.context`` over the current one."""
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "must-not-be-used"))
@@ -514,3 +449,159 @@ def test_context_from_the_stack_and_a_plain_kubeconfig_in_the_stack(
     code = main(["doctor", "--config-file", str(stack), "--context", "dead"])
     assert code == 2
     assert "http://127.0.0.1:9 did not answer" in capsys.readouterr().err
+
+
+# --- untrusted answers (issue 23) and the doctor's advice (issue 25, item 5) ---------------------
+
+
+def assert_no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback" not in text, text
+        assert "Error:" not in text.replace("error:", ""), text
+
+
+def test_a_list_item_without_metadata_is_cant_tell_not_a_traceback(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``items: [{"metadata": null}]`` crashed check_instance_types with an AttributeError."""
+    api.tenant().serve(INSTANCE_TYPES, listing("VirtualMachineClusterInstancetype", [{"metadata": None}]))
+    code, out, err = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 0, out + err
+    text = line(out, "instance-types")
+    assert text.startswith("can't tell instance-types")
+    assert f"items[0].metadata is null, expected an object (answer of {INSTANCE_TYPES})" in text
+    assert "fix: the API server (or a proxy in front of it) sent an answer of the wrong shape" in text
+    assert_no_traceback(out, err)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"raw": b'{"apiVersion": "v1", "kind": "VirtualMachineClusterInstancetypeList", "items": [{"metad'},
+         f"the answer is not JSON (cut short?) on {INSTANCE_TYPES}"),
+        ({"raw": b"[]"}, f"the answer is JSON but not an object (list) on {INSTANCE_TYPES}"),
+        ({"body": {"kind": "Status"}}, f"items is missing, expected a list (answer of {INSTANCE_TYPES})"),
+        ({"code": 500, "body": status(500, "InternalError")}, f"500 InternalError on {INSTANCE_TYPES}"),
+        ({"body": {}, "cut": True}, "the answer broke off"),
+    ],
+    ids=["truncated-json", "json-list", "no-items", "500", "connection-cut"],
+)  # fmt: skip
+def test_a_garbled_answer_is_cant_tell_never_differs(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str], answer: dict[str, Any], expected: str
+) -> None:
+    """A garbled list was read as an empty one: every instance type 'not on the cluster' (differs)."""
+    from tests.fake_api import Answer
+
+    body = api.tenant().body(INSTANCE_TYPES)
+    if answer.get("cut"):
+        answer = {**answer, "body": body}
+    api.answer(INSTANCE_TYPES, Answer(**answer))
+    code, out, err = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    text = line(out, "instance-types")
+    assert text.startswith("can't tell instance-types"), out
+    assert expected in text
+    assert code == 0
+    assert_no_traceback(out, err)
+
+
+def test_a_slow_answer_is_cant_tell_for_its_check_only(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read timeout ended the whole run ("did not answer", exit 2); now it is one check's can't tell."""
+    from tests.fake_api import Answer
+
+    monkeypatch.setattr("stacks.doctor.reader.TIMEOUT", (2.0, 0.3))
+    api.tenant().answer(QUOTAS, Answer(body=api.body(QUOTAS), delay=1.0))
+    code, out, err = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 0, err
+    text = line(out, "gpu-quota")
+    assert text.startswith("can't tell gpu-quota")
+    assert f"no answer within 0.3 s (GET {QUOTAS})" in text
+    assert "fix: run again (a slow or overloaded API server" in text
+    assert line(out, "instance-types").startswith("ok ")
+
+
+def test_a_404_is_not_called_a_permission_problem(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.tenant().serve(QUOTAS, status(404, "NotFound"), 404)
+    _, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    text = line(out, "gpu-quota")
+    assert f"404 NotFound on {QUOTAS}" in text
+    assert "a 404 is not a permission problem: this server does not serve" in text
+    assert "use a credential" not in text
+    api.deny(QUOTAS)
+    _, out, _ = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
+    assert "fix: use a credential that can list resourcequotas in tenant-acme" in line(out, "gpu-quota")
+
+
+def test_without_a_kubeconfig_the_error_names_the_three_ways_to_give_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code = main(["doctor", "--config-file", str(FIXTURES / "stack-tenant.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "~/.kube/config: no kubeconfig at ~/.kube/config; give one with --kubeconfig PATH" in err
+    assert "the KUBECONFIG environment variable" in err
+    assert "the stack's hikube-gpu:kubeconfig" in err
+
+
+def test_a_quota_stored_as_a_secret_is_accepted_as_preview_accepts_it(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = stack_file(tmp_path, "stack-tenant.yaml", quota={"secure": "v1:AAAAquota"})
+    assert main(["preview", "--config-file", str(stack), "--project-dir", str(PROJECT_DIR)]) == 0
+    capsys.readouterr()
+    code, out, err = doctor(tmp_path, api.tenant(), stack, capsys)
+    assert code == 0, err
+    assert line(out, "gpu-quota").startswith("ok ")
+    assert "v1:AAAAquota" not in out + err
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_insecure_skip_tls_verify_is_said_once_not_per_request(tmp_path: Path, api: DoctorApi) -> None:
+    """urllib3 warned once per request (seven InsecureRequestWarnings); now one line says it."""
+    import ssl
+    import subprocess
+    import sys
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.fake_api import _handler
+
+    api.platform()
+    cert, key = _self_signed(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        config = kubeconfig(tmp_path, url, **{"insecure-skip-tls-verify": True})
+        result = subprocess.run(
+            [sys.executable, "-m", "stacks", "doctor", "--config-file", str(FIXTURES / "stack-platform.yaml"),
+             "--kubeconfig", str(config)],
+            capture_output=True, text=True, cwd=PROJECT_DIR, check=False, timeout=120,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "InsecureRequestWarning" not in result.stderr
+    assert result.stderr.count("is not checked (insecure-skip-tls-verify in the kubeconfig)") == 1
+    assert len(api.received) > 1  # one warning per request before

@@ -19,6 +19,11 @@ from components.models.vm import ENCRYPTED_PLACEHOLDER
 from stacks.doctor.reader import Reader
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
+HOW_TO_GIVE = (
+    "give one with --kubeconfig PATH, the KUBECONFIG environment variable, "
+    "or the stack's hikube-gpu:kubeconfig (`pulumi config set --secret kubeconfig …`; "
+    "a secret one needs --kubeconfig here)"
+)
 
 
 class AccessError(Exception):
@@ -72,8 +77,11 @@ def _is_kubeconfig_text(value: str) -> bool:
         return False
 
 
-def connect(credentials: Credentials) -> Reader:
-    """A reader with these credentials; raises ``AccessError`` when the kubeconfig is unusable."""
+def api_client(credentials: Credentials) -> client.ApiClient:
+    """An API client with these credentials; raises ``AccessError`` when the kubeconfig is unusable.
+
+    A kubeconfig given as text (the stack's, or a cluster's from its Secret) may hold tokens:
+    its errors name the kind of problem and the line, never the text."""
     configuration = client.Configuration()
     try:
         if credentials.text is not None:
@@ -88,7 +96,7 @@ def connect(credentials: Credentials) -> Reader:
             path = credentials.path or Path(DEFAULT_KUBECONFIG)
             files = [Path(p).expanduser() for p in str(path).split(os.pathsep) if p]
             if not any(f.is_file() for f in files):
-                raise AccessError(f"{credentials.source}: no kubeconfig at {path}")
+                raise AccessError(f"{credentials.source}: no kubeconfig at {path}; {HOW_TO_GIVE}")
             config.load_kube_config(  # type: ignore[no-untyped-call]
                 config_file=os.pathsep.join(str(f) for f in files),
                 context=credentials.context,
@@ -96,6 +104,21 @@ def connect(credentials: Credentials) -> Reader:
                 persist_config=False,
             )
     except (config.ConfigException, OSError, yaml.YAMLError, ValueError, TypeError, KeyError) as error:
-        raise AccessError(f"{credentials.source}: not a usable kubeconfig: {error}") from None
+        why = _text_error(error) if credentials.text is not None else str(error)
+        raise AccessError(f"{credentials.source}: not a usable kubeconfig: {why}") from None
     configuration.retries = 0  # an unreachable server fails at once, with one clear message
-    return Reader(client.ApiClient(configuration))
+    return client.ApiClient(configuration)
+
+
+def _text_error(error: Exception) -> str:
+    """What is wrong with a kubeconfig text, without quoting it."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        return f"not YAML ({error.problem}, line {error.problem_mark.line + 1})"
+    if isinstance(error, config.ConfigException):
+        return "no usable cluster, user or context in it"
+    return f"{type(error).__name__} while reading it"
+
+
+def connect(credentials: Credentials, timeout: tuple[float, float] | None = None) -> Reader:
+    """A reader with these credentials; raises ``AccessError`` when the kubeconfig is unusable."""
+    return Reader(api_client(credentials), timeout)

@@ -46,20 +46,37 @@ def add_parser(commands: Any, project_dir: Path | None) -> None:
     )
 
 
+def insecure_tls(server: str) -> str:
+    """The one line said for a kubeconfig with ``insecure-skip-tls-verify`` (not one per request)."""
+    return (
+        f"the certificate of {server} is not checked (insecure-skip-tls-verify in the kubeconfig): "
+        "anyone on the way can read and change the answers"
+    )
+
+
 def _fail(label: str, message: str) -> int:
     print(f"error: {label}: {message}", file=sys.stderr)
     return EXIT_CANNOT_RUN
 
 
-def format_report(checks: list[Check]) -> str:
+def format_report(checks: list[Check], name_width: int = NAME_WIDTH) -> str:
+    """One line per check (``status  name  [subject: ]detail``), its fix below, then the counts."""
     lines = []
     for check in checks:
-        lines.append(f"{check.status:<{STATUS_WIDTH}}{check.name:<{NAME_WIDTH}}{check.detail}")
+        detail = f"{check.subject}: {check.detail}" if check.subject else check.detail
+        lines.append(f"{check.status:<{STATUS_WIDTH}}{check.name:<{name_width}}{detail}")
         if check.fix:
-            lines.append(f"{'':<{STATUS_WIDTH}}{'':<{NAME_WIDTH}}fix: {check.fix}")
-    counts = {status: sum(c.status == status for c in checks) for status in ("ok", "differs", "can't tell")}
-    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+            lines.append(f"{'':<{STATUS_WIDTH}}{'':<{name_width}}fix: {check.fix}")
+    lines.append(counts_line(checks))
     return "\n".join(lines) + "\n"
+
+
+def counts(checks: list[Check]) -> dict[str, int]:
+    return {status: sum(c.status == status for c in checks) for status in ("ok", "differs", "can't tell")}
+
+
+def counts_line(checks: list[Check]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in counts(checks).items())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(label, str(error))
     context = f", context {credentials.context}" if credentials.context else ""
     print(f"doctor: {label} ({stack.kind}) on {reader.server} with {credentials.source}{context}")
+    if not reader.verifies_tls:
+        print(f"warning: {insecure_tls(reader.server)}", file=sys.stderr)
     try:
         if isinstance(stack, TenantStack):
             from stacks.doctor.tenant import tenant_checks

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.doctor.shape import Json
+
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -21,15 +23,16 @@ class Release:
     """From the release record (``chart.metadata.version``); None when it cannot be decoded."""
 
 
-def decode_release(secret: dict[str, Any]) -> Release:
-    """Labels give name/revision/status; ``data.release`` is base64(base64(gzip(JSON)))."""
-    labels = secret.get("metadata", {}).get("labels") or {}
-    revision = str(labels.get("version", "0"))
+def decode_release(secret: Json) -> Release:
+    """Labels give name/revision/status; ``data.release`` is base64(base64(gzip(JSON)))
+    (raises ``Malformed`` for labels or data of the wrong type)."""
+    labels = secret.object("metadata").strings("labels")
+    revision = labels.get("version", "0")
     return Release(
-        name=str(labels.get("name", "")),
+        name=labels.get("name", ""),
         revision=int(revision) if revision.isdigit() else 0,
-        status=str(labels.get("status", "")),
-        chart_version=_chart_version(secret.get("data", {}).get("release")),
+        status=labels.get("status", ""),
+        chart_version=_chart_version(secret.object("data").text("release")),
     )
 
 
@@ -43,10 +46,10 @@ def _chart_version(encoded: Any) -> str | None:
         version = json.loads(record)["chart"]["metadata"]["version"]
     except (binascii.Error, ValueError, OSError, KeyError, TypeError):
         return None
-    return str(version)
+    return version if isinstance(version, str) else None
 
 
-def current(secrets: list[dict[str, Any]]) -> Release | None:
+def current(secrets: list[Json]) -> Release | None:
     """The newest revision (Helm keeps older ones as ``superseded``)."""
     releases = [decode_release(s) for s in secrets]
     return max(releases, key=lambda r: r.revision, default=None)

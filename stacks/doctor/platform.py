@@ -11,9 +11,10 @@ from components.catalog.kubevirt import parse_version
 from components.models.kubevirt import KubeVirtArgs, ResourceNaming
 from stacks.config import PlatformStack
 from stacks.doctor import helm
-from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check
+from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check, fix_for, guarded
 from stacks.doctor.facts import PlatformFacts
 from stacks.doctor.reader import Fetched
+from stacks.doctor.shape import Json, items
 from stacks.doctor.version import check_version
 from stacks.problems import config_path
 
@@ -24,8 +25,13 @@ def check_nodes(stack: PlatformStack, facts: PlatformFacts) -> Check:
     if not stack.nodes:
         return Check("nodes", OK, f"{config_path('nodes')} names no node")
     if not facts.nodes.ok:
-        return Check("nodes", CANT_TELL, facts.nodes.why(), "use a credential that can list nodes")
-    existing = {str(n.get("metadata", {}).get("name")) for n in facts.nodes.items}
+        return Check(
+            "nodes",
+            CANT_TELL,
+            facts.nodes.why(),
+            fix_for(facts.nodes, "use a credential that can list nodes"),
+        )
+    existing = {node.name for node in items(facts.nodes)}
     missing = sorted(set(stack.nodes) - existing)
     if not missing:
         return Check("nodes", OK, "all exist: " + ", ".join(sorted(stack.nodes)))
@@ -37,7 +43,7 @@ def check_nodes(stack: PlatformStack, facts: PlatformFacts) -> Check:
     )
 
 
-def _kubevirt_cr(args: KubeVirtArgs, fetched: Fetched | None, name: str) -> Check | dict[str, Any]:
+def _kubevirt_cr(args: KubeVirtArgs, fetched: Fetched | None, name: str) -> Check | Json:
     """The CR, or the check saying why it cannot be read."""
     where = f"KubeVirt {args.namespace}/{args.name}"
     if fetched is None or fetched.missing:
@@ -45,12 +51,14 @@ def _kubevirt_cr(args: KubeVirtArgs, fetched: Fetched | None, name: str) -> Chec
         fix = f"set {keys} to the cluster's CR (`kubectl get kubevirt -A`)"
         return Check(name, DIFFERS, f"{where} does not exist", fix)
     if not fetched.ok:
-        return Check(name, CANT_TELL, fetched.why(), f"use a credential that can get {where}")
-    return fetched.body
+        return Check(
+            name, CANT_TELL, fetched.why(), fix_for(fetched, f"use a credential that can get {where}")
+        )
+    return Json.of(fetched)
 
 
-def check_kubevirt_version(args: KubeVirtArgs, cr: dict[str, Any]) -> Check:
-    observed = str(cr.get("status", {}).get("observedKubeVirtVersion", ""))
+def check_kubevirt_version(args: KubeVirtArgs, cr: Json) -> Check:
+    observed = cr.object("status").text("observedKubeVirtVersion", "") or ""
     live = parse_version(observed)
     if live is None:
         return Check("kubevirt-version", CANT_TELL, "KubeVirt reports no observedKubeVirtVersion yet", "")
@@ -69,10 +77,10 @@ def check_kubevirt_version(args: KubeVirtArgs, cr: dict[str, Any]) -> Check:
     )
 
 
-def check_feature_gates(args: KubeVirtArgs, vgpu: bool, cr: dict[str, Any]) -> Check:
+def check_feature_gates(args: KubeVirtArgs, vgpu: bool, cr: Json) -> Check:
     wanted = feature_gates(args, vgpu)
-    configuration = cr.get("spec", {}).get("configuration", {})
-    live = list(configuration.get("developerConfiguration", {}).get("featureGates") or [])
+    configuration = cr.object("spec").object("configuration")
+    live = configuration.object("developerConfiguration").texts("featureGates")
     if not wanted:
         return Check(
             "kubevirt-feature-gates", OK, "the patch leaves the gates alone: " + (", ".join(live) or "none")
@@ -91,20 +99,25 @@ def check_feature_gates(args: KubeVirtArgs, vgpu: bool, cr: dict[str, Any]) -> C
     return Check("kubevirt-feature-gates", DIFFERS, "; ".join(parts), "; ".join(fixes))
 
 
-def _device_keys(devices: dict[str, Any]) -> set[tuple[str, str, str]]:
+def _device_keys(devices: Json) -> set[tuple[str, str, str]]:
     keys = set()
-    for entry in devices.get("pciHostDevices") or []:
-        keys.add(("pci", str(entry.get("pciVendorSelector", "")).upper(), str(entry.get("resourceName", ""))))
-    for entry in devices.get("mediatedDevices") or []:
-        keys.add(("mdev", str(entry.get("mdevNameSelector", "")), str(entry.get("resourceName", ""))))
+    for entry in devices.objects("pciHostDevices"):
+        selector = entry.text("pciVendorSelector", "") or ""
+        keys.add(("pci", selector.upper(), entry.text("resourceName", "") or ""))
+    for entry in devices.objects("mediatedDevices"):
+        keys.add(("mdev", entry.text("mdevNameSelector", "") or "", entry.text("resourceName", "") or ""))
     return keys
 
 
-def check_permitted_devices(args: KubeVirtArgs, vgpu: bool, cr: dict[str, Any]) -> Check:
+def _patch_keys(devices: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """The same keys of the patch the stack renders (our own object)."""
+    return _device_keys(Json(devices, "the stack's KubeVirt patch"))
+
+
+def check_permitted_devices(args: KubeVirtArgs, vgpu: bool, cr: Json) -> Check:
     patch = build_kubevirt_patch(args, vgpu)
-    wanted = _device_keys(patch.body["spec"]["configuration"]["permittedHostDevices"])
-    live_devices = cr.get("spec", {}).get("configuration", {}).get("permittedHostDevices") or {}
-    live = _device_keys(live_devices)
+    wanted = _patch_keys(patch.body["spec"]["configuration"]["permittedHostDevices"])
+    live = _device_keys(cr.object("spec").object("configuration").object("permittedHostDevices"))
     missing, extra = sorted(wanted - live), sorted(live - wanted)
     if not missing and not extra:
         return Check("kubevirt-permitted-devices", OK, "permits " + ", ".join(k[2] for k in sorted(wanted)))
@@ -120,21 +133,24 @@ def check_permitted_devices(args: KubeVirtArgs, vgpu: bool, cr: dict[str, Any]) 
     return Check("kubevirt-permitted-devices", DIFFERS, "; ".join(parts), "; ".join(fixes))
 
 
-def published_names(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
+def published_names(nodes: list[Json]) -> dict[str, list[str]]:
     """``nvidia.com/…`` resource → the nodes whose allocatable has more than zero of it."""
     names: dict[str, list[str]] = {}
     for node in nodes:
-        for resource, amount in (node.get("status", {}).get("allocatable") or {}).items():
-            if resource.startswith(NVIDIA_PREFIX) and str(amount) not in ("0", ""):
-                names.setdefault(resource, []).append(str(node.get("metadata", {}).get("name")))
+        name = node.name
+        for resource, amount in node.object("status").strings("allocatable").items():
+            if resource.startswith(NVIDIA_PREFIX) and amount not in ("0", ""):
+                names.setdefault(resource, []).append(name)
     return names
 
 
 def check_gpu_names(stack: PlatformStack, facts: PlatformFacts) -> Check:
     name = "gpu-resource-names"
     if not facts.nodes.ok:
-        return Check(name, CANT_TELL, facts.nodes.why(), "use a credential that can list nodes")
-    published = published_names(facts.nodes.items)
+        return Check(
+            name, CANT_TELL, facts.nodes.why(), fix_for(facts.nodes, "use a credential that can list nodes")
+        )
+    published = published_names(items(facts.nodes))
     seen = ", ".join(f"{r} ({', '.join(n)})" for r, n in sorted(published.items())) or "none"
     args = stack.kubevirt
     if args is None:
@@ -176,8 +192,8 @@ def _from_deployment(stack: PlatformStack, facts: PlatformFacts) -> Check:
             name, DIFFERS, f"no gpu-operator Deployment in {args.namespace}", "`pulumi up` installs it"
         )
     label = (
-        str((deployment.body.get("metadata", {}).get("labels") or {}).get(CHART_LABEL, ""))
-        if deployment
+        Json.of(deployment).object("metadata").strings("labels").get(CHART_LABEL, "")
+        if deployment is not None and deployment.ok
         else ""
     )
     if deployment is None or not deployment.ok or not label.startswith("gpu-operator-"):
@@ -212,7 +228,7 @@ def check_operator_release(stack: PlatformStack, facts: PlatformFacts) -> Check:
     args = stack.gpu_operator
     if not facts.releases.ok:
         return _from_deployment(stack, facts)
-    release = helm.current(facts.releases.items)
+    release = helm.current(items(facts.releases))
     if release is None:
         return Check(
             name, DIFFERS, f"no Helm release gpu-operator in {args.namespace}", "`pulumi up` installs it"
@@ -246,14 +262,18 @@ def check_vm_namespaces(stack: PlatformStack, facts: PlatformFacts) -> Check:
             + f", or fix {config_path('platform', 'namespace')}",
         )
     if unknown:
-        return Check(name, CANT_TELL, "; ".join(unknown), "use a credential that can get namespaces")
+        first = next(f for f in facts.vm_namespaces.values() if not f.ok and not f.missing)
+        return Check(
+            name, CANT_TELL, "; ".join(unknown), fix_for(first, "use a credential that can get namespaces")
+        )
     return Check(name, OK, "all exist: " + ", ".join(sorted(facts.vm_namespaces)))
 
 
 def platform_checks(stack: PlatformStack, facts: PlatformFacts) -> list[Check]:
+    """Each check; one that reads a malformed answer says "can't tell" (``guarded``)."""
     checks = [
-        check_version(facts.version, stack.platform.profile, needs_cozystack=False),
-        check_nodes(stack, facts),
+        guarded("cozystack-version", lambda: check_version(facts.version, stack.platform.profile, False)),
+        guarded("nodes", lambda: check_nodes(stack, facts)),
     ]
     args = stack.kubevirt
     if args is not None:
@@ -263,13 +283,13 @@ def platform_checks(stack: PlatformStack, facts: PlatformFacts) -> list[Check]:
             checks.append(found)
         else:
             checks += [
-                check_kubevirt_version(args, found),
-                check_feature_gates(args, vgpu, found),
-                check_permitted_devices(args, vgpu, found),
+                guarded("kubevirt-version", lambda: check_kubevirt_version(args, found)),
+                guarded("kubevirt-feature-gates", lambda: check_feature_gates(args, vgpu, found)),
+                guarded("kubevirt-permitted-devices", lambda: check_permitted_devices(args, vgpu, found)),
             ]
     checks += [
-        check_gpu_names(stack, facts),
-        check_operator_release(stack, facts),
-        check_vm_namespaces(stack, facts),
+        guarded("gpu-resource-names", lambda: check_gpu_names(stack, facts)),
+        guarded("gpu-operator-release", lambda: check_operator_release(stack, facts)),
+        guarded("vm-namespaces", lambda: check_vm_namespaces(stack, facts)),
     ]
     return checks

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from components.builders.node_group import effective_node_groups, node_instance_type
 from components.builders.sizing import resolve_size
@@ -12,9 +12,10 @@ from components.catalog.platform import PROFILES
 from components.catalog.quantity import parse_quantity
 from stacks.capacity import capacity
 from stacks.config import TenantStack
-from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check
+from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check, fix_for, guarded
 from stacks.doctor.facts import TenantFacts
 from stacks.doctor.reader import Fetched
+from stacks.doctor.shape import Json, items
 from stacks.doctor.version import check_version
 from stacks.problems import config_path
 
@@ -24,23 +25,35 @@ WRITE_VERBS = ("create", "update", "patch", "delete")
 NVIDIA_PREFIX = "nvidia.com/"
 
 
-def allowed(rules: list[dict[str, Any]], verb: str, group: str = APPS_GROUP) -> bool:
+@dataclass(frozen=True)
+class Rule:
+    """One resource rule of a SelfSubjectRulesReview."""
+
+    api_groups: list[str]
+    resources: list[str]
+    verbs: list[str]
+    resource_names: list[str]
+
+
+def allowed(rules: list[Rule], verb: str, group: str = APPS_GROUP) -> bool:
     """Whether a SelfSubjectRulesReview rule grants ``verb`` on all objects of a resource of ``group``."""
     for rule in rules:
-        if rule.get("resourceNames"):
+        if rule.resource_names:
             continue
-        groups = rule.get("apiGroups") or []
-        verbs = rule.get("verbs") or []
-        if (group in groups or "*" in groups) and (verb in verbs or "*" in verbs) and rule.get("resources"):
+        groups, verbs = rule.api_groups, rule.verbs
+        if (group in groups or "*" in groups) and (verb in verbs or "*" in verbs) and rule.resources:
             return True
     return False
 
 
-def _rules(fetched: Fetched) -> tuple[list[dict[str, Any]], bool]:
-    """The resource rules and whether the review says it is incomplete."""
-    status = fetched.body.get("status", {})
-    rules = [r for r in status.get("resourceRules") or [] if isinstance(r, dict)]
-    return rules, bool(status.get("incomplete"))
+def _rules(fetched: Fetched) -> tuple[list[Rule], bool]:
+    """The resource rules and whether the review says it is incomplete (raises ``Malformed``)."""
+    status = Json.of(fetched).object("status")
+    rules = [
+        Rule(r.texts("apiGroups"), r.texts("resources"), r.texts("verbs"), r.texts("resourceNames"))
+        for r in status.objects("resourceRules")
+    ]
+    return rules, status.flag("incomplete")
 
 
 def check_namespace(stack: TenantStack, facts: TenantFacts) -> Check:
@@ -54,13 +67,17 @@ def check_namespace(stack: TenantStack, facts: TenantFacts) -> Check:
             f"create the tenant, or fix {key} (the namespace is tenant-<name>)",
         )
     if not facts.namespace.ok:
-        return Check("namespace", CANT_TELL, facts.namespace.why(), f"check {key} with the platform team")
+        fix = fix_for(facts.namespace, f"check {key} with the platform team")
+        return Check("namespace", CANT_TELL, facts.namespace.why(), fix)
     if not facts.rules.ok:
         return Check(
             "namespace",
             CANT_TELL,
             f"namespace {namespace} exists; what the credential may read is unknown ({facts.rules.why()})",
-            "check with `kubectl auth can-i list vminstances.apps.cozystack.io -n " + f"{namespace}`",
+            fix_for(
+                facts.rules,
+                f"check with `kubectl auth can-i list vminstances.apps.cozystack.io -n {namespace}`",
+            ),
         )
     rules, incomplete = _rules(facts.rules)
     missing = [verb for verb in READ_VERBS if not allowed(rules, verb)]
@@ -81,18 +98,19 @@ def check_namespace(stack: TenantStack, facts: TenantFacts) -> Check:
     )
 
 
-def quota_limits(quotas: list[dict[str, Any]]) -> dict[str, Fraction]:
+def quota_limits(quotas: list[Json]) -> dict[str, Fraction]:
     """GPU resource name → the smallest hard limit any ResourceQuota sets for it."""
     limits: dict[str, Fraction] = {}
     for quota in quotas:
-        for key, value in (quota.get("spec", {}).get("hard") or {}).items():
+        hard = quota.object("spec").at("hard")
+        for key, value in quota.object("spec").strings("hard").items():
             name = key.removeprefix("requests.").removeprefix("limits.")
             if not name.startswith(NVIDIA_PREFIX):
                 continue
             try:
-                amount = parse_quantity(str(value))
+                amount = parse_quantity(value)
             except ValueError:
-                continue
+                raise hard.at(key).malformed("a quantity") from None
             limits[name] = min(amount, limits.get(name, amount))
     return limits
 
@@ -106,9 +124,11 @@ def check_gpu_quota(stack: TenantStack, facts: TenantFacts) -> Check:
             "gpu-quota",
             CANT_TELL,
             facts.quotas.why(),
-            f"use a credential that can list resourcequotas in {stack.platform.namespace}",
+            fix_for(
+                facts.quotas, f"use a credential that can list resourcequotas in {stack.platform.namespace}"
+            ),
         )
-    limits = quota_limits(facts.quotas.items)
+    limits = quota_limits(items(facts.quotas))
     if not limits:
         return Check(
             "gpu-quota",
@@ -165,9 +185,9 @@ def check_instance_types(stack: TenantStack, facts: TenantFacts) -> Check:
             "instance-types",
             CANT_TELL,
             facts.instance_types.why(),
-            "check with `kubectl get virtualmachineclusterinstancetypes`",
+            fix_for(facts.instance_types, "check with `kubectl get virtualmachineclusterinstancetypes`"),
         )
-    existing = {str(item.get("metadata", {}).get("name")) for item in facts.instance_types.items}
+    existing = {item.name for item in items(facts.instance_types)}
     missing = {name: paths for name, paths in used.items() if name not in existing}
     if not missing:
         return Check("instance-types", OK, "all exist: " + ", ".join(sorted(used)))
@@ -187,7 +207,10 @@ def check_write_access(stack: TenantStack, facts: TenantFacts) -> Check:
             "write-access",
             CANT_TELL,
             facts.rules.why(),
-            f"check with `kubectl auth can-i patch vminstances.apps.cozystack.io -n {namespace}`",
+            fix_for(
+                facts.rules,
+                f"check with `kubectl auth can-i patch vminstances.apps.cozystack.io -n {namespace}`",
+            ),
         )
     rules, incomplete = _rules(facts.rules)
     writes = [verb for verb in WRITE_VERBS if allowed(rules, verb)]
@@ -211,10 +234,11 @@ def check_write_access(stack: TenantStack, facts: TenantFacts) -> Check:
 
 
 def tenant_checks(stack: TenantStack, facts: TenantFacts) -> list[Check]:
+    """Each check; one that reads a malformed answer says "can't tell" (``guarded``)."""
     return [
-        check_version(facts.version, stack.platform.profile, needs_cozystack=True),
-        check_namespace(stack, facts),
-        check_gpu_quota(stack, facts),
-        check_instance_types(stack, facts),
-        check_write_access(stack, facts),
+        guarded("cozystack-version", lambda: check_version(facts.version, stack.platform.profile, True)),
+        guarded("namespace", lambda: check_namespace(stack, facts)),
+        guarded("gpu-quota", lambda: check_gpu_quota(stack, facts)),
+        guarded("instance-types", lambda: check_instance_types(stack, facts)),
+        guarded("write-access", lambda: check_write_access(stack, facts)),
     ]

@@ -10,12 +10,12 @@ apart by the node groups' keys (``KubernetesApp.node_group_keys``: ``ephemeralSt
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from components.catalog.platform import PROFILES
-from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check
+from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check, fix_for
 from stacks.doctor.facts import VersionSources
 from stacks.doctor.reader import Fetched
+from stacks.doctor.shape import Json
 from stacks.problems import config_path
 
 NAME = "cozystack-version"
@@ -60,11 +60,12 @@ def profile_for_release(minor: tuple[int, int]) -> str | None:
     return None
 
 
-def profile_for_schema(schema: dict[str, Any]) -> str | None:
+def profile_for_schema(schema: Json) -> str | None:
     """The profile whose Kubernetes app's node-group keys this values schema has, the most
-    specific when several fit (a newer release keeps the older keys)."""
-    groups = schema.get("properties", {}).get("nodeGroups", {})
-    fields = set(groups.get("additionalProperties", {}).get("properties", {}))
+    specific when several fit (a newer release keeps the older keys). Raises ``Malformed`` for
+    a schema of the wrong shape."""
+    groups = schema.object("properties").object("nodeGroups")
+    fields = set(groups.object("additionalProperties").object("properties").value)
     fitting = [
         (len(p.kubernetes.node_group_keys), n)
         for n, p in PROFILES.items()
@@ -88,36 +89,42 @@ def _telling(keys: frozenset[str]) -> set[str]:
     return set(keys - set().union(*older))
 
 
-def _app_definition_schema(fetched: Fetched) -> dict[str, Any] | None:
-    text = fetched.body.get("spec", {}).get("application", {}).get("openAPISchema")
-    try:
-        schema = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
+def _app_definition_schema(fetched: Fetched) -> Json | None:
+    """The values schema (JSON text in ``spec.application.openAPISchema``); None when absent."""
+    application = Json.of(fetched).object("spec").object("application")
+    text = application.text("openAPISchema")
+    if text is None:
         return None
-    return schema if isinstance(schema, dict) else None
+    where = application.at("openAPISchema")
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        raise where.malformed("a JSON schema") from None
+    return Json(schema, fetched.path, where.keys).as_object()
 
 
-def _openapi_schema(fetched: Fetched) -> dict[str, Any] | None:
-    schemas = fetched.body.get("components", {}).get("schemas", {})
-    spec = schemas.get(KUBERNETES_SCHEMA, {}).get("properties", {}).get("spec")
-    return spec if isinstance(spec, dict) else None
+def _openapi_schema(fetched: Fetched) -> Json | None:
+    schemas = Json.of(fetched).object("components").object("schemas")
+    spec = schemas.object(KUBERNETES_SCHEMA).object("properties").at("spec")
+    return spec.as_object() if spec.present else None
 
 
 def detect(sources: VersionSources) -> tuple[str | None, str] | None:
     """(profile or None, what was found) from the first readable source; None when none is."""
     if sources.config_map.ok:
-        counter = str(sources.config_map.body.get("data", {}).get("version", ""))
+        counter = Json.of(sources.config_map).object("data").text("version", "") or ""
         if counter.isdigit():
             minor = release_for(int(counter))
             if minor is None:
                 return None, f"Cozystack before v1.0 (cozystack-version {counter})"
             text = f"Cozystack {release_text(minor)} (cozystack-version {counter})"
             return profile_for_release(minor), text
-    for fetched, schema, label in (
-        (sources.app_definition, _app_definition_schema(sources.app_definition), "ApplicationDefinition"),
-        (sources.openapi, _openapi_schema(sources.openapi), "apps API schema"),
+    for fetched, read, label in (
+        (sources.app_definition, _app_definition_schema, "ApplicationDefinition"),
+        (sources.openapi, _openapi_schema, "apps API schema"),
     ):
-        if fetched.ok and schema is not None:
+        schema = read(fetched) if fetched.ok else None
+        if schema is not None:
             profile = profile_for_schema(schema)
             if profile is None:
                 return None, f"the Kubernetes app's node groups ({label}) fit no known profile"
@@ -130,8 +137,29 @@ def detect(sources: VersionSources) -> tuple[str | None, str] | None:
     return None
 
 
+def _failed(sources: VersionSources) -> Fetched | None:
+    """The first source that failed (not forbidden, not absent) before any readable one: the
+    sources after it are less precise, so a verdict from them could be wrong (1.4 and 1.6 look
+    alike when the schema is not read)."""
+    for fetched in (sources.config_map, sources.app_definition, sources.openapi):
+        if fetched.ok:
+            return None
+        if not fetched.denied and not fetched.missing:
+            return fetched
+    return None
+
+
 def check_version(sources: VersionSources, profile: str, needs_cozystack: bool) -> Check:
-    """``needs_cozystack``: a tenant stack, which deploys Cozystack apps."""
+    """``needs_cozystack``: a tenant stack, which deploys Cozystack apps. A source that failed
+    (not a refusal) makes it "can't tell": the ones after it are less precise."""
+    failed = _failed(sources)
+    if failed is not None:
+        fix = fix_for(failed, "ask the platform team for the Cozystack release")
+        return Check(NAME, CANT_TELL, f"{failed.why()}; the sources after it are less precise", fix)
+    return _check_version(sources, profile, needs_cozystack)
+
+
+def _check_version(sources: VersionSources, profile: str, needs_cozystack: bool) -> Check:
     found = detect(sources)
     if found is not None:
         detected, text = found

@@ -8,18 +8,23 @@ warnings; ``stacks.program``), then turns ``stacks.plan`` into an ``OfflineRun``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.plan.resources import Scope
 from stacks import customer_defaults
+from stacks.adoption import Adoption
 from stacks.adoption import take as take_adoption
 from stacks.offline.records import OfflineRun
 from stacks.offline.stack_file import StackConfigFile
 from stacks.plan import as_run, plan
 from stacks.problems import NAMESPACE, ConfigError, Problem
 from stacks.pulumi_config import AMBIENT_KEYS, decode, secret_leaves
-from stacks.secrets import prepare, redact, validate_prepared
+from stacks.secrets import Prepared, prepare, redact, validate_prepared
+
+if TYPE_CHECKING:
+    from stacks.validate import ValidStack
 
 
 def read_config(config: StackConfigFile) -> dict[str, Any]:
@@ -51,19 +56,38 @@ def ambient(config: StackConfigFile) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class Validated:
+    """A stack file's config as the program reads it: adoption, prepared secrets, valid stack."""
+
+    adoption: Adoption
+    prepared: Prepared
+    valid: ValidStack
+
+
+def validate_file(config: StackConfigFile) -> Validated:
+    """Read and validate the stack file's config as the program does (secrets that stay secret,
+    quotas that are secret, adoption, ``kubernetes:*`` defaults); raises ``ConfigError`` listing
+    every problem. ``run_planned`` and ``doctor``/``verify`` (``stacks.doctor.stack``) share it."""
+    raw = read_config(config)
+    secret_keys = set(config.secret_keys)
+    prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None), ambient(config))
+    refused = {p.path for p in prepared.refused}
+    adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)
+    return Validated(adoption, prepared, validate_prepared(prepared))
+
+
 def run_planned(config: StackConfigFile) -> OfflineRun:
     """The stack's ``OfflineRun`` from its plan; an invalid config is the run's ``failure``
     (a ``ConfigError`` listing every problem), with nothing registered."""
     try:
-        raw = read_config(config)
-        secret_keys = set(config.secret_keys)
-        prepared = prepare(raw, secret_leaves(raw, secret_keys.__contains__, lambda: None), ambient(config))
-        refused = {p.path for p in prepared.refused}
-        adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)
-        valid = validate_prepared(prepared)
+        validated = validate_file(config)
     except ConfigError as error:
         return OfflineRun(stack=config.stack, project=config.project, failure=error)
+    prepared, valid = validated.prepared, validated.valid
     warnings = [str(w) for w in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden)]
     scope = Scope(config.stack, config.project)
-    stack_plan = plan(valid.stack, scope, secret_quota=prepared.secret_quota, imported=adoption.resources)
+    stack_plan = plan(
+        valid.stack, scope, secret_quota=prepared.secret_quota, imported=validated.adoption.resources
+    )
     return as_run(stack_plan, warnings)
