@@ -65,6 +65,8 @@ class FakeApi:
     """Routes (path → answer or handler) and every request received."""
 
     routes: dict[str, Answer | Handler] = field(default_factory=dict)
+    prefixes: dict[str, Handler] = field(default_factory=dict)
+    """Paths under a prefix (a namespace whose name is made at run time) → a handler."""
     received: list[Request] = field(default_factory=list)
     auth: set[str] = field(default_factory=set)
     url: str = ""
@@ -82,6 +84,9 @@ class FakeApi:
     def handle(self, path: str, handler: Handler) -> None:
         self.routes[path] = handler
 
+    def handle_under(self, prefix: str, handler: Handler) -> None:
+        self.prefixes[prefix] = handler
+
     def deny(self, *paths: str) -> None:
         for path in paths:
             self.routes[path] = Answer(403, status(403, "Forbidden"))
@@ -94,7 +99,10 @@ class FakeApi:
     def respond(self, request: Request) -> Answer:
         route = self.routes.get(request.path)
         if route is None:
-            return Answer(404, status(404, "NotFound"))
+            prefix = next((p for p in self.prefixes if request.path.startswith(p)), None)
+            if prefix is None:
+                return Answer(404, status(404, "NotFound"))
+            route = self.prefixes[prefix]
         return route(request) if callable(route) else route
 
 

@@ -63,12 +63,18 @@ def eligible_groups(where: Where, workload: GpuWorkloadArgs) -> list[str]:
     return names
 
 
-def sharing_of(where: Where, workload: GpuWorkloadArgs) -> Sharing:
-    """How the workload's model is shared: as the first group that shares it alone."""
+def model_sharing(where: Where, model: GpuModelName) -> Sharing:
+    """How ``model`` is shared in the cluster: as the first group that shares it alone (the
+    operator picks the sharing per model, by its PCI ID: ``gpu_sharing``)."""
     for group in group_placements(where):
-        if group.sharing.kind != "none" and set(group.gpus) == {workload.model}:
+        if group.sharing.kind != "none" and set(group.gpus) == {model}:
             return group.sharing
     return Sharing()
+
+
+def sharing_of(where: Where, workload: GpuWorkloadArgs) -> Sharing:
+    """How the workload's model is shared."""
+    return model_sharing(where, workload.model)
 
 
 def mig_profile(where: Where, workload: GpuWorkloadArgs) -> str | None:
@@ -91,15 +97,34 @@ def resource_name(where: Where, workload: GpuWorkloadArgs) -> str:
     return f"nvidia.com/mig-{profile}" if profile else GENERIC_RESOURCE
 
 
-def per_node(where: Where, group: str, workload: GpuWorkloadArgs) -> int:
-    """How many of the workload's resource one node of ``group`` offers."""
-    placement = next(g for g in group_placements(where) if g.group == group)
-    gpus = placement.gpus.get(workload.model, 0)
-    sharing = sharing_of(where, workload)
+def advertised(placement: GroupPlacement, model: GpuModelName, sharing: Sharing) -> dict[str, int]:
+    """What the device plugin of one node of the group publishes for its ``model`` GPUs:
+    ``nvidia.com/mig-<profile>`` per MIG instance (strategy ``mixed``, ``chart_mig_strategy``),
+    ``nvidia.com/gpu`` times the replicas for time-slicing and MPS, else one per GPU under
+    the name pods request (``resource_name``: generic, or the catalog's per-model name)."""
+    gpus = placement.gpus.get(model, 0)
     if sharing.mig is not None:
-        profile = mig_profile(where, workload)
-        return gpus * mig_layout(workload.model, sharing.mig).get(profile or "", 0)
-    return gpus * sharing.replicas
+        return {f"nvidia.com/mig-{p}": gpus * n for p, n in mig_layout(model, sharing.mig).items()}
+    if sharing.kind == "none" and placement.resource_naming == "per-model":
+        return {gpu(model).hikube_resource_name: gpus}
+    return {GENERIC_RESOURCE: gpus * sharing.replicas}
+
+
+def node_resources(where: Where, group: str) -> dict[str, int]:
+    """The GPU resources one node of ``group`` publishes (``status.allocatable``), all models."""
+    placement = next(g for g in group_placements(where) if g.group == group)
+    total: dict[str, int] = {}
+    for model in placement.gpus:
+        for name, count in advertised(placement, model, model_sharing(where, model)).items():
+            total[name] = total.get(name, 0) + count
+    return dict(sorted(total.items()))
+
+
+def per_node(where: Where, group: str, workload: GpuWorkloadArgs) -> int:
+    """How many of the workload's resource one node of ``group`` offers (of its model's GPUs)."""
+    placement = next(g for g in group_placements(where) if g.group == group)
+    offered = advertised(placement, workload.model, sharing_of(where, workload))
+    return offered.get(resource_name(where, workload), 0)
 
 
 def scheduling(where: Where, workload: GpuWorkloadArgs) -> dict[str, Any]:

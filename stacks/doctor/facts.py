@@ -46,7 +46,7 @@ class PlatformFacts:
     releases: Fetched
     """Helm's release Secrets of the GPU Operator."""
     operator: Fetched | None
-    """The operator Deployment (its ``helm.sh/chart`` label), read only when the Secrets are not."""
+    """The operator Deployment (its ``helm.sh/chart`` label), read only when the Secrets are forbidden."""
     vm_namespaces: dict[str, Fetched]
     """The namespaces of the raw VMs, by name."""
 
@@ -82,7 +82,7 @@ def platform_facts(reader: Reader, stack: PlatformStack) -> PlatformFacts:
         f"/api/v1/namespaces/{namespace}/secrets", labelSelector=f"owner=helm,name={RELEASE_NAME}"
     )
     operator = None
-    if not releases.ok:
+    if releases.denied:  # the Deployment's label instead (a failed read is not a refusal: can't tell)
         operator = reader.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/{OPERATOR_DEPLOYMENT}")
     return PlatformFacts(
         version=version_sources(reader),

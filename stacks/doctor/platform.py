@@ -226,8 +226,11 @@ def _compare_chart(wanted: str, live: str, state: str) -> Check:
 def check_operator_release(stack: PlatformStack, facts: PlatformFacts) -> Check:
     name = "gpu-operator-release"
     args = stack.gpu_operator
-    if not facts.releases.ok:
+    if facts.releases.denied:
         return _from_deployment(stack, facts)
+    if not facts.releases.ok:  # not a refusal: the Deployment's label would lose the release's status
+        fix = fix_for(facts.releases, f"`helm list -n {args.namespace}`")
+        return Check(name, CANT_TELL, facts.releases.why(), fix)
     release = helm.current(items(facts.releases))
     if release is None:
         return Check(

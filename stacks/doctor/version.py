@@ -139,8 +139,8 @@ def detect(sources: VersionSources) -> tuple[str | None, str] | None:
 
 def _failed(sources: VersionSources) -> Fetched | None:
     """The first source that failed (not forbidden, not absent) before any readable one: the
-    sources after it are less precise, so a verdict from them could be wrong (1.4 and 1.6 look
-    alike when the schema is not read)."""
+    sources after it are less precise, so a verdict from them could be wrong (the schemas tell
+    profiles apart, not releases)."""
     for fetched in (sources.config_map, sources.app_definition, sources.openapi):
         if fetched.ok:
             return None

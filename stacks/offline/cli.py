@@ -5,6 +5,7 @@
     hikube-gpu diff    --base REF [--stack S]... [--format text|markdown] [--workers N]
     hikube-gpu list    [--format text|json]
     hikube-gpu doctor  [--stack S] [--kubeconfig PATH] [--context C]  (reads the live cluster)
+    hikube-gpu verify  [--stack S] [--kubeconfig PATH] [--timeout N] [--smoke] [--json FILE]
 
 Exit codes: 0 success (diff: no change), 1 the program logged errors (diff: something
 changed), 2 invalid configuration, unreadable stack file, or a diff that could not be made
@@ -30,6 +31,7 @@ from stacks.offline.fleet_cli import add_parsers as add_fleet
 from stacks.offline.project import PROJECT_DIR_HELP, NoProjectError, find_project
 from stacks.offline.runner import DEFAULT_ENGINE, ENGINES, Engine
 from stacks.offline.stack_list import StackNameError, discover
+from stacks.verify.command import add_parser as add_verify
 
 if TYPE_CHECKING:
     from stacks.offline.records import OfflineRun
@@ -155,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     many.add_argument("--project-dir", type=Path, default=Path.cwd())
     many.add_argument("stacks", nargs="+")
     add_doctor(commands, None)  # None: the project found from the current folder (main)
+    add_verify(commands, None)
     FLEET.update(add_fleet(commands, None))
     return parser
 
@@ -261,16 +264,25 @@ def _command_of(args: argparse.Namespace) -> int:
         else:
             print(json.dumps(stacks) if args.format == "json" else "\n".join(stacks))
         return 0
-    if args.command == "doctor":
-        from stacks.doctor.command import run as doctor
-
-        return doctor(args)
+    if args.command in ("doctor", "verify"):
+        return _live(args)
     if args.command == "render-many":
         from stacks.offline.many import render_many
 
         render_many(args.project_dir, args.stacks, args.out)
         return 0
     return _one_stack(args)
+
+
+def _live(args: argparse.Namespace) -> int:
+    """``doctor`` or ``verify``: the commands that read the live cluster (the client loads only here)."""
+    if args.command == "doctor":
+        from stacks.doctor.command import run as doctor
+
+        return doctor(args)
+    from stacks.verify.command import run as verify
+
+    return verify(args)
 
 
 def unknown_stack(project_dir: Path, stack: str) -> str | None:
