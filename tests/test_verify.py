@@ -434,6 +434,25 @@ def test_vm_with_other_gpus_and_a_disk_missing(
     }  # fmt: skip
 
 
+def test_vmis_forbidden_the_vm_status_answers(
+    tmp_path: Path, world: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cozystack's tenant roles may get VirtualMachines, not VMIs: the VM's ready/printableStatus answer."""
+    world.api.deny(f"{KUBEVIRT}/virtualmachineinstances/vm-instance-ws-1")
+    _, out, _, report = verify(tmp_path, world.api, TENANT_STACK, capsys)
+    source = " (the VirtualMachine's status: its VMI is not readable with this credential)"
+    assert found(report, "vm-running", "vm ws-1")["detail"] == "Running and Ready" + source, out
+    assert found(report, "vm-gpus", "vm ws-1")["detail"] == "attached: 1 × nvidia.com/AD102GL_L40S" + source
+    world.api.serve(
+        f"{KUBEVIRT}/virtualmachines/vm-instance-ws-1",
+        vm_object("vm-instance-ws-1", ["nvidia.com/AD102GL_L40S"], "ErrorUnschedulable"),
+    )
+    code, _, _, report = verify(tmp_path, world.api, TENANT_STACK, capsys)
+    assert code == 1
+    assert found(report, "vm-running", "vm ws-1")["detail"] == "not running: ErrorUnschedulable" + source
+    assert found(report, "vm-gpus", "vm ws-1")["status"] == "can't tell"
+
+
 def test_a_halted_vm_is_ok_without_a_vmi(
     tmp_path: Path, world: Tenant, capsys: pytest.CaptureFixture[str]
 ) -> None:

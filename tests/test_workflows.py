@@ -352,3 +352,40 @@ def test_a_stack_that_stores_a_kubeconfig_is_not_previewed(
     assert f"::error::stack eu.acme sets {reported}" in refused.stderr
     assert "eu.other" not in refused.stderr
     assert "v1:AAAA" not in refused.stderr
+
+
+def test_deploy_verifies_each_stack_after_up_read_only_into_the_job_summary(tmp_path: Path) -> None:
+    """The step as it is, with the real `python -m stacks verify`, against a cluster that has none
+    of the dev stack's objects: each stack's report lands in the summary, a finding warns and the
+    step fails (the job does not: continue-on-error), and only GET requests reach the cluster."""
+    from tests.fake_api import FakeApi, kubeconfig, running
+
+    job = load("deploy.yml")["jobs"]["deploy"]
+    names = [s.get("name") for s in job["steps"]]
+    assert names.index("verify") > names.index("pulumi up")
+    verify = step(job, "verify")
+    assert verify["continue-on-error"] is True
+    assert "if" not in verify  # only after a successful up
+    assert "--smoke" not in verify["run"]
+    assert "verify-*.json" in step(job, "Upload the output")["with"]["path"]
+    script = verify["run"].replace(".venv/bin/python", sys.executable)
+    summary = tmp_path / "summary.md"
+    with running(FakeApi()) as api:
+        result = run_step(
+            script,
+            tmp_path,
+            STACKS="dev",
+            KUBECONFIG=str(kubeconfig(tmp_path, api.url)),
+            GITHUB_STEP_SUMMARY=str(summary),
+            PYTHONPATH=str(PROJECT_DIR),
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "::warning::verify dev: exit 1" in result.stdout
+    text = summary.read_text()
+    assert text.startswith(
+        "### verify dev (exit 1)\n```text\nverify: stack 'dev' (tenant) on http://127.0.0.1:"
+    )
+    assert "differs    vm-instance       vm ws-1: VMInstance ws-1 does not exist" in text
+    assert json.loads((tmp_path / "verify-dev.json").read_text())["exit"] == 1
+    assert api.received
+    assert {r.method for r in api.received} == {"GET"}

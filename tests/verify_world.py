@@ -99,6 +99,7 @@ def vm_object(
     vm["spec"]["runStrategy"] = "Always"
     vm["spec"]["template"]["spec"]["domain"]["devices"]["gpus"] = gpu_devices(gpus)
     vm["status"]["printableStatus"] = printable
+    vm["status"]["ready"] = printable == "Running"
     return vm
 
 

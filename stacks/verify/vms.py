@@ -65,8 +65,37 @@ def _printable(vm: Fetched) -> str:
 
 
 def check_vm_running(vm: VmExpectation, facts: VmFacts) -> Check:
-    status, what, fix = _running(vm, facts)
+    status, what, fix = _vm_says(vm, facts) if _vmi_forbidden(facts) else _running(vm, facts)
     return Check("vm-running", status, what, fix, vm.subject)
+
+
+def _vmi_forbidden(facts: VmFacts) -> bool:
+    """Cozystack's tenant roles may get VirtualMachines but not their VMIs (cozystack v1.1.2
+    ``packages/system/cozystack-basics/templates/clusterroles.yaml``): then the VM's status
+    (``ready``, ``printableStatus``, which KubeVirt takes from its VMI) answers."""
+    return facts.vmi.denied and facts.vm.ok
+
+
+def _vm_ready(facts: VmFacts) -> tuple[bool, str]:
+    status = Json.of(facts.vm).object("status")
+    return status.flag("ready"), status.text("printableStatus", "") or "no status yet"
+
+
+SOURCE = " (the VirtualMachine's status: its VMI is not readable with this credential)"
+
+
+def _vm_says(vm: VmExpectation, facts: VmFacts) -> tuple[Status, str, str]:
+    ready, state = _vm_ready(facts)
+    if vm.run_strategy == "Halted":
+        if ready:
+            return DIFFERS, f"runs ({state}), but runStrategy is Halted{SOURCE}", "`pulumi up` stops it"
+        return OK, f"stopped, as runStrategy Halted says: {state}{SOURCE}", ""
+    if ready and state == "Running":
+        return OK, f"Running and Ready{SOURCE}", ""
+    if vm.run_strategy in RUNNING:
+        fix = f"see `kubectl describe vm {vm.kubevirt_name} -n {vm.namespace}`"
+        return DIFFERS, f"not running: {state}{SOURCE}", fix
+    return OK, f"{state} (runStrategy {vm.run_strategy}){SOURCE}", ""
 
 
 def _running(vm: VmExpectation, facts: VmFacts) -> tuple[Status, str, str]:
@@ -143,8 +172,9 @@ def _attached(vm: VmExpectation, facts: VmFacts) -> tuple[Status, str, str]:
 
 
 def _declared(vm: VmExpectation, facts: VmFacts) -> tuple[Status, str, str]:
-    """No VMI to read: what the VirtualMachine declares."""
-    if not facts.vmi.missing:
+    """No VMI to read: what the VirtualMachine declares (and, when the VMI is forbidden,
+    whether the VM is Ready with them: then they are attached)."""
+    if not facts.vmi.missing and not _vmi_forbidden(facts):
         return (
             CANT_TELL,
             facts.vmi.why(),
@@ -161,6 +191,8 @@ def _declared(vm: VmExpectation, facts: VmFacts) -> tuple[Status, str, str]:
             f"the VirtualMachine declares {_describe(declared)}, the stack {wanted}",
             "`pulumi up`",
         )
+    if _vmi_forbidden(facts) and _vm_ready(facts) == (True, "Running"):
+        return OK, f"attached: {wanted}{SOURCE}", ""
     if vm.run_strategy in RUNNING:
         return CANT_TELL, f"declared ({wanted}) but not attached: the VM does not run", "see vm-running"
     return OK, f"declared: {wanted} (attached when the VM starts)", ""
