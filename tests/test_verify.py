@@ -704,3 +704,27 @@ def test_expected_vms_are_the_planned_vminstances() -> None:
             assert list(vm.gpus) == [g["name"] for g in spec["gpus"]]
             assert list(vm.disks) == [d["name"] for d in spec["disks"]]
             assert vm.kubevirt_name == f"vm-instance-{vm.name}"
+
+
+def test_smoke_without_the_right_to_create_namespaces(
+    tmp_path: Path, world: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.guest.deny("/api/v1/namespaces")
+    code, out, _, report = verify(tmp_path, world.api, TENANT_STACK, capsys, "--smoke", "--timeout", "5")
+    assert code == 0, out
+    entry = found(report, "smoke", "ml/l40s nvidia.com/gpu")
+    assert entry["status"] == "can't tell"
+    assert "not created: 403 Forbidden on /api/v1/namespaces" in entry["detail"]
+    assert entry["fix"] == "--smoke needs a credential that can create namespaces and pods in the cluster"
+    assert found(report, "smoke-cleanup", "ml")["detail"].endswith("was not made: nothing to delete")
+    assert writes(world.guest) == [("POST", "/api/v1/namespaces")]  # nothing made, nothing to delete
+
+
+def test_smoke_cannot_run_where_the_cluster_cannot_be_asked(
+    tmp_path: Path, world: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.api.deny(SECRET)
+    _, _, _, report = verify(tmp_path, world.api, TENANT_STACK, capsys, "--smoke")
+    entry = found(report, "smoke", "ml")
+    assert entry["status"] == "can't tell"
+    assert entry["detail"].startswith(f"the cluster could not be asked (403 Forbidden on {SECRET}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stacks.config import Stack, TenantStack
-from stacks.doctor.check import DIFFERS, OK, Check
+from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check
 from stacks.doctor.reader import Reader
 from stacks.verify.cluster import cluster_checks
 from stacks.verify.expect import platform_expectation, tenant_clusters, tenant_vms
@@ -38,11 +38,16 @@ class Run:
         for cluster in tenant_clusters(stack):
             found: ClusterFacts = cluster_facts(self.reader, cluster)
             checks += cluster_checks(cluster, found)
-            if self.smoke and found.reader is not None and cluster.gpu_groups:
-                smoke = Smoke(found.reader, cluster, self.image or IMAGE, self.seconds)
-                self.smokes.append(smoke)
-                checks += smoke.run()
-                checks.append(_cleanup(smoke))
+            if not self.smoke or not cluster.gpu_groups:
+                continue
+            if found.reader is None:
+                why = f"the cluster could not be asked ({found.why_not})"
+                checks.append(Check("smoke", CANT_TELL, why, "see the cluster check", cluster.name))
+                continue
+            smoke = Smoke(found.reader, cluster, self.image or IMAGE, self.seconds)
+            self.smokes.append(smoke)
+            checks += smoke.run()
+            checks.append(_cleanup(smoke))
         return checks
 
     def leftovers(self) -> list[str]:
@@ -63,4 +68,5 @@ def _cleanup(smoke: Smoke) -> Check:
             f"kubectl delete namespace {smoke.namespace}",
             smoke.cluster.name,
         )
-    return Check("smoke-cleanup", OK, f"namespace {smoke.namespace} deleted", "", smoke.cluster.name)
+    done = "was not made: nothing to delete" if smoke.refused else "deleted"
+    return Check("smoke-cleanup", OK, f"namespace {smoke.namespace} {done}", "", smoke.cluster.name)

@@ -138,6 +138,8 @@ class Smoke:
     """After ``run``: empty when the namespace is gone (or was never made), else why not."""
     run_id: str = field(init=False)
     namespace: str = field(init=False)
+    refused: bool = False
+    """The server answered the namespace's creation with a refusal: there is nothing to delete."""
 
     def __post_init__(self) -> None:
         self.run_id, self.namespace = new_run()
@@ -151,7 +153,7 @@ class Smoke:
             return self._run(writer, self.namespace, self.run_id, pods)
         finally:
             with shielded():
-                self.cleanup = _delete(writer, self.namespace)
+                self.cleanup = "" if self.refused else _delete(writer, self.namespace)
 
     def _run(self, writer: SmokeSession, namespace: str, run_id: str, pods: list[SmokePod]) -> list[Check]:
         body = {
@@ -161,6 +163,7 @@ class Smoke:
         }
         made = writer.send("POST", NAMESPACES, body=body)
         if not made.ok:
+            self.refused = made.code >= 400  # an answer saying no; without one it may exist
             fix = fix_for(
                 made, "--smoke needs a credential that can create namespaces and pods in the cluster"
             )
@@ -174,7 +177,7 @@ class Smoke:
             if not created.ok:
                 results[pod.name] = Check(
                     "smoke",
-                    DIFFERS if created.code in (403, 422) else CANT_TELL,
+                    DIFFERS if created.code == 422 else CANT_TELL,  # 422: the cluster refuses the pod itself
                     f"pod not created: {created.why()}",
                     fix_for(created, "--smoke needs create on pods"),
                     pod.subject,
