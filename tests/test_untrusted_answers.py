@@ -215,6 +215,7 @@ def check_world(apis: list[FakeApi], run: Runner, monkeypatch: pytest.MonkeyPatc
             assert_property(baseline, run(case.slow), case.name)
         finally:
             case.api.routes[case.path] = original
+    print(f"{len(shapes)} field cases, {len(transports)} transport cases")  # shown with pytest -s
     return len(shapes), len(transports)
 
 
