@@ -1,4 +1,4 @@
-"""``python -m stacks verify``: the real kubernetes client against recorded objects (tests/verify_world.py).
+"""``hikube-gpu verify``: the real kubernetes client against recorded objects (tests/verify_world.py).
 
 Two local API servers play the tenant's Cozystack API and the tenant cluster's own API (reached
 with the admin kubeconfig verify reads from the tenant's Secret); each check's ok, differs and

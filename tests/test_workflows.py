@@ -368,7 +368,10 @@ def test_deploy_verifies_each_stack_after_up_read_only_into_the_job_summary(tmp_
     assert "if" not in verify  # only after a successful up
     assert "--smoke" not in verify["run"]
     assert "verify-*.json" in step(job, "Upload the output")["with"]["path"]
-    script = verify["run"].replace(".venv/bin/python", sys.executable)
+    assert ".venv/bin/hikube-gpu verify " in verify["run"]
+    script = verify["run"].replace(".venv/bin/hikube-gpu", str(Path(sys.executable).with_name("hikube-gpu")))
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):  # the checkout the step runs in (--project-dir .)
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
     summary = tmp_path / "summary.md"
     with running(FakeApi()) as api:
         result = run_step(
@@ -377,7 +380,6 @@ def test_deploy_verifies_each_stack_after_up_read_only_into_the_job_summary(tmp_
             STACKS="dev",
             KUBECONFIG=str(kubeconfig(tmp_path, api.url)),
             GITHUB_STEP_SUMMARY=str(summary),
-            PYTHONPATH=str(PROJECT_DIR),
         )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "::warning::verify dev: exit 1" in result.stdout

@@ -1,4 +1,4 @@
-"""``python -m stacks verify``: after ``pulumi up``, check that a stack's GPUs are usable.
+"""``hikube-gpu verify``: after ``pulumi up``, check that a stack's GPUs are usable.
 
 ``expect`` derives what the stack should look like from the plan and builders the program
 uses; ``facts`` reads the tenant's API and each cluster's own API through the doctor's reader
