@@ -37,6 +37,7 @@ from components.models.cluster import GpuKubernetesClusterArgs
 from components.plan.resources import PROVIDER_TYPE, Planned
 from components.plan.tenant import plan_cluster
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, WORKLOAD_TYPE
+from components.provider_settings import GUEST_SERVER_SIDE_APPLY, provider_flags
 from components.registration import plan_scope, register_plan_child, same_shape
 from components.tenant import Tenant
 
@@ -159,7 +160,10 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
                 made[resource.urn] = self._kubeconfig_secret(resource, cluster, known[resource.urn])
             elif resource.type == PROVIDER_TYPE:
                 provider = k8s.Provider(
-                    resource.name, kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+                    resource.name,
+                    kubeconfig=self.kubeconfig,
+                    opts=pulumi.ResourceOptions(parent=self),
+                    **provider_flags(server_side_apply=GUEST_SERVER_SIDE_APPLY),
                 )
                 made[resource.urn] = self.provider = provider
             else:  # the Kubernetes app (tenant provider), namespaces and quotas (the cluster's)

@@ -28,6 +28,7 @@ from components.catalog.platform import PROFILES
 from components.plan.platform import plan_operator, plan_passthrough, plan_raw_vm
 from components.plan.resources import PROVIDER_TYPE, STACK_TYPE, Planned, Scope, custom_children, read
 from components.plan.tenant import plan_cluster, plan_vm
+from components.provider_settings import registered_flags
 from components.tenant import Tenant
 from stacks.capacity import capacity, capacity_outputs
 from stacks.cluster_summary import summarize
@@ -79,7 +80,7 @@ def _provider(
 ) -> Planned:
     """An explicit Kubernetes provider (``stacks.tenant.tenant_provider``, ``stacks.platform.host_provider``):
     its inputs as pulumi-kubernetes registers them (booleans as JSON text, unset ones left out)."""
-    inputs: dict[str, Any] = {"enableServerSideApply": "true" if server_side else "false"}
+    inputs: dict[str, Any] = registered_flags(server_side_apply=server_side)
     secret = kubeconfig is not None
     inputs["kubeconfig"] = kubeconfig.get_secret_value() if secret else AMBIENT_KUBECONFIG
     if context is not None:

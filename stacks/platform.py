@@ -16,6 +16,7 @@ from components.builders.names import (
 from components.gpu_operator import GpuOperator
 from components.kubevirt_gpu_passthrough import KubeVirtGpuPassthrough
 from components.kubevirt_gpu_vm import KubeVirtGpuVirtualMachine
+from components.provider_settings import provider_flags
 from stacks.config import PlatformStack
 from stacks.credentials import kubeconfig_input
 
@@ -25,12 +26,12 @@ PROVIDER_NAME = HOST_PROVIDER
 def host_provider(stack: PlatformStack) -> k8s.Provider:
     """An explicit provider for the host cluster, with server-side apply, which the Node and
     KubeVirt patches require. The credential is the stack's kubeconfig, else the ambient one
-    (``stacks.credentials``)."""
+    (``stacks.credentials``); every behaviour flag is stated (``components.provider_settings``)."""
     return k8s.Provider(
         PROVIDER_NAME,
         kubeconfig=kubeconfig_input(stack.kubeconfig),
         context=stack.platform.context,
-        enable_server_side_apply=True,
+        **provider_flags(server_side_apply=True),
     )
 
 

@@ -10,6 +10,7 @@ from components.builders.names import TENANT_PROVIDER
 from components.catalog.platform import PROFILES
 from components.gpu_kubernetes_cluster import GpuKubernetesCluster
 from components.gpu_virtual_machine import GpuVirtualMachine
+from components.provider_settings import provider_flags
 from components.tenant import Tenant
 from stacks.capacity import as_output, capacity
 from stacks.cluster_summary import summarize
@@ -24,14 +25,15 @@ def tenant_provider(stack: TenantStack) -> k8s.Provider:
 
     Cozystack's apps API keeps no managedFields, so a forced server-side apply never removes
     a key the program stops sending; a three-way merge patch sends it as null (P7). The
-    credential is the stack's kubeconfig, else the ambient one (``stacks.credentials``).
+    credential is the stack's kubeconfig, else the ambient one (``stacks.credentials``); every
+    behaviour flag is stated (``components.provider_settings``).
     """
     return k8s.Provider(
         PROVIDER_NAME,
         kubeconfig=kubeconfig_input(stack.kubeconfig),
         context=stack.platform.context,
         namespace=stack.platform.namespace,
-        enable_server_side_apply=False,
+        **provider_flags(server_side_apply=False),
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import pulumi_kubernetes
 import pytest
 import yaml
 from cluster_stacks import cluster_stack
@@ -21,6 +23,7 @@ from conformance import KUBERNETES_VERSION
 from helpers import base_config, run_config
 from platform_stacks import platform_stack
 
+from components.provider_settings import FLAGS, SERVER_SIDE_APPLY, registered_flags
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.engine import SECRET_MASK, OfflineRun, Registered
 
@@ -96,6 +99,55 @@ def test_the_tenant_provider_applies_client_side_and_the_host_provider_server_si
     host = provider(run_config(tmp_path / "platform", config_of("platform")), "host")
     assert tenant.inputs["enableServerSideApply"] == "false"
     assert host.inputs["enableServerSideApply"] == "true"
+
+
+SDK_PROVIDER = Path(pulumi_kubernetes.__file__).parent / "provider.py"
+
+
+def sdk_environment_inputs() -> dict[str, str]:
+    """Every ``PULUMI_K8S_*`` variable the installed SDK's ``Provider`` reads for an input left
+    ``None``, read from its source (``pulumi_kubernetes/provider.py`` 573–606 in 4.34.2)."""
+    text = SDK_PROVIDER.read_text()
+    found = re.findall(r"if (\w+) is None:\n\s+\1 = _utilities\.get_env_bool\('(PULUMI_K8S_\w+)'\)", text)
+    return {variable: keyword for keyword, variable in found}
+
+
+def every_provider(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """The inputs of every provider the program creates: tenant, a cluster's own, host."""
+    tenant = cluster_stack()
+    tenant["vms"] = base_config()["vms"]
+    runs = [run_config(tmp_path / "tenant", tenant), run_config(tmp_path / "host", config_of("platform"))]
+    providers = {}
+    for run in runs:
+        assert run.failure is None, run.failure
+        providers |= {r.name: r.inputs for r in run.resources if r.type == PROVIDER}
+    return providers
+
+
+def test_the_sdk_reads_nine_flags_from_the_environment() -> None:
+    """The boundary: if the SDK starts reading another variable, this list must grow with it."""
+    assert sorted(sdk_environment_inputs().values()) == sorted([*FLAGS, SERVER_SIDE_APPLY[0]])
+
+
+def test_pulumi_k8s_variables_do_not_change_any_provider_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every variable the SDK reads set to the opposite of our value, each provider (tenant,
+    each cluster's own, host) registers the same inputs: every flag is stated, none inherited."""
+    for variable in sdk_environment_inputs():
+        monkeypatch.delenv(variable, raising=False)
+    clean = every_provider(tmp_path / "clean")
+    assert {"tenant", "host"} <= set(clean)
+    assert any(name.endswith("-provider") for name in clean)  # a cluster's own
+    for variable in sdk_environment_inputs():
+        monkeypatch.setenv(variable, "true")
+    assert every_provider(tmp_path / "true") == clean
+    for variable in sdk_environment_inputs():
+        monkeypatch.setenv(variable, "false")
+    assert every_provider(tmp_path / "false") == clean
+    for name, inputs in clean.items():
+        stated = {key for key in inputs if key in registered_flags(server_side_apply=True)}
+        assert stated == set(registered_flags(server_side_apply=True)), name
 
 
 def under(run: OfflineRun, registered: Registered) -> list[Registered]:

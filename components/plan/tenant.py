@@ -42,6 +42,7 @@ from components.plan.resources import (
     read,
 )
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, VM_TYPE, WORKLOAD_TYPE
+from components.provider_settings import GUEST_SERVER_SIDE_APPLY, registered_flags
 from components.tenant import Tenant
 
 Outputs = dict[str, Any]
@@ -135,7 +136,8 @@ def plan_cluster(
         PROVIDER_TYPE,
         cluster_provider_resource(name),
         custom=True,
-        inputs={"kubeconfig": ""},  # the cluster's admin kubeconfig: unknown until it is Ready
+        # the cluster's admin kubeconfig: unknown until it is Ready
+        inputs={"kubeconfig": "", **registered_flags(server_side_apply=GUEST_SERVER_SIDE_APPLY)},
         secret_paths=(("kubeconfig",),),
         dependencies=(kubeconfig.urn,),
     )
