@@ -14,36 +14,58 @@ which each provider chooses.
 
 from __future__ import annotations
 
-FLAGS: dict[str, tuple[str, bool]] = {
-    "delete_unreachable": ("deleteUnreachable", False),
-    "enable_config_map_mutable": ("enableConfigMapMutable", False),
-    "enable_patch_force": ("enablePatchForce", False),
-    "enable_secret_mutable": ("enableSecretMutable", False),
-    "skip_update_unreachable": ("skipUpdateUnreachable", False),
-    "suppress_deprecation_warnings": ("suppressDeprecationWarnings", False),
-    "suppress_helm_hook_warnings": ("suppressHelmHookWarnings", False),
-    "upsert_existing_objects": ("upsertExistingObjects", False),
-}
-"""The flags other than server-side apply: SDK keyword → (registered input, the provider's default)."""
+from typing import TypedDict
 
-SERVER_SIDE_APPLY = ("enable_server_side_apply", "enableServerSideApply")
+
+class ProviderFlags(TypedDict):
+    """``k8s.Provider``'s keyword arguments for the flags (typed, so each matches its parameter)."""
+
+    delete_unreachable: bool
+    enable_config_map_mutable: bool
+    enable_patch_force: bool
+    enable_secret_mutable: bool
+    enable_server_side_apply: bool
+    skip_update_unreachable: bool
+    suppress_deprecation_warnings: bool
+    suppress_helm_hook_warnings: bool
+    upsert_existing_objects: bool
+
+
+INPUT_NAMES: dict[str, str] = {
+    "delete_unreachable": "deleteUnreachable",
+    "enable_config_map_mutable": "enableConfigMapMutable",
+    "enable_patch_force": "enablePatchForce",
+    "enable_secret_mutable": "enableSecretMutable",
+    "enable_server_side_apply": "enableServerSideApply",
+    "skip_update_unreachable": "skipUpdateUnreachable",
+    "suppress_deprecation_warnings": "suppressDeprecationWarnings",
+    "suppress_helm_hook_warnings": "suppressHelmHookWarnings",
+    "upsert_existing_objects": "upsertExistingObjects",
+}
+"""Each flag: the SDK's keyword → the input pulumi-kubernetes registers."""
 
 GUEST_SERVER_SIDE_APPLY = True
 """A GPU Kubernetes cluster's own API server is plain Kubernetes: server-side apply, the
 provider's default, for its provider (``GpuKubernetesCluster``)."""
 
 
-def provider_flags(*, server_side_apply: bool) -> dict[str, bool]:
-    """The SDK keyword arguments of every flag (``k8s.Provider(name, **provider_flags(...))``)."""
-    flags = {keyword: value for keyword, (_, value) in FLAGS.items()}
-    return {**flags, SERVER_SIDE_APPLY[0]: server_side_apply}
+def provider_flags(*, server_side_apply: bool) -> ProviderFlags:
+    """The SDK keyword arguments of every flag (``k8s.Provider(name, **provider_flags(...))``):
+    server-side apply as the caller chooses, every other flag off, the provider's default."""
+    return ProviderFlags(
+        delete_unreachable=False,
+        enable_config_map_mutable=False,
+        enable_patch_force=False,
+        enable_secret_mutable=False,
+        enable_server_side_apply=server_side_apply,
+        skip_update_unreachable=False,
+        suppress_deprecation_warnings=False,
+        suppress_helm_hook_warnings=False,
+        upsert_existing_objects=False,
+    )
 
 
 def registered_flags(*, server_side_apply: bool) -> dict[str, str]:
     """The same flags as pulumi-kubernetes registers them: camelCase, JSON text (``"false"``)."""
-    names = {keyword: name for keyword, (name, _) in FLAGS.items()}
-    names[SERVER_SIDE_APPLY[0]] = SERVER_SIDE_APPLY[1]
-    return {
-        names[keyword]: "true" if value else "false"
-        for keyword, value in provider_flags(server_side_apply=server_side_apply).items()
-    }
+    flags = provider_flags(server_side_apply=server_side_apply).items()
+    return {INPUT_NAMES[keyword]: "true" if value else "false" for keyword, value in flags}

@@ -23,7 +23,7 @@ from conformance import KUBERNETES_VERSION
 from helpers import base_config, run_config
 from platform_stacks import platform_stack
 
-from components.provider_settings import FLAGS, SERVER_SIDE_APPLY, registered_flags
+from components.provider_settings import INPUT_NAMES, registered_flags
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.engine import SECRET_MASK, OfflineRun, Registered
 
@@ -126,7 +126,7 @@ def every_provider(tmp_path: Path) -> dict[str, dict[str, Any]]:
 
 def test_the_sdk_reads_nine_flags_from_the_environment() -> None:
     """The boundary: if the SDK starts reading another variable, this list must grow with it."""
-    assert sorted(sdk_environment_inputs().values()) == sorted([*FLAGS, SERVER_SIDE_APPLY[0]])
+    assert sorted(sdk_environment_inputs().values()) == sorted(INPUT_NAMES)
 
 
 def test_pulumi_k8s_variables_do_not_change_any_provider_input(
