@@ -1,5 +1,6 @@
 """hikube-gpu: NVIDIA GPU infrastructure on Hikube, as a Pulumi program."""
 
+from stacks.kubeconfig_loader import Environment
 from stacks.program import main
 
-main()
+main(Environment.current())

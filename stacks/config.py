@@ -8,8 +8,9 @@ problem with its config path. ``stacks.validate`` adds the semantic rules.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import AfterValidator, Field, SecretStr, ValidationError
 
 from components.catalog.gpus import GpuModelName
 from components.models.base import Name, NotBoolean, StrictModel
@@ -27,6 +28,27 @@ MAX_QUOTA = 2**53 - 1
 QuotaCount = Annotated[int, Field(ge=0, le=MAX_QUOTA), NotBoolean]
 
 
+def _api_server(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname or value != value.strip():
+        raise ValueError(
+            "not an API server URL: write it as the kubeconfig does, e.g. https://api.example:6443"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the URL holds credentials; name the server only (https://host:port)")
+    if parts.query or parts.fragment:
+        raise ValueError("an API server URL has no query or fragment")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError("the port is not a number from 0 to 65535") from None
+    return value
+
+
+ApiServer = Annotated[str, AfterValidator(_api_server)]
+"""An API server URL as a kubeconfig's ``clusters[].cluster.server`` names it."""
+
+
 class Platform(StrictModel):
     """Where the stack deploys (``hikube-gpu:platform``)."""
 
@@ -38,6 +60,11 @@ class Platform(StrictModel):
     Default: ``kubernetes:namespace`` (tenant stacks require one of them)."""
     context: str | None = None
     """kubeconfig context. Default: the kubeconfig's current context."""
+    api_server: ApiServer | None = None
+    """The cluster this stack belongs to: its API server URL as the kubeconfig names it, e.g.
+    ``https://api.hikube.example:6443``. ``pulumi preview``, ``pulumi up``, ``python -m stacks
+    up`` and ``doctor`` refuse to run when the credential they use reaches another server.
+    Default: none (a warning says how to record it)."""
 
 
 class TenantStack(StrictModel):

@@ -1,4 +1,8 @@
-"""The Pulumi program: config → validation → blueprint. ``__main__.py`` calls ``main()``."""
+"""The Pulumi program: config → validation → the cluster check → blueprint.
+
+``__main__.py`` (``pulumi preview``/``up``) calls ``main(Environment.current())``; the offline
+tools run ``main()`` without an environment: they reach no cluster, so nothing is checked.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,47 @@ from stacks import platform, tenant
 from stacks.adoption import register as register_adoption
 from stacks.adoption import take as take_adoption
 from stacks.config import TenantStack
+from stacks.kubeconfig_loader import Environment
 from stacks.problems import ConfigError
 from stacks.pulumi_config import read_ambient_kubernetes, read_secrets, read_stack_config
 from stacks.secrets import prepare, redact, validate_prepared
+from stacks.target import WrongCluster, check
 
 
 class ConfigRunError(ConfigError, pulumi.RunError):
     """A ``ConfigError`` as Pulumi's clean failure: the message without a traceback."""
 
 
-def main() -> None:
-    """Validate the whole config before registering anything; warnings go to Pulumi's log.
-    An invalid config raises ``ConfigRunError`` listing every problem."""
+class WrongClusterError(pulumi.RunError):
+    """``stacks.target.WrongCluster`` as Pulumi's clean failure (no traceback)."""
+
+
+def main(environment: Environment | None = None) -> None:
+    """Validate the whole config, then (with the ``environment`` of a real run) check that the
+    credential reaches the stack's cluster, before registering anything; warnings go to
+    Pulumi's log. An invalid config raises ``ConfigRunError`` listing every problem, a run
+    against another cluster ``WrongClusterError`` naming both."""
     try:
-        _main()
+        _main(environment)
     except ConfigRunError:
         raise
     except ConfigError as error:
         raise ConfigRunError([*error.problems, *error.warnings]) from None
+    except WrongCluster as error:
+        raise WrongClusterError(str(error)) from None
 
 
-def _main() -> None:
+def _main(environment: Environment | None) -> None:
     raw = read_stack_config()
     prepared = prepare(raw, read_secrets(raw), read_ambient_kubernetes())
     refused = {p.path for p in prepared.refused}
     adoption, prepared.raw, prepared.before = take_adoption(prepared.raw, refused)  # hikube-gpu:import
     valid = validate_prepared(prepared)  # raises ConfigError listing every problem
-    for warning in redact(sorted(prepared.warnings + valid.warnings), prepared.hidden):
+    warnings = prepared.warnings + valid.warnings
+    if environment is not None:  # before the first resource: a refusal sends nothing
+        own = valid.stack.kubeconfig.get_secret_value() if valid.stack.kubeconfig else None
+        warnings += check(valid.stack, pulumi.get_stack(), environment, own).warnings
+    for warning in redact(sorted(warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
     register_adoption(adoption)
     if isinstance(valid.stack, TenantStack):

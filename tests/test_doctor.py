@@ -166,14 +166,43 @@ RAW_VM = {"cuda-lab": {"gpus": {"L40S": 1}, "namespace": "gpu-vms"}}
 
 
 def test_tenant_all_ok(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = doctor(tmp_path, api.tenant(), FIXTURES / "stack-tenant.yaml", capsys)
+    platform = {"profile": "hikube", "namespace": "tenant-acme", "apiServer": api.tenant().url}
+    stack = stack_file(tmp_path, "stack-tenant.yaml", platform=platform)
+    code, out, err = doctor(tmp_path, api, stack, capsys)
     assert (code, err) == (0, "")
-    for check in TENANT_CHECKS:
+    for check in ["api-server", *TENANT_CHECKS]:
         assert line(out, check).startswith("ok "), out
     assert "ephemeralStorage (apps API schema)" in line(out, "cozystack-version")
     assert "nvidia.com/GA100_A100_PCIE_80GB 4/8" in line(out, "gpu-quota")
-    assert "5 ok, 0 differs, 0 can't tell" in out
+    assert "6 ok, 0 differs, 0 can't tell" in out
     assert_only_reads(api)
+
+
+def test_a_credential_for_another_cluster_is_refused_before_any_request(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``platform.apiServer`` names another server than the credential's: exit 2, both named,
+    not one request sent (issue 20.4)."""
+    other = "https://api.other-cluster.example:6443"
+    platform = {"profile": "hikube", "namespace": "tenant-acme", "apiServer": other}
+    code, out, err = doctor(
+        tmp_path, api.tenant(), stack_file(tmp_path, "stack-tenant.yaml", platform=platform), capsys
+    )
+    assert code == 2
+    assert out == ""
+    assert f"belongs to {other} (hikube-gpu:platform.apiServer)" in err
+    assert f"reaches {api.url}" in err
+    assert api.requests == []
+
+
+def test_a_stack_without_its_api_server_gets_the_command_that_records_it(
+    tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = doctor(tmp_path, api.tenant(), FIXTURES / "stack-tenant.yaml", capsys)
+    assert code == 0
+    text = line(out, "api-server")
+    assert text.startswith("can't tell api-server")
+    assert f"pulumi config set --path hikube-gpu:platform.apiServer {api.url} --stack dev" in text
 
 
 def test_platform_all_ok(tmp_path: Path, api: DoctorApi, capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,6 +64,7 @@ def guarded(name: str, check: Callable[[], Check], subject: str = "") -> Check:
 
 
 CHECKS: dict[str, str] = {
+    "api-server": "the credential reaches hikube-gpu:platform.apiServer (else exit 2, nothing sent)",
     "cozystack-version": "the Cozystack release behind the API fits hikube-gpu:platform.profile (both kinds)",
     "namespace": "the tenant namespace exists and the credential can read its apps (tenant)",
     "gpu-quota": "the namespace's ResourceQuota allows the GPU resource names the stack asks for (tenant)",

@@ -1,7 +1,8 @@
 """``hikube-gpu doctor``: arguments, the run, and the report.
 
 Exit codes: 0 nothing differs (``can't tell`` lines included), 1 something differs,
-2 the doctor could not run (bad stack file or config, unusable kubeconfig, server unreachable).
+2 the doctor could not run (bad stack file or config, unusable kubeconfig, server unreachable,
+a credential for another cluster than ``hikube-gpu:platform.apiServer``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def add_parser(commands: Any, project_dir: Path | None) -> None:
     """Add ``doctor`` to the CLI's subcommands; ``--help`` lists every check."""
     text = "check the live platform behind a stack, read-only (GET and access reviews only)"
     epilog = "checks:\n" + "\n".join(f"  {name:<{NAME_WIDTH}}{help_}" for name, help_ in CHECKS.items())
-    epilog += "\n\nexit codes: 0 nothing differs, 1 something differs, 2 cannot run"
+    epilog += "\n\nexit codes: 0 nothing differs, 1 something differs, 2 cannot run (or the credential\n"
+    epilog += "reaches another server than hikube-gpu:platform.apiServer: nothing is sent)"
     doctor = commands.add_parser(
         "doctor",
         help=text,
@@ -57,6 +59,33 @@ def insecure_tls(server: str) -> str:
 def _fail(label: str, message: str) -> int:
     print(f"error: {label}: {message}", file=sys.stderr)
     return EXIT_CANNOT_RUN
+
+
+def _other_cluster(wanted: str | None, server: str, credential: str) -> str | None:
+    """Why the doctor refuses to read ``server`` for a stack of ``wanted`` (None: it does not)."""
+    from stacks.kubeconfig_loader import same_server
+    from stacks.target import API_SERVER_PATH
+
+    if wanted is None or same_server(server, wanted):
+        return None
+    return (
+        f"the stack belongs to {wanted} ({API_SERVER_PATH}), but {credential} reaches {server}: "
+        f"nothing was sent; pass that cluster's kubeconfig (--kubeconfig, --context) or fix {API_SERVER_PATH}"
+    )
+
+
+def _api_server_check(wanted: str | None, server: str, stack: str) -> Check:
+    from stacks.doctor.check import CANT_TELL, OK
+    from stacks.target import API_SERVER_PATH, record_command
+
+    if wanted is not None:
+        return Check("api-server", OK, f"{server} is {API_SERVER_PATH}")
+    return Check(
+        "api-server",
+        CANT_TELL,
+        f"{API_SERVER_PATH} is not set: nothing stops a run with another cluster's credential",
+        f"if {server} is this stack's cluster, record it: {record_command(server, stack)}",
+    )
 
 
 def format_report(checks: list[Check], name_width: int = NAME_WIDTH) -> str:
@@ -105,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
     except AccessError as error:
         return _fail(label, str(error))
     context = f", context {credentials.context}" if credentials.context else ""
+    refusal = _other_cluster(stack.platform.api_server, reader.server, f"{credentials.source}{context}")
+    if refusal:
+        return _fail(label, refusal)
+    target = _api_server_check(stack.platform.api_server, reader.server, args.stack)
     print(f"doctor: {label} ({stack.kind}) on {reader.server} with {credentials.source}{context}")
     if not reader.verifies_tls:
         print(f"warning: {insecure_tls(reader.server)}", file=sys.stderr)
@@ -117,5 +150,5 @@ def run(args: argparse.Namespace) -> int:
             checks = platform_checks(stack, platform_facts(reader, stack))
     except Unreachable as error:
         return _fail(label, str(error))
-    sys.stdout.write(format_report(checks))
+    sys.stdout.write(format_report([target, *checks]))
     return EXIT_DIFFERS if any(c.status == DIFFERS for c in checks) else 0

@@ -105,7 +105,9 @@ def _selected(args: argparse.Namespace) -> list[str]:
 def _up(args: argparse.Namespace, engine: Any = None) -> int:
     """``up``: exit 0 when every stack succeeded, 1 when one failed, 2 for an invalid selection."""
     from stacks.deploy.automation import AutomationEngine
+    from stacks.deploy.guard import TargetGuard
     from stacks.deploy.orchestrate import Operation, failure_text, markdown, run_stacks, table
+    from stacks.kubeconfig_loader import Environment
     from stacks.offline.revision import RevisionError
     from stacks.offline.stack_list import StackNameError
 
@@ -121,6 +123,7 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     engine = engine or AutomationEngine(
         args.project_dir, args.refresh, args.expect_no_changes, [str(p) for p in args.policy_pack]
     )
+    engine = TargetGuard(engine, args.project_dir, Environment.current())  # the stack's own cluster only
     print(f"pulumi {operation}: {len(stacks)} stack(s), {args.parallel} at a time", file=sys.stderr)
     results = run_stacks(stacks, engine, operation, parallel=args.parallel, progress=sys.stderr)
     if args.log_dir is not None:
