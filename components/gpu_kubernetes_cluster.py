@@ -37,7 +37,7 @@ from components.models.cluster import GpuKubernetesClusterArgs
 from components.plan.resources import PROVIDER_TYPE, Planned
 from components.plan.tenant import plan_cluster
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, WORKLOAD_TYPE
-from components.provider_settings import GUEST_SERVER_SIDE_APPLY, provider_flags
+from components.provider_settings import AMBIENT_KUBECONFIG, GUEST_SERVER_SIDE_APPLY, provider_flags
 from components.registration import plan_scope, register_plan_child, same_shape
 from components.tenant import Tenant
 
@@ -76,11 +76,14 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
     be an Output (see ``INPUTS``).
 
     Children: one ``GpuNodeGroup`` per node group (``<name>-<group>``), the ``Kubernetes``
-    app (``<name>-cluster``, awaited until Ready), its admin kubeconfig Secret read as a
-    Pulumi secret (``<name>-kubeconfig``), a provider for the cluster (``<name>-provider``),
-    then per workload namespace a Namespace and ResourceQuota (``<name>-ns-<ns>``,
-    ``<name>-ns-<ns>-quota``) and one ``GpuWorkload`` per workload (``<name>-<workload>``),
-    placed on the node groups.
+    app (``<name>-cluster``, awaited until Ready), a provider for the cluster
+    (``<name>-provider``), then per workload namespace a Namespace and ResourceQuota
+    (``<name>-ns-<ns>``, ``<name>-ns-<ns>-quota``) and one ``GpuWorkload`` per workload
+    (``<name>-<workload>``), placed on the node groups. The provider reaches the cluster as
+    ``tenant.guest_contexts`` says: with the context ``<prefix>/<name>`` of the kubeconfig
+    Pulumi runs with (no credential in the state), or (the default) with the admin kubeconfig
+    Secret read as a Pulumi secret (``<name>-kubeconfig``), which the state then keeps, and
+    which is the ``kubeconfig`` output (not set with a context: see ``guest_context``).
     """
 
     cluster_name: pulumi.Output[str]
@@ -129,6 +132,8 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
         groups = effective_node_groups(args, app)
         group_of = {node_group_resource(name, group): group for group in groups}
         workload_of = {workload_resource(name, workload): workload for workload in args.workloads}
+        self.guest_context = tenant.guest_context(name)
+        """The kubeconfig context the cluster's provider uses, or None (it reads the admin Secret)."""
         self.node_groups: dict[str, GpuNodeGroup] = {}
         self.workloads: dict[str, GpuWorkload] = {}
         made: dict[str, pulumi.Resource] = {}
@@ -159,12 +164,8 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
                 assert cluster is not None, "the plan reads the kubeconfig after the cluster"
                 made[resource.urn] = self._kubeconfig_secret(resource, cluster, known[resource.urn])
             elif resource.type == PROVIDER_TYPE:
-                provider = k8s.Provider(
-                    resource.name,
-                    kubeconfig=self.kubeconfig,
-                    opts=pulumi.ResourceOptions(parent=self),
-                    **provider_flags(server_side_apply=GUEST_SERVER_SIDE_APPLY),
-                )
+                assert cluster is not None, "the plan makes the provider after the cluster"
+                provider = self._cluster_provider(resource.name, cluster)
                 made[resource.urn] = self.provider = provider
             else:  # the Kubernetes app (tenant provider), namespaces and quotas (the cluster's)
                 inside = resource.provider != ""
@@ -184,13 +185,24 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
         waited = values_of(names, None if checked is None else checked.apply(lambda _: names))
         self.cluster_name = pulumi.Output.from_input(waited["cluster_name"])
         self.kubeconfig_secret = pulumi.Output.from_input(waited["kubeconfig_secret"])
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "kubeconfigSecret": self.kubeconfig_secret,
-                "kubeconfig": self.kubeconfig,
-            }
-        )
+        outputs: dict[str, pulumi.Input[str]] = {
+            "clusterName": self.cluster_name,
+            "kubeconfigSecret": self.kubeconfig_secret,
+        }
+        if self.guest_context is None:  # the admin kubeconfig was read
+            outputs["kubeconfig"] = self.kubeconfig
+        self.register_outputs(outputs)
+
+    def _cluster_provider(self, name: str, cluster: pulumi.CustomResource) -> k8s.Provider:
+        """The cluster's own provider: the ambient kubeconfig's ``guest_context`` once the cluster
+        is Ready, else the admin kubeconfig read (``_kubeconfig_secret``)."""
+        flags = provider_flags(server_side_apply=GUEST_SERVER_SIDE_APPLY)
+        if self.guest_context is None:
+            options = pulumi.ResourceOptions(parent=self)
+            return k8s.Provider(name, kubeconfig=self.kubeconfig, opts=options, **flags)
+        options = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
+        context = self.guest_context
+        return k8s.Provider(name, kubeconfig=AMBIENT_KUBECONFIG, context=context, opts=options, **flags)
 
     def _kubeconfig_secret(
         self, resource: Planned, cluster: pulumi.CustomResource, later: pulumi.Output[Planned] | None

@@ -44,6 +44,13 @@ INPUT_NAMES: dict[str, str] = {
 }
 """Each flag: the SDK's keyword → the input pulumi-kubernetes registers."""
 
+AMBIENT_KUBECONFIG = ""
+"""The ``kubeconfig`` input that makes the provider load the kubeconfig of the process running
+Pulumi (``KUBECONFIG``, else ``~/.kube/config``, else the in-cluster ServiceAccount) when it
+starts (pulumi-kubernetes v4.32.0 ``provider.go`` 873–902). ``None`` would not do: the Python
+SDK then records the ``KUBECONFIG`` *path* as the input, and another path (another machine,
+another credential file) diffs the provider."""
+
 GUEST_SERVER_SIDE_APPLY = True
 """A GPU Kubernetes cluster's own API server is plain Kubernetes: server-side apply, the
 provider's default, for its provider (``GpuKubernetesCluster``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.builders.names import guest_context
 from components.catalog.platform import PROFILES, PlatformProfile
 
 
@@ -17,6 +18,13 @@ class Tenant:
     (an Output is checked once it is known, see ``components.inputs``)."""
     platform: str = "hikube"
     """A key of ``components.catalog.platform.PROFILES``."""
+    guest_contexts: str | None = None
+    """How each ``GpuKubernetesCluster`` reaches its own cluster. ``None`` (the component
+    library's default): it reads the cluster's admin kubeconfig Secret into its provider, so that
+    admin credential is kept, encrypted, in the state. A prefix (the stack program's): its
+    provider loads the kubeconfig of the process running Pulumi with the context
+    ``<prefix>/<cluster>`` (``names.guest_context``), so no credential is a provider input or
+    in the state, and a preview can hold a read-only one (docs/deploying.md)."""
 
     def __post_init__(self) -> None:
         if self.platform not in PROFILES:
@@ -27,3 +35,7 @@ class Tenant:
     @property
     def profile(self) -> PlatformProfile:
         return PROFILES[self.platform]
+
+    def guest_context(self, cluster: str) -> str | None:
+        """The context of ``cluster``'s own provider, or None when it reads the admin Secret."""
+        return None if self.guest_contexts is None else guest_context(self.guest_contexts, cluster)

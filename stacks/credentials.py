@@ -9,18 +9,31 @@ drift checks, the write one for ``pulumi up``.
 
 from __future__ import annotations
 
-import pulumi
+from typing import TYPE_CHECKING
+
 from pydantic import SecretStr
 
-AMBIENT_KUBECONFIG = ""
-"""The ``kubeconfig`` input that makes the provider load the kubeconfig of the process running
-Pulumi (``KUBECONFIG``, else ``~/.kube/config``) when it starts. ``None`` would not do: the
-Python SDK then records the ``KUBECONFIG`` *path* as the input, and another path (another
-machine, another credential file) diffs the provider."""
+from components.provider_settings import AMBIENT_KUBECONFIG
+from stacks.config import TenantStack
+
+if TYPE_CHECKING:  # the plan (no Pulumi runtime) imports this module
+    import pulumi
 
 
 def kubeconfig_input(kubeconfig: SecretStr | None) -> pulumi.Input[str]:
     """The stack's own kubeconfig as a Pulumi secret, else the ambient one (``""``)."""
+    import pulumi
+
     if kubeconfig is None:
         return AMBIENT_KUBECONFIG
     return pulumi.Output.secret(kubeconfig.get_secret_value())
+
+
+def guest_context_prefix(stack: TenantStack) -> str:
+    """The prefix of the kubeconfig contexts of the stack's GPU Kubernetes clusters
+    (``Tenant.guest_contexts``): the stack's own context when it names one (several stacks
+    share a kubeconfig then), else its namespace."""
+    prefix = stack.platform.context or stack.platform.namespace
+    if prefix is None:  # rules reject a tenant stack without a namespace
+        raise ValueError("tenant namespace missing")
+    return prefix

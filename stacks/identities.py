@@ -37,7 +37,6 @@ from components.builders.names import (
     data_disk_name,
     derived_name,
     disk_release_name,
-    kubeconfig_resource,
     namespace_resource,
     node_group_resource,
     node_patch_resource,
@@ -201,7 +200,6 @@ def _cluster(
     yield obj(COZYSTACK_APPS, "Kubernetes", namespace, name, path)
     for api_version, kind, suffix in COZYSTACK_KUBERNETES_OBJECTS:
         yield obj(api_version, kind, namespace, derived_name(release, suffix), path, made_by=made_by)
-    yield urn(child(CLUSTER_TYPE, "v1", "Secret"), kubeconfig_resource(name), path)  # a read
     yield urn(f"{CLUSTER_TYPE}${PROVIDER_TYPE}", cluster_provider_resource(name), path)
     yield from _inside(name, args, app, path)
 

@@ -28,16 +28,13 @@ from components.catalog.platform import PROFILES
 from components.plan.platform import plan_operator, plan_passthrough, plan_raw_vm
 from components.plan.resources import PROVIDER_TYPE, STACK_TYPE, Planned, Scope, custom_children, read
 from components.plan.tenant import plan_cluster, plan_vm
-from components.provider_settings import registered_flags
+from components.provider_settings import AMBIENT_KUBECONFIG, registered_flags
 from components.tenant import Tenant
 from stacks.capacity import capacity, capacity_outputs
 from stacks.cluster_summary import summarize
 from stacks.config import PlatformStack, Stack, TenantStack
+from stacks.credentials import guest_context_prefix
 from stacks.offline.records import OfflineRun, Registered, mask, provider_reference
-
-AMBIENT_KUBECONFIG = ""
-"""The provider's ``kubeconfig`` without ``hikube-gpu:kubeconfig``: the ambient one
-(``stacks.credentials.AMBIENT_KUBECONFIG``)."""
 
 
 @dataclass
@@ -107,7 +104,7 @@ def _tenant(stack: TenantStack, scope: Scope, secret_quota: bool) -> StackPlan:
         context=stack.platform.context,
         namespace=namespace,
     )
-    tenant = Tenant(namespace, stack.platform.profile)
+    tenant = Tenant(namespace, stack.platform.profile, guest_contexts=guest_context_prefix(stack))
     resources = [root, provider]
     vms = {}
     for name in sorted(stack.vms):

@@ -16,7 +16,7 @@ from stacks.kubeconfig_loader import Environment
 from stacks.problems import ConfigError
 from stacks.pulumi_config import read_ambient_kubernetes, read_secrets, read_stack_config
 from stacks.secrets import prepare, redact, validate_prepared
-from stacks.target import WrongCluster, check
+from stacks.target import WrongCluster, check, missing_guest_contexts
 
 
 class ConfigRunError(ConfigError, pulumi.RunError):
@@ -52,6 +52,7 @@ def _main(environment: Environment | None) -> None:
     if environment is not None:  # before the first resource: a refusal sends nothing
         own = valid.stack.kubeconfig.get_secret_value() if valid.stack.kubeconfig else None
         warnings += check(valid.stack, pulumi.get_stack(), environment, own).warnings
+        warnings += missing_guest_contexts(valid.stack, environment)
     for warning in redact(sorted(warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
     register_adoption(adoption)

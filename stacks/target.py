@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.config import Stack
-from stacks.kubeconfig_loader import Environment, KubeconfigError, Reached, reached, same_server
+from components.builders.names import guest_context
+from stacks.config import Stack, TenantStack
+from stacks.credentials import guest_context_prefix
+from stacks.kubeconfig_loader import Environment, KubeconfigError, Reached, load, reached, same_server
 from stacks.problems import Problem, config_path
 
 API_SERVER_PATH = config_path("platform", "apiServer")
@@ -68,3 +70,30 @@ def check(stack: Stack, stack_name: str, env: Environment, kubeconfig: str | Non
             f"kubeconfig (or context) of {wanted}, or fix {API_SERVER_PATH}."
         )
     return Target(found, [])
+
+
+def missing_guest_contexts(stack: Stack, env: Environment) -> list[Problem]:
+    """A warning per GPU Kubernetes cluster whose context the kubeconfig of the run lacks: its
+    provider cannot reach it (pulumi-kubernetes previews the cluster's objects from their
+    inputs, and fails to change them)."""
+    if not isinstance(stack, TenantStack) or not stack.clusters:
+        return []
+    try:
+        kubeconfig, origin = load(env)
+    except KubeconfigError:
+        return []  # ``check`` says so already
+    prefix = guest_context_prefix(stack)
+    warnings = []
+    for cluster in sorted(stack.clusters):
+        context = guest_context(prefix, cluster)
+        if context not in kubeconfig.contexts:
+            message = (
+                f"{origin} has no context {context}, so this run cannot reach the cluster: its "
+                "namespaces and workloads are previewed from their inputs and cannot be changed. For "
+                "`up`, `python -m stacks up` adds the cluster's admin context itself (`python -m stacks "
+                "guest-kubeconfig` writes it for `pulumi up`); for previews, give a read-only one "
+                "(deploy/rbac/guest-preview-readonly.yaml). A new cluster has none until the first "
+                "`up` has created it."
+            )
+            warnings.append(Problem(config_path("clusters", cluster), message, "warning"))
+    return warnings

@@ -15,7 +15,7 @@ from components.tenant import Tenant
 from stacks.capacity import as_output, capacity
 from stacks.cluster_summary import summarize
 from stacks.config import TenantStack
-from stacks.credentials import kubeconfig_input
+from stacks.credentials import guest_context_prefix, kubeconfig_input
 
 PROVIDER_NAME = TENANT_PROVIDER
 
@@ -44,7 +44,7 @@ def deploy(stack: TenantStack, secret_quota: bool = False) -> None:
     if namespace is None:  # rules reject this before deploy runs
         raise ValueError("tenant namespace missing")
     provider = tenant_provider(stack)
-    tenant = Tenant(namespace, stack.platform.profile)
+    tenant = Tenant(namespace, stack.platform.profile, guest_contexts=guest_context_prefix(stack))
     with_provider = pulumi.ResourceOptions(provider=provider)
     vms = {
         name: GpuVirtualMachine(name, stack.vms[name], with_provider, tenant=tenant)

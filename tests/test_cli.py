@@ -63,7 +63,7 @@ def test_successful_preview_process_writes_nothing_to_stderr() -> None:
     )
     assert result.returncode == 0
     assert result.stderr == ""
-    assert "Resources:\n    + 19 to create\n    > 1 to read" in result.stdout
+    assert "Resources:\n    + 19 to create\n\n" in result.stdout
 
 
 def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -148,15 +148,23 @@ def test_gpu_operator_is_enabled_by_gpu_groups_only(tmp_path: Path) -> None:
     assert spec_of(run, "edge")["addons"]["gpuOperator"]["enabled"] is True
 
 
-def test_cluster_waits_for_ready_and_kubeconfig_secret_is_read(clusters: OfflineRun) -> None:
+def test_cluster_waits_for_ready_and_its_provider_takes_a_context_not_its_admin_kubeconfig(
+    clusters: OfflineRun,
+) -> None:
+    """The stack's clusters are reached through the context ``<namespace>/<cluster>`` of the run's
+    kubeconfig: no admin kubeconfig is read, none is a provider input or in the state (21.1)."""
     metadata = objects(clusters)["Kubernetes/train"]["metadata"]
     assert metadata["annotations"] == {
         "pulumi.com/waitFor": "condition=Ready",
         "pulumi.com/timeoutSeconds": "2400",
     }
-    read = {r.name: r for r in clusters.resources if r.read}
-    assert read["train-kubeconfig"].inputs == {"id": "tenant-test/kubernetes-train-admin-kubeconfig"}
-    assert read["train-kubeconfig"].type == "kubernetes:core/v1:Secret"
+    assert [r for r in clusters.resources if r.read] == []
+    provider = next(r for r in clusters.resources if r.name == "train-provider")
+    assert provider.inputs["context"] == "tenant-test/train"
+    assert provider.inputs["kubeconfig"] == ""
+    assert provider.masked == ()
+    app = next(r for r in clusters.resources if r.name == "train-cluster")
+    assert provider.dependencies == (app.urn,)
 
 
 # --- GPU Operator values and sharing -----------------------------------------------------

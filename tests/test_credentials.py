@@ -155,8 +155,8 @@ def under(run: OfflineRun, registered: Registered) -> list[Registered]:
 
 
 def test_nothing_the_tenant_provider_manages_is_a_patch(tmp_path: Path) -> None:
-    """Patch resources refuse client-side apply; the tenant provider serves Cozystack apps and
-    the read of each cluster's admin kubeconfig Secret only."""
+    """Patch resources refuse client-side apply; the tenant provider serves Cozystack apps only
+    (it reads no cluster's admin kubeconfig Secret: issue 21.1)."""
     config = cluster_stack()
     config["vms"] = base_config()["vms"]
     run = run_config(tmp_path, config)
@@ -167,7 +167,7 @@ def test_nothing_the_tenant_provider_manages_is_a_patch(tmp_path: Path) -> None:
         "kubernetes:apps.cozystack.io/v1alpha1:Kubernetes",
     }
     assert all(t.startswith("kubernetes:apps.cozystack.io/") for t in managed), managed
-    assert {r.type for r in served if r.read} == {"kubernetes:core/v1:Secret"}
+    assert [r for r in served if r.read] == []
 
 
 def test_the_host_patches_go_through_the_server_side_apply_provider(tmp_path: Path) -> None:
@@ -189,7 +189,9 @@ def manifest(name: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all((RBAC / name).read_text()) if d]
 
 
-@pytest.mark.parametrize("name", ["tenant-preview-readonly.yaml", "host-preview-readonly.yaml"])
+@pytest.mark.parametrize(
+    "name", ["tenant-preview-readonly.yaml", "host-preview-readonly.yaml", "guest-preview-readonly.yaml"]
+)
 def test_the_preview_roles_only_read(name: str) -> None:
     documents = manifest(name)
     for document in documents:
@@ -217,21 +219,44 @@ def test_the_preview_roles_only_read(name: str) -> None:
     assert token["metadata"]["name"] == f"{account}-token"  # what mint-kubeconfig.sh reads
 
 
-def test_the_tenant_role_reads_the_apps_and_exactly_the_secrets_the_program_reads(tmp_path: Path) -> None:
+def test_the_tenant_preview_role_reads_the_apps_and_no_secret_as_the_program_reads_none(
+    tmp_path: Path,
+) -> None:
+    """A preview holds no cluster's admin kubeconfig: the role grants no Secret, and the program
+    reads none (each cluster's provider takes a context of the run's kubeconfig: issue 21.1)."""
     (role,) = [d for d in manifest("tenant-preview-readonly.yaml") if d["kind"] == "Role"]
     namespace = role["metadata"]["namespace"]
     rules = {tuple(r["apiGroups"]): r for r in role["rules"]}
     assert rules[("apps.cozystack.io",)]["resources"] == ["*"]
-    secrets = rules[("",)]
-    assert secrets["resources"] == ["secrets"]
-    assert secrets["verbs"] == ["get"]
+    assert all("secrets" not in r["resources"] for r in role["rules"]), role["rules"]
     config = cluster_stack()
     config["platform"]["namespace"] = namespace
-    config["clusters"] = {"example": next(iter(config["clusters"].values()))}
     run = run_config(tmp_path, config)
     assert run.failure is None, run.failure
-    read = {r.inputs["id"] for r in run.resources if r.read and r.type == "kubernetes:core/v1:Secret"}
-    assert read == {f"{namespace}/{name}" for name in secrets["resourceNames"]}
+    assert [r for r in run.resources if r.read] == []
+
+
+def test_the_guest_role_reads_every_kind_a_clusters_provider_manages(tmp_path: Path) -> None:
+    """Inside a GPU Kubernetes cluster a preview reads what the cluster's provider registers there
+    (namespaces, quotas, each workload kind and its Service), and nothing else is granted."""
+    (role,) = [d for d in manifest("guest-preview-readonly.yaml") if d["kind"] == "ClusterRole"]
+    granted = {
+        (group, resource) for r in role["rules"] for group in r["apiGroups"] for resource in r["resources"]
+    }
+    run = run_config(tmp_path, cluster_stack())  # every workload kind: Deployment, Job, StatefulSet
+    assert run.failure is None, run.failure
+    providers = [r for r in run.resources if r.type == PROVIDER and r.name.endswith("-provider")]
+    inside = {r.type for p in providers for r in under(run, p)}
+    plural = {
+        "kubernetes:core/v1:Namespace": ("", "namespaces"),
+        "kubernetes:core/v1:ResourceQuota": ("", "resourcequotas"),
+        "kubernetes:core/v1:Service": ("", "services"),
+        "kubernetes:apps/v1:Deployment": ("apps", "deployments"),
+        "kubernetes:apps/v1:StatefulSet": ("apps", "statefulsets"),
+        "kubernetes:batch/v1:Job": ("batch", "jobs"),
+    }
+    assert inside == set(plural)
+    assert granted == set(plural.values())
 
 
 PLURALS = {"VMDisk": "vmdisks", "VMInstance": "vminstances", "Kubernetes": "kuberneteses"}

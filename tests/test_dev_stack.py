@@ -47,7 +47,6 @@ def test_dev_stack_registers_one_component_per_vm_and_cluster(dev: OfflineRun) -
         ("kubernetes:apps.cozystack.io/v1alpha1:Kubernetes", "ml-cluster", "ml"),
         ("hikube-gpu:k8s:GpuNodeGroup", "ml-md0", "ml"),
         ("hikube-gpu:k8s:GpuNodeGroup", "ml-l40s", "ml"),
-        ("kubernetes:core/v1:Secret", "ml-kubeconfig", "ml"),
         ("pulumi:providers:kubernetes", "ml-provider", "ml"),
         ("kubernetes:core/v1:Namespace", "ml-ns-gpu-workloads", "ml"),
         ("kubernetes:core/v1:ResourceQuota", "ml-ns-gpu-workloads-quota", "ml"),
@@ -55,7 +54,7 @@ def test_dev_stack_registers_one_component_per_vm_and_cluster(dev: OfflineRun) -
         ("kubernetes:apps/v1:Deployment", "ml-vllm-deployment", "ml-vllm"),
         ("kubernetes:core/v1:Service", "ml-vllm-service", "ml-vllm"),
     }
-    assert [r.name for r in dev.resources if r.read] == ["ml-kubeconfig"]
+    assert [r.name for r in dev.resources if r.read] == []  # no admin kubeconfig read (issue 21.1)
 
 
 def test_platform_objects_use_the_tenant_provider_and_workloads_the_cluster_provider(dev: OfflineRun) -> None:
@@ -72,10 +71,11 @@ def test_platform_objects_use_the_tenant_provider_and_workloads_the_cluster_prov
     }
 
 
-def test_kubeconfig_is_read_after_the_cluster_and_workloads_wait_for_their_namespace(dev: OfflineRun) -> None:
+def test_the_clusters_provider_waits_for_it_and_workloads_wait_for_their_namespace(dev: OfflineRun) -> None:
     by_name = {r.name: r for r in dev.resources}
-    assert by_name["ml-kubeconfig"].dependencies == (by_name["ml-cluster"].urn,)
-    assert by_name["ml-kubeconfig"].inputs == {"id": "tenant-dev/kubernetes-ml-admin-kubeconfig"}
+    assert by_name["ml-provider"].dependencies == (by_name["ml-cluster"].urn,)
+    assert by_name["ml-provider"].inputs["context"] == "tenant-dev/ml"  # no credential (issue 21.1)
+    assert by_name["ml-provider"].inputs["kubeconfig"] == ""
     guards = {by_name["ml-ns-gpu-workloads"].urn, by_name["ml-ns-gpu-workloads-quota"].urn}
     assert set(by_name["ml-vllm-deployment"].dependencies) == guards
     assert set(by_name["ml-vllm-service"].dependencies) == guards
@@ -117,7 +117,7 @@ def test_rendered_manifests_snapshot(dev: OfflineRun, tmp_path: Path, snapshot: 
 
 def test_preview_report(dev: OfflineRun, snapshot: SnapshotAssertion) -> None:
     text = preview_text(dev)
-    assert "    + 19 to create\n    > 1 to read" in text
+    assert "    + 19 to create\n\n" in text  # nothing read: no admin kubeconfig (issue 21.1)
     assert "  L40S      1          1-2     4     5      240 GB       1810      5" in text
     assert text == snapshot
 

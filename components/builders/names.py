@@ -70,6 +70,12 @@ def kubeconfig_secret_name(cluster: str) -> str:
     return f"{cluster_release_name(cluster)}-{ADMIN_KUBECONFIG_SUFFIX}"
 
 
+def guest_context(prefix: str, cluster: str) -> str:
+    """The kubeconfig context of tenant cluster ``cluster`` (``Tenant.guest_contexts``):
+    ``<prefix>/<cluster>``, the prefix being the stack's context, else its namespace."""
+    return f"{prefix}/{cluster}"
+
+
 VM_INSTANCE_OBJECTS: tuple[tuple[str, str, str], ...] = (
     ("helm.toolkit.fluxcd.io/v2", "HelmRelease", ""),
     ("kubevirt.io/v1", "VirtualMachine", ""),

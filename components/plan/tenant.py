@@ -42,7 +42,7 @@ from components.plan.resources import (
     read,
 )
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, VM_TYPE, WORKLOAD_TYPE
-from components.provider_settings import GUEST_SERVER_SIDE_APPLY, registered_flags
+from components.provider_settings import AMBIENT_KUBECONFIG, GUEST_SERVER_SIDE_APPLY, registered_flags
 from components.tenant import Tenant
 
 Outputs = dict[str, Any]
@@ -109,8 +109,9 @@ def plan_workload(
 def plan_cluster(
     scope: Scope, name: str, args: GpuKubernetesClusterArgs, tenant: Tenant, *, parent: str, provider: str
 ) -> list[Planned]:
-    """``GpuKubernetesCluster``: node groups, the Kubernetes app, its kubeconfig Secret (read),
-    a provider inside it, then its workload namespaces and quotas and its workloads."""
+    """``GpuKubernetesCluster``: node groups, the Kubernetes app, its kubeconfig Secret (read,
+    unless ``tenant.guest_contexts``), a provider inside it, then its workload namespaces and
+    quotas and its workloads."""
     cluster = component(scope, parent, CLUSTER_TYPE, name)
     app = tenant.profile.kubernetes
     planned = [cluster]
@@ -119,29 +120,41 @@ def plan_cluster(
         planned.append(component(scope, cluster.urn, NODE_GROUP_TYPE, node_group_resource(name, group)))
     manifest = build_kubernetes(name, tenant.namespace, args, app)
     app_resource = object_resource(scope, cluster.urn, cluster_app_resource(name), manifest, provider)
-    secret_id = f"{tenant.namespace}/{kubeconfig_secret_name(name)}"
-    kubeconfig = read(
-        scope,
-        cluster.urn,
-        "v1",
-        "Secret",
-        kubeconfig_resource(name),
-        read_id=secret_id,
-        provider=provider,
-        dependencies=(app_resource.urn,),
-    )
-    inside = child(
-        scope,
-        cluster.urn,
-        PROVIDER_TYPE,
-        cluster_provider_resource(name),
-        custom=True,
-        # the cluster's admin kubeconfig: unknown until it is Ready
-        inputs={"kubeconfig": "", **registered_flags(server_side_apply=GUEST_SERVER_SIDE_APPLY)},
-        secret_paths=(("kubeconfig",),),
-        dependencies=(kubeconfig.urn,),
-    )
-    planned += [app_resource, kubeconfig, inside]
+    flags = registered_flags(server_side_apply=GUEST_SERVER_SIDE_APPLY)
+    context = tenant.guest_context(name)
+    if context is not None:  # the ambient kubeconfig's context for the cluster: no credential read
+        inside = child(
+            scope,
+            cluster.urn,
+            PROVIDER_TYPE,
+            cluster_provider_resource(name),
+            custom=True,
+            inputs={"context": context, "kubeconfig": AMBIENT_KUBECONFIG, **flags},
+            dependencies=(app_resource.urn,),
+        )
+        planned += [app_resource, inside]
+    else:
+        kubeconfig = read(
+            scope,
+            cluster.urn,
+            "v1",
+            "Secret",
+            kubeconfig_resource(name),
+            read_id=f"{tenant.namespace}/{kubeconfig_secret_name(name)}",
+            provider=provider,
+            dependencies=(app_resource.urn,),
+        )
+        inside = child(
+            scope,
+            cluster.urn,
+            PROVIDER_TYPE,
+            cluster_provider_resource(name),
+            custom=True,
+            inputs={"kubeconfig": "", **flags},  # the cluster's admin kubeconfig: unknown until it is Ready
+            secret_paths=(("kubeconfig",),),
+            dependencies=(kubeconfig.urn,),
+        )
+        planned += [app_resource, kubeconfig, inside]
     guards: dict[str, tuple[str, ...]] = {}
     for ns in workload_namespaces(args):
         namespace_manifest, quota_manifest = build_namespace(args, ns)

@@ -106,7 +106,7 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     """``up``: exit 0 when every stack succeeded, 1 when one failed, 2 for an invalid selection."""
     from stacks.deploy.automation import AutomationEngine
     from stacks.deploy.guard import TargetGuard
-    from stacks.deploy.orchestrate import Operation, failure_text, markdown, run_stacks, table
+    from stacks.deploy.orchestrate import Operation, StackResult, failure_text, markdown, run_stacks, table
     from stacks.kubeconfig_loader import Environment
     from stacks.offline.revision import RevisionError
     from stacks.offline.stack_list import StackNameError
@@ -125,7 +125,16 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     )
     engine = TargetGuard(engine, args.project_dir, Environment.current())  # the stack's own cluster only
     print(f"pulumi {operation}: {len(stacks)} stack(s), {args.parallel} at a time", file=sys.stderr)
-    results = run_stacks(stacks, engine, operation, parallel=args.parallel, progress=sys.stderr)
+
+    def run(chosen: list[str]) -> list[StackResult]:
+        return run_stacks(chosen, engine, operation, parallel=args.parallel, progress=sys.stderr)
+
+    if operation == "up":  # each cluster's admin context, for this run only (never in a preview)
+        from stacks.deploy.guest_access import up_with_guest_contexts
+
+        results = up_with_guest_contexts(args.project_dir, stacks, run, sys.stderr)
+    else:
+        results = run(stacks)
     if args.log_dir is not None:
         args.log_dir.mkdir(parents=True, exist_ok=True)
         for result in results:
@@ -254,6 +263,50 @@ def _add_deploy_marker(
     record.add_argument("--results", type=Path, required=True, help="folder of `up --results` JSON files")
     record.add_argument("--marker", default="deployed/main", help="the marker tag (default: deployed/main)")
     record.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
+
+
+def _guest_kubeconfig(args: argparse.Namespace) -> int:
+    """``guest-kubeconfig``: exit 0 when every existing cluster's context was written, 1 when one
+    could not be read, 2 for an invalid selection."""
+    from stacks.deploy.guest_access import fetch, write_private
+    from stacks.offline.stack_list import StackNameError, discover
+
+    try:
+        known = discover(args.project_dir)
+    except StackNameError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    unknown = [name for name in args.stack if name not in known]
+    if unknown:
+        print(f"error: no stack {', '.join(unknown)} in {args.project_dir}", file=sys.stderr)
+        return EXIT_INVALID
+    found = fetch(args.project_dir, args.stack)
+    write_private(args.out, found.text())
+    for problem in found.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"wrote {len(found.contexts)} context(s) to {args.out}: {', '.join(found.contexts) or 'none'}")
+    for stack, clusters in sorted(found.missing.items()):
+        print(f"stack {stack}: not created yet (no admin kubeconfig Secret): {', '.join(clusters)}")
+    return EXIT_FAILED if found.problems else 0
+
+
+def _add_guest_kubeconfig(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
+) -> None:
+    guest = commands.add_parser(
+        "guest-kubeconfig",
+        help="write the admin contexts of the stacks' GPU Kubernetes clusters, for pulumi up",
+        description="Read each GPU Kubernetes cluster's admin kubeconfig Secret with the stack's own\n"
+        "credential (the one `up` writes with) and write it to OUT (mode 600) as the context\n"
+        "<platform.context or namespace>/<cluster> that the cluster's provider uses. Add OUT at the\n"
+        "END of KUBECONFIG for `pulumi up` (python -m stacks up does this itself), then delete it.\n"
+        "Previews never need it: give them read-only contexts (deploy/rbac/guest-preview-readonly.yaml).",
+        epilog="exit codes: 0 success; 1 a cluster's kubeconfig could not be read; 2 invalid selection",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    guest.add_argument("--stack", "-s", action="append", required=True, help="a stack (repeatable)")
+    guest.add_argument("--out", type=Path, required=True, help="the kubeconfig file to write")
+    guest.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
 
 
 OPERATOR_MARKER = ".hikube-gpu-operator"
@@ -413,6 +466,7 @@ def add_parsers(
     changed.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
     _add_up(commands, project_dir)
     _add_deploy_marker(commands, project_dir)
+    _add_guest_kubeconfig(commands, project_dir)
     _add_operator(commands, project_dir)
     return {
         "config": _config,
@@ -420,5 +474,6 @@ def add_parsers(
         "up": _up,
         "deploy-plan": _deploy_plan,
         "deploy-record": _deploy_record,
+        "guest-kubeconfig": _guest_kubeconfig,
         "operator": _operator,
     }
