@@ -6,12 +6,15 @@ tools run ``main()`` without an environment: they reach no cluster, so nothing i
 
 from __future__ import annotations
 
+import os
+
 import pulumi
 
 from stacks import platform, tenant
 from stacks.adoption import register as register_adoption
 from stacks.adoption import take as take_adoption
 from stacks.config import TenantStack
+from stacks.deploy import read_only
 from stacks.kubeconfig_loader import Environment
 from stacks.problems import ConfigError
 from stacks.pulumi_config import read_ambient_kubernetes, read_secrets, read_stack_config
@@ -55,6 +58,8 @@ def _main(environment: Environment | None) -> None:
         warnings += missing_guest_contexts(valid.stack, environment)
     for warning in redact(sorted(warnings), prepared.hidden):
         pulumi.log.warn(str(warning))
+    if environment is not None and pulumi.runtime.is_dry_run() and read_only.is_set(dict(os.environ)):
+        pulumi.log.warn(read_only.NOTE)  # the preview says what its server never checked
     register_adoption(adoption)
     if isinstance(valid.stack, TenantStack):
         tenant.deploy(valid.stack, secret_quota=prepared.secret_quota)

@@ -163,8 +163,8 @@ def test_secrets_given_by_the_cli_reach_no_output_and_are_registered_as_secrets(
     for place, text in _everywhere(run, tmp_path).items():
         assert SENTINEL not in text, f"a secret leaked into the {place}"
         assert str(QUOTA) not in text, f"the secret quota leaked into the {place}"
-    provider = next(r for r in run.resources if r.type == "pulumi:providers:kubernetes")
-    assert provider.inputs["kubeconfig"] == "[secret]"
+    providers = {r.name: r for r in run.resources if r.type == "pulumi:providers:kubernetes"}
+    assert providers["tenant" if kind == "tenant" else "host"].inputs["kubeconfig"] == "[secret]"
     if kind == "platform":
         secret = next(r.inputs for r in run.resources if r.type == "kubernetes:core/v1:Secret")
         assert set(secret["stringData"].values()) == {"[secret]"}

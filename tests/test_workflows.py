@@ -56,16 +56,24 @@ def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
-def test_manifest_diff_needs_no_secrets_and_updates_one_comment() -> None:
+def test_manifest_diff_needs_no_secrets_and_the_trusted_workflow_updates_one_comment() -> None:
     job = load("preview.yml")["jobs"]["manifest-diff"]
     text = yaml.safe_dump(job)
     assert "secrets." not in text
+    assert "github-script" not in text  # it posts nothing: it runs the branch's code
     run = next(s["run"] for s in job["steps"] if s.get("id") == "diff")
     assert "hikube-gpu diff --base" in run
     assert "--format markdown" in run
-    script = next(s["with"]["script"] for s in job["steps"] if "github-script" in s.get("uses", ""))
+    comment = load("preview-comment.yml")
+    assert comment[True] == {"workflow_run": {"workflows": ["preview"], "types": ["completed"]}}
+    script = next(
+        s["with"]["script"]
+        for s in comment["jobs"]["comment"]["steps"]
+        if "github-script" in s.get("uses", "")
+    )
     assert MARKER in script
     assert "updateComment" in script
+    assert "preview-report.md" in script  # the live preview's report, with its read-only note
 
 
 def run_of(job: dict[str, Any], name: str) -> str:
@@ -84,7 +92,7 @@ def test_pulumi_preview_runs_the_changed_stacks_in_batches_only_where_secrets_ex
     )
     assert workflow["jobs"]["plan"]["steps"][0]["with"]["fetch-depth"] == 0  # the base branch is there
     preview = run_of(job, "pulumi preview")
-    assert "hikube-gpu up --preview --refresh --policy-pack policy" in preview
+    assert "hikube-gpu up --preview --refresh --read-only --policy-pack policy" in preview
     assert '"${args[@]}"' in preview
     backend = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "backend")
     assert "secrets.PULUMI_BACKEND_URL" in backend["env"]["BACKEND"]
@@ -203,10 +211,16 @@ def test_the_comment_links_the_full_report_and_stays_under_the_limit() -> None:
     assert "--full-report manifest-diff.txt" in next(s for s in job["steps"] if s.get("id") == "diff")["run"]
     upload = step(job, "Upload the full report")
     assert upload["with"]["name"] == "manifest-diff"
-    assert "manifest-diff.txt" in upload["with"]["path"]
-    script = step(job, "Post or update the PR comment")["with"]["script"]
+    assert "manifest-diff.md" in upload["with"]["path"]
+    comment = load("preview-comment.yml")["jobs"]["comment"]
+    download = step(comment, "Download the reports of the preview run")
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    posting = step(comment, "Post or update the PR comment")
+    script = posting["with"]["script"]
     assert "const limit = 65536" in script
-    assert "actions/runs/${context.runId}" in script
+    assert "reports/manifest-diff/manifest-diff.md" in script
+    assert posting["env"]["RUN_URL"] == "${{ github.event.workflow_run.html_url }}"
+    assert posting["env"]["PR_NUMBER"] == "${{ github.event.workflow_run.pull_requests[0].number }}"
 
 
 def test_a_push_to_main_deploys_the_changed_stacks_one_run_at_a_time() -> None:
@@ -225,7 +239,14 @@ def test_a_push_to_main_deploys_the_changed_stacks_one_run_at_a_time() -> None:
 # --- cluster credentials (docs/deploying.md) ------------------------------------------------------
 
 READ_ONLY_SECRET = "KUBECONFIG_READONLY"
-BACKEND_SECRETS = {
+READ_BACKEND_SECRETS = {
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "S3_READONLY_ACCESS_KEY_ID",
+    "S3_READONLY_SECRET_ACCESS_KEY",
+}
+"""The state backend for previews: its URL, the passphrase, keys that can only read the bucket."""
+WRITE_BACKEND_SECRETS = {
     "PULUMI_BACKEND_URL",
     "PULUMI_CONFIG_PASSPHRASE",
     "S3_ACCESS_KEY_ID",
@@ -256,7 +277,7 @@ def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(("workflow", "job"), CLUSTER_JOBS)
 def test_preview_and_drift_see_the_read_only_credential_and_no_other(workflow: str, job: str) -> None:
     document = load(workflow)
-    assert secrets_in(document["jobs"][job]) == BACKEND_SECRETS | {READ_ONLY_SECRET}
+    assert secrets_in(document["jobs"][job]) == READ_BACKEND_SECRETS | {READ_ONLY_SECRET}
     assert not secrets_in({k: v for k, v in document.items() if k != "jobs"})  # no workflow-level env
     steps = document["jobs"][job]["steps"]
     credential = steps.index(step(document["jobs"][job], "Use the read-only cluster credential"))
@@ -279,7 +300,7 @@ def test_only_the_deploy_job_holds_a_cluster_credential_that_can_write() -> None
             runs = " ".join(s.get("run", "") for s in job["steps"])
             if (path.name, name) == ("deploy.yml", "deploy"):
                 assert kube == {WRITE_SECRET}
-                assert secrets_in(job) == BACKEND_SECRETS | {WRITE_SECRET}
+                assert secrets_in(job) == WRITE_BACKEND_SECRETS | {WRITE_SECRET}
             else:
                 assert kube <= {READ_ONLY_SECRET}, f"{path.name}: {name}"
                 assert "stacks up" not in runs or "stacks up --preview" in runs, f"{path.name}: {name}"
@@ -391,3 +412,133 @@ def test_deploy_verifies_each_stack_after_up_read_only_into_the_job_summary(tmp_
     assert json.loads((tmp_path / "verify-dev.json").read_text())["exit"] == 1
     assert api.received
     assert {r.method for r in api.received} == {"GET"}
+
+
+# --- least privilege around pull requests (issue 21.1, 21.2) --------------------------------------
+
+WRITE_CAPABLE_SECRETS = {WRITE_SECRET, "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
+READ_ONLY_SECRETS = READ_BACKEND_SECRETS | {READ_ONLY_SECRET}
+"""The only secrets a job that runs the branch's code may hold: none of them can write
+(docs/deploying.md, "Who holds what"). Any other name counts as write-capable."""
+PR_HEAD = re.compile(r"github\.(event\.(pull_request\.head|workflow_run\.head_(sha|branch))|head_ref)")
+"""An expression naming the pull request's own commit or branch."""
+
+
+def events(workflow: dict[str, Any]) -> set[str]:
+    """The events that trigger ``workflow`` (YAML 1.1 reads the key ``on`` as True)."""
+    triggers = workflow[True]
+    return {triggers} if isinstance(triggers, str) else set(triggers)
+
+
+def checkouts(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps", []) if s.get("uses", "").startswith("actions/checkout@")]
+
+
+def runs_branch_code(workflow: dict[str, Any], job: dict[str, Any]) -> bool:
+    """A ``pull_request`` workflow runs the pull request's merge commit: its workflow file and
+    every checkout (GitHub's default ref for the event). Elsewhere, a checkout of the PR's head."""
+    if events(workflow) & {"pull_request"}:
+        return True
+    return any(PR_HEAD.search(str(c.get("with", {}).get("ref", ""))) for c in checkouts(job))
+
+
+def token_writes(permissions: Any) -> bool:
+    if isinstance(permissions, str):
+        return permissions == "write-all"
+    return any(value == "write" for value in (permissions or {}).values())
+
+
+def least_privilege_violations(workflow: dict[str, Any]) -> list[str]:
+    """Why a job that runs the branch's code could write, or could leave a token behind."""
+    found = []
+    for name, job in workflow["jobs"].items():
+        if not runs_branch_code(workflow, job):
+            continue
+        permissions = job.get("permissions", workflow.get("permissions"))
+        if permissions is None:
+            found.append(f"{name}: no permissions: the token gets the repository's default, which may write")
+        elif token_writes(permissions):
+            found.append(f"{name}: runs the branch's code with a token that can write: {permissions}")
+        held = secrets_in(job) | secrets_in(workflow.get("env", {}))
+        if held - READ_ONLY_SECRETS:
+            found.append(f"{name}: runs the branch's code with {sorted(held - READ_ONLY_SECRETS)}")
+        if job.get("environment") not in (None, "preview"):
+            found.append(f"{name}: runs the branch's code in the {job['environment']!r} environment")
+        for checkout in checkouts(job):
+            if checkout.get("with", {}).get("persist-credentials") is not False:
+                found.append(f"{name}: a checkout leaves the token in .git/config (persist-credentials)")
+    return found
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_no_job_that_runs_branch_code_can_write(path: Path) -> None:
+    assert least_privilege_violations(yaml.safe_load(path.read_text())) == []
+
+
+def test_the_pull_request_jobs_are_the_ones_judged() -> None:
+    """The check above sees every job of preview.yml and ci.yml as branch code, and the comment
+    job (the only one with ``pull-requests: write``) as trusted: it checks nothing out."""
+    documents = {path.name: yaml.safe_load(path.read_text()) for path in WORKFLOWS}
+    judged = {
+        (file, name)
+        for file, document in documents.items()
+        for name, job in document["jobs"].items()
+        if runs_branch_code(document, job)
+    }
+    assert judged == {
+        ("ci.yml", "test"),
+        ("preview.yml", "manifest-diff"),
+        ("preview.yml", "plan"),
+        ("preview.yml", "pulumi-preview"),
+    }
+    comment = load("preview-comment.yml")
+    assert checkouts(comment["jobs"]["comment"]) == []
+    assert comment["jobs"]["comment"]["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert not secrets_in(comment)
+
+
+def _planted(change: Any) -> list[str]:
+    workflow = load("preview.yml")
+    change(workflow)
+    return least_privilege_violations(workflow)
+
+
+def _comment_checks_out_the_head(workflow: dict[str, Any]) -> None:
+    workflow.clear()
+    workflow.update(load("preview-comment.yml"))
+    workflow["jobs"]["comment"]["steps"].insert(
+        0,
+        {
+            "uses": "actions/checkout@v6",
+            "with": {"ref": "${{ github.event.workflow_run.head_sha }}", "persist-credentials": False},
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda w: w["jobs"]["manifest-diff"]["permissions"].update({"pull-requests": "write"}), "can write"),
+        (lambda w: w["jobs"]["plan"].update(permissions="write-all"), "can write"),
+        (lambda w: w.update(permissions={}) or w["jobs"]["plan"].pop("permissions"), None),
+        (lambda w: w.pop("permissions") or w["jobs"]["plan"].pop("permissions"), "no permissions"),
+        (
+            lambda w: w["jobs"]["pulumi-preview"]["env"].update(
+                AWS_ACCESS_KEY_ID="${{ secrets.S3_ACCESS_KEY_ID }}"
+            ),
+            "['S3_ACCESS_KEY_ID']",
+        ),
+        (lambda w: w.update(env={"K": "${{ secrets.KUBECONFIG_DEPLOY }}"}), "['KUBECONFIG_DEPLOY']"),
+        (lambda w: w["jobs"]["pulumi-preview"].update(environment="deploy"), "'deploy' environment"),
+        (lambda w: checkouts(w["jobs"]["plan"])[0]["with"].pop("persist-credentials"), "persist-credentials"),
+        (_comment_checks_out_the_head, "can write"),
+    ],
+)
+def test_a_planted_violation_fails_the_check(change: Any, message: str | None) -> None:
+    """The gate can fail: each planted change is reported (``None``: the change is harmless, as
+    ``permissions: {}`` at the top grants nothing)."""
+    found = _planted(change)
+    if message is None:
+        assert found == []
+    else:
+        assert any(message in line for line in found), found

@@ -117,6 +117,12 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     operation: Operation = "preview" if args.preview else "up"
+    if args.read_only and operation == "up":
+        print(
+            "error: --read-only is for previews (--preview): `up` needs a credential that writes",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     if not stacks:
         print(f"no stack to {operation}", file=sys.stderr)
         return 0
@@ -133,6 +139,11 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
         from stacks.deploy.guest_access import up_with_guest_contexts
 
         results = up_with_guest_contexts(args.project_dir, stacks, run, sys.stderr)
+    elif args.read_only:  # each stack's preview warns that its server validated nothing
+        from stacks.deploy.read_only import announced
+
+        with announced():
+            results = run(stacks)
     else:
         results = run(stacks)
     if args.log_dir is not None:
@@ -146,8 +157,15 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
             if args.log_dir is not None:
                 print(f"  full output: {args.log_dir / (result.stack + '.log')}", file=sys.stderr)
     print(table(results))
+    report = markdown(results, operation)
+    if args.read_only and operation == "preview":
+        from stacks.deploy.read_only import report_note
+
+        note = report_note({r.stack: r.changes for r in results if not r.failed})
+        report += note
+        print(note.strip().replace("**", ""), file=sys.stderr)
     if args.report is not None:
-        args.report.write_text(markdown(results, operation), encoding="utf-8")
+        args.report.write_text(report, encoding="utf-8")
     if args.results is not None:
         args.results.write_text(json.dumps({r.stack: r.result for r in results}, indent=1) + "\n")
     return EXIT_FAILED if any(r.failed for r in results) else 0
@@ -171,6 +189,11 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], proje
     up.add_argument("--preview", action="store_true", help="pulumi preview instead of up")
     up.add_argument("--refresh", action="store_true", help="refresh the state first")
     up.add_argument("--expect-no-changes", action="store_true", help="fail a stack that would change (drift)")
+    up.add_argument(
+        "--read-only",
+        action="store_true",
+        help="the credential cannot write (previews): say that the server validated no change",
+    )
     up.add_argument("--policy-pack", type=Path, action="append", default=[], help="policy pack folder")
     up.add_argument("--report", type=Path, help="write the table as Markdown to this file")
     up.add_argument("--log-dir", type=Path, help="write each stack's Pulumi output to DIR/<stack>.log")
