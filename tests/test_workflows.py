@@ -542,3 +542,66 @@ def test_a_planted_violation_fails_the_check(change: Any, message: str | None) -
         assert found == []
     else:
         assert any(message in line for line in found), found
+
+
+DIY_BACKEND = PROJECT_DIR / "tests" / "upstream" / "pulumi" / "1b594989" / "diy-backend.go"
+
+
+def _go_function(text: str, signature: str) -> str:
+    """The body of the Go function that starts with ``signature`` (up to the next top-level ``}``)."""
+    start = text.index(signature)
+    return text[start : text.index("\n}\n", start)]
+
+
+def test_a_diy_backend_preview_writes_nothing_so_read_only_state_keys_suffice() -> None:
+    """pulumi/pulumi ``pkg/backend/diy/backend.go``: ``Preview`` takes no lock (``Update`` does),
+    and ``apply`` writes a snapshot, the history and a backup only when it is not a dry run."""
+    text = DIY_BACKEND.read_text()
+    preview = _go_function(text, "func (b *diyBackend) Preview(")
+    assert "Lock(" not in preview
+    assert "return backend.Preview(ctx, stack, op, b.apply, events)" in preview
+    assert "err := b.Lock(ctx, stack.Ref())" in _go_function(text, "func (b *diyBackend) Update(")
+    apply = _go_function(text, "func (b *diyBackend) apply(")
+    assert (
+        "if kind != apitype.PreviewUpdate && !opts.DryRun {\n\t\tpersister := b.newSnapshotPersister" in apply
+    )
+    assert "if !opts.DryRun {\n\t\tsaveErr = b.addToHistory(ctx, diyStackRef, info)" in apply
+    assert "backupErr = b.backupStack(ctx, diyStackRef)" in apply
+
+
+def who_holds_what() -> dict[tuple[str, str], dict[str, str]]:
+    """docs/deploying.md's table, by (workflow file, job) for the rows that name one."""
+    text = (PROJECT_DIR / "docs" / "deploying.md").read_text()
+    section = text[text.index("## Who holds what") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    table = {}
+    for row in rows:
+        first, runs, holds, _reads, writes = [cell.strip() for cell in row.strip("|").split(" | ")]
+        named = re.match(r"`([\w-]+\.yml)` `([\w-]+)`", first)
+        if named:
+            table[(named[1], named[2])] = {"first": first, "runs": runs, "holds": holds, "writes": writes}
+    return table
+
+
+def test_the_docs_table_names_every_job_with_exactly_its_credentials() -> None:
+    """One row per workflow job; its secrets, token permissions and environment are the YAML's."""
+    table = who_holds_what()
+    jobs = {
+        (path.name, name): job
+        for path in WORKFLOWS
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items()
+    }
+    assert set(table) == set(jobs)
+    for key, job in jobs.items():
+        row = table[key]
+        workflow = load(key[0])
+        assert set(re.findall(r"`([A-Z][A-Z0-9_]+)`", row["holds"])) == secrets_in(job), key
+        permissions = job.get("permissions", workflow.get("permissions"))
+        stated = dict(re.findall(r"`([a-z-]+): (read|write)`", row["holds"]))
+        assert stated == permissions, key
+        environment = job.get("environment")
+        assert (f"(environment `{environment}`)" in row["first"]) is (environment is not None), key
+        if runs_branch_code(workflow, job):
+            assert row["runs"].startswith("the branch's code"), key
+            assert row["writes"].startswith("nothing"), key
