@@ -330,3 +330,18 @@ def test_stacks_up_runs_the_others(
     assert code == 1
     assert engine.calls == [("other", "up")]
     assert "acme: failed" in capsys.readouterr().err
+
+
+def test_the_pulumi_entry_point_checks_the_ambient_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``__main__.py``, the file ``pulumi preview``/``up`` run, passes the process's environment."""
+    import runpy
+
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path / "kc", "other", other=B)))
+    path = write_stack(tmp_path / "stack", with_server(base_config(), A))
+    run = run_offline(
+        load_stack_file(PROJECT_DIR, "test", path), lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"))
+    )
+    assert isinstance(run.failure, WrongClusterError)
+    assert f"reaches {B}" in str(run.failure)
