@@ -9,7 +9,10 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stacks.deploy.orchestrate import Engine, Operation, StackResult
 
 from stacks.offline.project import PROJECT_DIR_HELP
 
@@ -106,7 +109,7 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     """``up``: exit 0 when every stack succeeded, 1 when one failed, 2 for an invalid selection."""
     from stacks.deploy.automation import AutomationEngine
     from stacks.deploy.guard import TargetGuard
-    from stacks.deploy.orchestrate import Operation, StackResult, failure_text, markdown, run_stacks, table
+    from stacks.deploy.orchestrate import failure_text, markdown, table
     from stacks.kubeconfig_loader import Environment
     from stacks.offline.revision import RevisionError
     from stacks.offline.stack_list import StackNameError
@@ -131,21 +134,7 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     )
     engine = TargetGuard(engine, args.project_dir, Environment.current())  # the stack's own cluster only
     print(f"pulumi {operation}: {len(stacks)} stack(s), {args.parallel} at a time", file=sys.stderr)
-
-    def run(chosen: list[str]) -> list[StackResult]:
-        return run_stacks(chosen, engine, operation, parallel=args.parallel, progress=sys.stderr)
-
-    if operation == "up":  # each cluster's admin context, for this run only (never in a preview)
-        from stacks.deploy.guest_access import up_with_guest_contexts
-
-        results = up_with_guest_contexts(args.project_dir, stacks, run, sys.stderr)
-    elif args.read_only:  # each stack's preview warns that its server validated nothing
-        from stacks.deploy.read_only import announced
-
-        with announced():
-            results = run(stacks)
-    else:
-        results = run(stacks)
+    results = _run_operation(args, stacks, engine, operation)
     if args.log_dir is not None:
         args.log_dir.mkdir(parents=True, exist_ok=True)
         for result in results:
@@ -158,7 +147,7 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
                 print(f"  full output: {args.log_dir / (result.stack + '.log')}", file=sys.stderr)
     print(table(results))
     report = markdown(results, operation)
-    if args.read_only and operation == "preview":
+    if args.read_only:  # a preview (checked above): say what its server never validated
         from stacks.deploy.read_only import report_note
 
         note = report_note({r.stack: r.changes for r in results if not r.failed})
@@ -169,6 +158,28 @@ def _up(args: argparse.Namespace, engine: Any = None) -> int:
     if args.results is not None:
         args.results.write_text(json.dumps({r.stack: r.result for r in results}, indent=1) + "\n")
     return EXIT_FAILED if any(r.failed for r in results) else 0
+
+
+def _run_operation(
+    args: argparse.Namespace, stacks: list[str], engine: Engine, operation: Operation
+) -> list[StackResult]:
+    """The stacks' results: ``up`` with each GPU cluster's admin context for the run (never a
+    preview); a ``--read-only`` preview with ``read_only.ENV`` set, so each program says so."""
+    from stacks.deploy.orchestrate import run_stacks
+
+    def run(chosen: list[str]) -> list[StackResult]:
+        return run_stacks(chosen, engine, operation, parallel=args.parallel, progress=sys.stderr)
+
+    if operation == "up":
+        from stacks.deploy.guest_access import up_with_guest_contexts
+
+        return up_with_guest_contexts(args.project_dir, stacks, run, sys.stderr)
+    if args.read_only:
+        from stacks.deploy.read_only import announced
+
+        with announced():
+            return run(stacks)
+    return run(stacks)
 
 
 def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None) -> None:
@@ -314,7 +325,7 @@ def _guest_kubeconfig(args: argparse.Namespace) -> int:
 
 
 def _add_guest_kubeconfig(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None
 ) -> None:
     guest = commands.add_parser(
         "guest-kubeconfig",
@@ -322,14 +333,14 @@ def _add_guest_kubeconfig(
         description="Read each GPU Kubernetes cluster's admin kubeconfig Secret with the stack's own\n"
         "credential (the one `up` writes with) and write it to OUT (mode 600) as the context\n"
         "<platform.context or namespace>/<cluster> that the cluster's provider uses. Add OUT at the\n"
-        "END of KUBECONFIG for `pulumi up` (python -m stacks up does this itself), then delete it.\n"
+        "END of KUBECONFIG for `pulumi up` (hikube-gpu up does this itself), then delete it.\n"
         "Previews never need it: give them read-only contexts (deploy/rbac/guest-preview-readonly.yaml).",
         epilog="exit codes: 0 success; 1 a cluster's kubeconfig could not be read; 2 invalid selection",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     guest.add_argument("--stack", "-s", action="append", required=True, help="a stack (repeatable)")
     guest.add_argument("--out", type=Path, required=True, help="the kubeconfig file to write")
-    guest.add_argument("--project-dir", type=Path, default=project_dir, help="folder holding Pulumi.yaml")
+    guest.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
 
 
 OPERATOR_MARKER = ".hikube-gpu-operator"
