@@ -3,7 +3,7 @@ Operator add-on, and a provider for the workloads that run inside it."""
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -58,10 +58,10 @@ class _Prepared:
     tenant: Tenant
 
 
-def _validated(name: str, platform: str, values: Mapping[str, Any]) -> _Prepared:
+def _validated(name: str, tenant: Tenant, values: Mapping[str, Any]) -> _Prepared:
     model, issues = validated(GpuKubernetesClusterArgs, model_args(values, ("namespace",)))
     try:
-        where = Tenant(values["namespace"], platform)
+        where = replace(tenant, namespace=values["namespace"])
     except ValueError as error:
         issues.append(Issue("namespace", str(error)))
     raise_for_errors("GpuKubernetesCluster", name, issues)
@@ -113,7 +113,7 @@ class GpuKubernetesCluster(pulumi.ComponentResource):
             name,
             arg_values(args, namespace=tenant.namespace),
             inputs=self.INPUTS,
-            validate=lambda values: _validated(name, tenant.platform, values),
+            validate=lambda values: _validated(name, tenant, values),
             check=lambda p: check_cluster(p.tenant.profile, name, p.args),
         )
         super().__init__(self.TYPE, name, None, opts)
