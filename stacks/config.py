@@ -62,7 +62,7 @@ class Platform(StrictModel):
     """kubeconfig context. Default: the kubeconfig's current context."""
     api_server: ApiServer | None = None
     """The cluster this stack belongs to: its API server URL as the kubeconfig names it, e.g.
-    ``https://api.hikube.example:6443``. ``pulumi preview``, ``pulumi up``, ``python -m stacks
+    ``https://api.hikube.example:6443``. ``pulumi preview``, ``pulumi up``, ``hikube-gpu
     up`` and ``doctor`` refuse to run when the credential they use reaches another server.
     Default: none (a warning says how to record it)."""
 

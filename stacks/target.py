@@ -90,7 +90,7 @@ def missing_guest_contexts(stack: Stack, env: Environment) -> list[Problem]:
             message = (
                 f"{origin} has no context {context}, so this run cannot reach the cluster: its "
                 "namespaces and workloads are previewed from their inputs and cannot be changed. For "
-                "`up`, `python -m stacks up` adds the cluster's admin context itself (`python -m stacks "
+                "`up`, `hikube-gpu up` adds the cluster's admin context itself (`hikube-gpu "
                 "guest-kubeconfig` writes it for `pulumi up`); for previews, give a read-only one "
                 "(deploy/rbac/guest-preview-readonly.yaml). A new cluster has none until the first "
                 "`up` has created it."

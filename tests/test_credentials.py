@@ -268,7 +268,7 @@ clusterroles.yaml``, the tenant roles' rules)."""
 def test_the_deploy_role_writes_exactly_what_the_tenant_provider_registers(tmp_path: Path) -> None:
     """The `up` credential of a tenant stack (deploy/rbac/tenant-deploy.yaml, the operator's
     per-stack Secret): writes only the Cozystack apps the tenant provider registers, reads only
-    the admin kubeconfig Secrets `python -m stacks up` reads for the clusters' contexts (the
+    the admin kubeconfig Secrets `hikube-gpu up` reads for the clusters' contexts (the
     program itself reads none), nothing cluster-wide."""
     documents = manifest("tenant-deploy.yaml")
     for document in documents:

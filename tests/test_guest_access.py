@@ -1,6 +1,6 @@
 """A GPU Kubernetes cluster's admin kubeconfig is fetched for `up` only, never stored (issue 21.1).
 
-Its provider takes the context ``<prefix>/<cluster>`` of the run's kubeconfig. ``python -m stacks
+Its provider takes the context ``<prefix>/<cluster>`` of the run's kubeconfig. ``hikube-gpu
 up`` reads each cluster's admin Secret with the stack's own credential and appends it, renamed to
 that context, to ``KUBECONFIG`` for the run only; a preview never reads it. Tested against a
 stand-in API server (``tests.test_doctor``'s) and the program under Pulumi's mock runtime.

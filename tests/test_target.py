@@ -2,7 +2,7 @@
 
 The provider of a stack without its own kubeconfig loads the ambient one, and pulumi-kubernetes
 replaces a provider whose cluster changed only when both kubeconfigs name one: never for ``""``.
-The program, ``python -m stacks up`` and ``doctor`` find the server the provider will reach the
+The program, ``hikube-gpu up`` and ``doctor`` find the server the provider will reach the
 way client-go finds it (``stacks.kubeconfig_loader``) and refuse another one, before anything
 is sent. The upstream lines this relies on are read from the vendored sources.
 """
@@ -248,14 +248,14 @@ def test_an_operator_pod_with_its_own_service_account_is_refused(tmp_path: Path)
 
 
 def test_the_offline_tools_check_nothing(tmp_path: Path) -> None:
-    """``python -m stacks preview`` reaches no cluster: no environment, no check, no warning."""
+    """``hikube-gpu preview`` reaches no cluster: no environment, no check, no warning."""
     path = write_stack(tmp_path, with_server(base_config(), A))
     run = run_offline(load_stack_file(PROJECT_DIR, "test", path), program)
     assert run.failure is None
     assert not [w for w in run.warnings if "apiServer" in w]
 
 
-# --- python -m stacks up ----------------------------------------------------------------------------
+# --- hikube-gpu up ----------------------------------------------------------------------------
 
 FAKE_PULUMI = """#!/usr/bin/env bash
 echo "$*" >> "$PULUMI_CALLS"

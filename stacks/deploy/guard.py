@@ -1,4 +1,4 @@
-"""``python -m stacks up`` checks each stack's cluster before Pulumi starts (``stacks.target``).
+"""``hikube-gpu up`` checks each stack's cluster before Pulumi starts (``stacks.target``).
 
 The program makes the same check, but ``pulumi up --refresh`` refreshes the state before the
 program runs: with another cluster's kubeconfig the refresh would read that cluster and write

@@ -5,8 +5,8 @@ uses (``components.tenant.Tenant.guest_contexts``), so no credential is a provid
 the state, and a preview can hold a read-only one. For ``up``, ``fetch`` reads each cluster's
 admin kubeconfig Secret (``kubernetes-<cluster>-admin-kubeconfig``, key ``super-admin.conf``)
 with the stack's own credential, the one ``up`` writes with, and returns it renamed to that
-context; ``python -m stacks up`` puts it in a file (mode 600) at the end of ``KUBECONFIG`` for
-the run and deletes it after, and ``python -m stacks guest-kubeconfig`` writes it for
+context; ``hikube-gpu up`` puts it in a file (mode 600) at the end of ``KUBECONFIG`` for
+the run and deletes it after, and ``hikube-gpu guest-kubeconfig`` writes it for
 ``pulumi up``. A cluster whose Secret does not exist yet (a new cluster) gets its context on a
 second pass, once the first has created it.
 """

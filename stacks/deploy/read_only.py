@@ -6,7 +6,7 @@ server's answer, silently: a dry-run update refused with Forbidden is logged at 
 (``provider/pkg/provider/provider.go`` 2455–2457), a dry-run create at verbosity 1 (1800–1803),
 and a client-side-apply provider (the tenant's) sends nothing for a new object (1728–1736). At
 the verbosity the CLI runs by default none of this shows, so it is stated from what is known:
-the credential is read-only (``python -m stacks up --preview --read-only``, or
+the credential is read-only (``hikube-gpu up --preview --read-only``, or
 ``HIKUBE_GPU_READ_ONLY_CREDENTIAL=1`` for ``pulumi preview``), hence the server validated none
 of the changes shown.
 """
@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 
 ENV = "HIKUBE_GPU_READ_ONLY_CREDENTIAL"
-"""Set to ``1`` by ``python -m stacks up --read-only`` (or by hand) for the program's warning."""
+"""Set to ``1`` by ``hikube-gpu up --read-only`` (or by hand) for the program's warning."""
 
 NOTE = (
     "Not validated by the API server: this preview ran with a read-only credential. Kubernetes "
