@@ -12,9 +12,7 @@ import base64
 import functools
 import os
 import stat
-import threading
 from collections.abc import Callable, Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +28,15 @@ from stacks.offline.cli import PROJECT_DIR, main
 from stacks.offline.engine import run_offline
 from stacks.offline.stack_file import load_stack_file
 from stacks.program import main as program
+from tests.fake_api import FakeApi, kubeconfig, running
 from tests.helpers import write_stack
-from tests.test_doctor import FakeApi, _handler, kubeconfig
 
 
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
-    """``tests.test_doctor``'s stand-in API server (answers only the paths it is told)."""
-    fake = FakeApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    """The stand-in API server (answers only the paths it is told)."""
+    with running(FakeApi()) as fake:
+        yield fake
 
 
 NAMESPACE = "tenant-acme"
