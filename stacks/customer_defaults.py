@@ -12,8 +12,10 @@ The offline tools (``stacks.offline.stack_file``) and the program under ``pulumi
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,25 +86,46 @@ def defaults_path(project_dir: Path, name: Any, project: str) -> Path:
     return project_dir / relative
 
 
-def read_defaults(project_dir: Path, name: Any, project: str) -> dict[str, Any]:
-    """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``."""
+Opener = Callable[[Path], bytes]
+"""Reads a file's bytes (at most ``MAX_FILE_BYTES + 1``); ``FileNotFoundError``,
+``IsADirectoryError`` (a folder) or another ``OSError``."""
+
+
+def read_file(path: Path) -> bytes:
+    if path.is_dir():  # a folder: what opening one raises depends on the system (read_defaults)
+        raise IsADirectoryError(path)
+    with path.open("rb") as file:
+        return file.read(MAX_FILE_BYTES + 1)
+
+
+def read_defaults(project_dir: Path, name: Any, project: str, opener: Opener = read_file) -> dict[str, Any]:
+    """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``.
+    ``opener`` reads the file (default: from disk; the diff reads a revision from git)."""
     path = defaults_path(project_dir, name, project)
     shown = str(name)
-    if path.is_dir():
+    try:
+        data = opener(path)
+    except IsADirectoryError:
         # upstream: python/cpython Doc/library/functions.rst open(): a folder raises IsADirectoryError
         # upstream: (POSIX) or PermissionError (Windows), whose text names no config key
         raise DefaultsError(
             f"{project}:{DEFAULTS_KEY}: {shown!r} is a folder; name a defaults file in it, e.g. "
             f"{(Path(shown) / 'acme.yaml').as_posix()}"
-        )
-    try:
-        with path.open("rb") as file:
-            document = yaml_subset.load(file.read(MAX_FILE_BYTES + 1))
+        ) from None
     except FileNotFoundError:
         raise DefaultsError(f"{project}:{DEFAULTS_KEY}: no such defaults file {shown!r}") from None
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise DefaultsError(f"{project}:{DEFAULTS_KEY}: {shown!r} cannot be read ({reason})") from None
+    return copy.deepcopy(_values(data, shown, project))  # the parse is shared: callers get their own
+
+
+@lru_cache(maxsize=256)
+def _values(data: bytes, shown: str, project: str) -> dict[str, Any]:
+    """``read_defaults`` once the file is read: parsed once per content (a fleet's stacks share
+    their customer's file)."""
+    try:
+        document = yaml_subset.load(data)
     except LimitError as error:
         line = f", line {error.line}" if error.line is not None else ""
         raise DefaultsError(f"{shown}{line}: {error}") from None
@@ -139,14 +162,16 @@ def _merge_keys(defaults: dict[str, Any], stack: dict[str, Any]) -> dict[str, An
     return merged
 
 
-def apply(project_dir: Path, project: str, values: dict[str, Any]) -> dict[str, Any]:
+def apply(
+    project_dir: Path, project: str, values: dict[str, Any], opener: Opener = read_file
+) -> dict[str, Any]:
     """``values`` (full key → value) merged over the defaults file they name, without the
     ``defaults`` key; ``values`` unchanged when they name none."""
     key = f"{project}:{DEFAULTS_KEY}"
     if key not in values:
         return values
     stack = {k: v for k, v in values.items() if k != key}
-    return _merge_keys(read_defaults(project_dir, values[key], project), stack)
+    return _merge_keys(read_defaults(project_dir, values[key], project, opener), stack)
 
 
 def as_cli_value(value: Any) -> str:

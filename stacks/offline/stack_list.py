@@ -8,6 +8,7 @@ of ``examples/stacks/``: rendered, diffed and tested offline, never previewed li
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,16 @@ class StackNameError(ValueError):
     Pulumi.yaml's ``stackConfigDir`` cannot be used."""
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(data: bytes) -> Any:
+    """Pulumi.yaml's value, parsed once per content (callers only read it)."""
+    return yaml_subset.load(data)
+
+
 def _project_file(project_dir: Path) -> Any:
     try:
         with (project_dir / "Pulumi.yaml").open("rb") as file:
-            return yaml_subset.load(file.read(MAX_FILE_BYTES + 1))
+            return _parsed(file.read(MAX_FILE_BYTES + 1))
     except FileNotFoundError:
         return None
     except (OSError, LimitError) as error:
@@ -50,17 +57,27 @@ def inside(project_dir: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(project_dir.resolve())
 
 
+def stack_dir_of(project: Any) -> str:
+    """The stack folder a parsed Pulumi.yaml names (``stackConfigDir``), relative to the project
+    folder with ``/`` separators; ``""`` for the project folder itself. ``StackNameError`` for a
+    name that leads outside it (``stack_config_dir`` also follows symlinks)."""
+    folder = project.get("stackConfigDir") if isinstance(project, dict) else None
+    if folder is None or folder == "":
+        return ""
+    if not isinstance(folder, str) or Path(folder).is_absolute() or ".." in Path(folder).parts:
+        raise StackNameError("Pulumi.yaml: stackConfigDir must be a folder inside the project")
+    return Path(folder).as_posix().removeprefix(".").strip("/")
+
+
 def stack_config_dir(project_dir: Path) -> Path:
     """The folder of the stack files: Pulumi.yaml's ``stackConfigDir``, relative to the
     project folder (default: the project folder itself). A folder that leads outside the
     project, by its name or through a symlink, is refused: whatever it holds would be read
     and shown as this project's stacks."""
     project = _project_file(project_dir)
-    folder = project.get("stackConfigDir") if isinstance(project, dict) else None
-    if folder is None or folder == "":
+    folder = stack_dir_of(project) and project["stackConfigDir"]
+    if not folder:
         return project_dir
-    if not isinstance(folder, str) or Path(folder).is_absolute() or ".." in Path(folder).parts:
-        raise StackNameError("Pulumi.yaml: stackConfigDir must be a folder inside the project")
     if not inside(project_dir, project_dir / folder):
         raise StackNameError(
             "Pulumi.yaml: stackConfigDir must be a folder inside the project; "
@@ -109,6 +126,49 @@ def _names(project_dir: Path, folder: Path) -> tuple[list[str], list[str], list[
         else:
             names.append(name)
     return names, refused, outside
+
+
+def stack_of_file(file_name: str) -> str | None:
+    """The stack a file named ``Pulumi.<stack>.yaml`` is for (None for other names), as the
+    ``Pulumi.*.yaml`` glob of ``discover`` finds it."""
+    if (
+        len(file_name) >= len("Pulumi..yaml")
+        and file_name.startswith("Pulumi.")
+        and file_name.endswith(".yaml")
+    ):
+        return file_name[len("Pulumi.") : -len(".yaml")]
+    return None
+
+
+def names_in(file_names: list[str], example_names: list[str] | None = None) -> list[str]:
+    """``discover``'s names and errors from lists of file names (of the stack folder and, when
+    given, of the examples folder) instead of folders: the stacks a revision's file list holds
+    (symlinks are ``stacks.offline.git_tree``'s to check)."""
+    names, refused = _names_of(file_names)
+    if example_names is not None:
+        extra, also_refused = _names_of(example_names)
+        refused += also_refused
+        clash = sorted(set(names) & set(extra))
+        if clash:
+            raise StackNameError(f"{EXAMPLES_DIR} has stacks named like real ones: {', '.join(clash)}")
+        names = sorted(names + extra)
+    if refused:
+        raise StackNameError(f"stack files with an invalid stack name: {', '.join(refused)}; rename them")
+    return names
+
+
+def _names_of(file_names: list[str]) -> tuple[list[str], list[str]]:
+    names, refused = [], []
+    for file_name in sorted(file_names):
+        name = stack_of_file(file_name)
+        if name is None:
+            continue
+        problem = name_problem(name)
+        if problem is None:
+            names.append(name)
+        else:
+            refused.append(f"{file_name!r} ({problem})")
+    return names, refused
 
 
 def discover(project_dir: Path, *, examples: bool = False) -> list[str]:

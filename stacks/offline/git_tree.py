@@ -1,0 +1,117 @@
+"""What git knows about a revision, read without checking it out: the commit, the files it holds
+(path, mode, object id), what differs in the working tree, and file contents from the object store.
+
+Every path is relative to the project folder (the folder holding ``Pulumi.yaml``, which may be a
+subfolder of the repository), with ``/`` separators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class GitError(Exception):
+    """A git command failed (its last line of stderr)."""
+
+
+REGULAR = ("100644", "100755")
+"""Modes of a regular file; ``120000`` is a symbolic link, ``160000`` a submodule."""
+
+
+def git(
+    project_dir: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> bytes:
+    result = subprocess.run(
+        ["git", "-C", str(project_dir), *args],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        raise GitError((lines or [f"git {args[0]} failed"])[-1])
+    return result.stdout
+
+
+def _split(output: bytes) -> list[str]:
+    return [item.decode("utf-8", errors="surrogateescape") for item in output.split(b"\0") if item]
+
+
+def resolve(project_dir: Path, ref: str) -> str:
+    """The commit ``ref`` names; ``GitError`` saying so when it names none."""
+    try:
+        return git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    except GitError:
+        raise GitError(f"base {ref!r} is not a commit of this repository (fetch it first?)") from None
+
+
+def changed_paths(project_dir: Path, commit: str) -> list[str]:
+    """Files that differ between ``commit`` and the working tree, untracked ones included."""
+    tracked = git(project_dir, "diff", "--name-only", "--relative", "--no-renames", "-z", commit, "--")
+    untracked = git(project_dir, "ls-files", "--others", "--exclude-standard", "-z")
+    return sorted(set(_split(tracked)) | set(_split(untracked)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str
+    oid: str
+
+
+def blob_id(data: bytes, algorithm: str = "sha1") -> str:
+    """The id git gives a blob of ``data`` (``git hash-object``)."""
+    return hashlib.new(algorithm, b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The files of the project folder at one commit."""
+
+    project_dir: Path
+    commit: str
+    entries: dict[str, Entry]
+
+    @classmethod
+    def read(cls, project_dir: Path, commit: str) -> Tree:
+        entries = {}
+        for line in git(project_dir, "ls-tree", "-r", "-z", commit, "--", ".").split(b"\0"):
+            if not line:
+                continue
+            meta, _, path = line.partition(b"\t")
+            mode, _, oid = meta.decode().split(" ")
+            entries[path.decode("utf-8", errors="surrogateescape")] = Entry(mode, oid)
+        return cls(project_dir, commit, entries)
+
+    @property
+    def algorithm(self) -> str:
+        """The repository's object hash (sha1, or sha256 for a SHA-256 repository)."""
+        oid = next(iter(self.entries.values()), Entry("", "0" * 40)).oid
+        return "sha256" if len(oid) == 64 else "sha1"
+
+    def has_symlinks(self) -> bool:
+        return any(entry.mode == "120000" for entry in self.entries.values())
+
+    def is_dir(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return any(name.startswith(prefix) for name in self.entries)
+
+    def read_blobs(self, paths: list[str]) -> dict[str, bytes | None]:
+        """The contents of the regular files ``paths`` at this commit (None: no such file)."""
+        wanted = [p for p in dict.fromkeys(paths) if p in self.entries and self.entries[p].mode in REGULAR]
+        found: dict[str, bytes | None] = dict.fromkeys(paths)
+        if not wanted:
+            return found
+        request = b"".join(self.entries[p].oid.encode() + b"\n" for p in wanted)
+        output = git(self.project_dir, "cat-file", "--batch", stdin=request)
+        at = 0
+        for path in wanted:
+            header_end = output.index(b"\n", at)
+            size = int(output[at:header_end].split(b" ")[2])
+            found[path] = output[header_end + 1 : header_end + 1 + size]
+            at = header_end + 1 + size + 1
+        return found
