@@ -120,9 +120,21 @@ def test_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_invalid_base_names_the_base_revision(repo: Path) -> None:
-    reverted = compare(repo, "HEAD", stacks=["acme-vms"], workers=1)  # HEAD has the bad config too
+    path = stack_file_path(repo, "acme-vms")
+    before = path.read_text(encoding="utf-8")
+    path.write_text("# a comment: the stack file differs, so it renders\n" + before, encoding="utf-8")
+    try:
+        reverted = compare(repo, "HEAD", stacks=["acme-vms"], workers=1)  # HEAD has the bad config too
+    finally:
+        path.write_text(before, encoding="utf-8")
     (acme,) = reverted.stacks
     assert (acme.error or "").startswith("invalid at base HEAD:")
+
+
+def test_a_stack_whose_inputs_did_not_change_is_not_rendered_even_when_invalid(repo: Path) -> None:
+    """Its render cannot differ: nothing is rendered and it is reported unchanged."""
+    (acme,) = compare(repo, "HEAD", stacks=["acme-vms"], workers=1).stacks
+    assert (acme.rendered, acme.error, acme.has_changes) == (False, None, False)
 
 
 # --- the pure parts ----------------------------------------------------------------------

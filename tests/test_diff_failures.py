@@ -175,8 +175,7 @@ def _patch_renderer(repo: Path, code: str) -> None:
 def test_a_crashing_renderer_fails_its_stack_by_type_only(repo: Path, diff: Run) -> None:
     _patch_renderer(
         repo,
-        f"def render_one(project_dir: Path, stack: str, out: Path) -> str | None:\n"
-        f"    raise RuntimeError({SSH_KEY!r})\n",
+        f"def render_one(project_dir: Path, stack: str) -> Rendered:\n    raise RuntimeError({SSH_KEY!r})\n",
     )
     code, out, err = diff(repo)
     assert code == 2
@@ -192,8 +191,8 @@ def test_a_renderer_message_that_quotes_a_secret_is_redacted(repo: Path, diff: R
     _write(repo, "tiny", _stack({"L40S": 2}, **{"hikube-gpu:kubeconfig": {"secure": CIPHER}}))
     _patch_renderer(
         repo,
-        "def render_one(project_dir: Path, stack: str, out: Path) -> str | None:\n"
-        f"    return 'bad key {SSH_KEY} and {CIPHER}'\n",
+        "def render_one(project_dir: Path, stack: str) -> Rendered:\n"
+        f"    return Rendered({{}}, 'bad key {SSH_KEY} and {CIPHER}')\n",
     )
     code, out, err = diff(repo)
     assert code == 2
@@ -204,10 +203,11 @@ def test_a_renderer_message_that_quotes_a_secret_is_redacted(repo: Path, diff: R
 def test_a_renderer_message_names_files_without_the_temporary_worktree(repo: Path, diff: Run) -> None:
     _patch_renderer(
         repo,
-        "def render_one(project_dir: Path, stack: str, out: Path) -> str | None:\n"
-        "    return f'{project_dir.resolve() / f\"Pulumi.{stack}.yaml\"}: refused'\n",
+        "def render_one(project_dir: Path, stack: str) -> Rendered:\n"
+        "    return Rendered({}, f'{project_dir.resolve() / f\"Pulumi.{stack}.yaml\"}: refused')\n",
     )
     _commit(repo, "a renderer that refuses every stack")
+    _patch_renderer(repo, "# code differs: the stack renders at both revisions\n")
     code, _, err = diff(repo)
     assert code == 2
     assert "error: stack 'tiny': invalid at base HEAD: Pulumi.tiny.yaml: refused" in err.splitlines()

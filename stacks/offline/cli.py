@@ -178,6 +178,7 @@ def _diff(args: argparse.Namespace) -> int:
     from stacks.offline import diff_report
     from stacks.offline.compare import ProgressPrinter, compare, error_line
     from stacks.offline.interrupt import Interrupted, interruptible
+    from stacks.offline.render_cache import open_cache
     from stacks.offline.revision import RevisionError
 
     try:
@@ -188,6 +189,7 @@ def _diff(args: argparse.Namespace) -> int:
                 stacks=args.stack or None,
                 workers=args.workers,
                 progress=ProgressPrinter(),  # render_trees sets the total once it has found the stacks
+                cache=open_cache(),  # $HIKUBE_GPU_RENDER_CACHE (off: none); stacks.offline.render_cache
             )
     except Interrupted as stop:
         reason = f"stopped by {stop}; the worktree, temporary folders and renderers are gone"

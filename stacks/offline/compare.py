@@ -1,35 +1,42 @@
-"""``hikube-gpu diff``: render every stack at a base revision and in the working tree,
-and compare them object by object.
+"""``hikube-gpu diff``: compare the rendered objects of every stack at a base revision and in the
+working tree, object by object.
 
-Each stack file is read here first (``stack_source``): one that is not valid YAML or has no
-``config:`` mapping is reported with a one-line reason and not rendered; what the renderers
-say is shown with every secret of the stack file hidden.
+A stack whose render cannot differ (same code, same stack file, same defaults file at both
+revisions; ``stacks.offline.affected``) is not rendered at all: it is reported unchanged. The
+others are read here first (``stack_source``): a stack file that is not valid YAML or has no
+``config:`` mapping is reported with a one-line reason and not rendered; the rest render at
+both revisions, each with its revision's code, or come from the render cache
+(``stacks.offline.renders``). What the renderers say is shown with every secret of the stack
+file hidden.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from stacks import customer_defaults
+from stacks.offline.affected import AffectedError, Change, find
 from stacks.offline.diff import StackDiff, diff_stack
-from stacks.offline.revision import Job, Progress, RevisionError, StackRender, checkout, render_trees
+from stacks.offline.render_cache import RenderCache
+from stacks.offline.renders import Producer
+from stacks.offline.revision import WORKING_TREE, Progress, RevisionError, StackRender
 from stacks.offline.risks import Quota, stack_quota
-from stacks.offline.stack_list import StackNameError, discover, name_problem
+from stacks.offline.stack_list import name_problem
 from stacks.offline.stack_source import (
+    Memo,
     StackSource,
-    StackSourceError,
-    config_secrets,
     one_line,
-    read_project,
-    read_stack,
+    parse_stack,
+    read_stack_file,
     redact,
 )
 
-WORKING_TREE = "working tree"
+__all__ = ["WORKING_TREE", "Comparison", "ProgressPrinter", "compare", "default_workers", "error_line"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,15 @@ class Comparison:
     head: str
     stacks: list[StackDiff]
     skipped: tuple[str, ...] = ()
-    """Stacks rendered once (in the working tree) instead of at both revisions: the code and
-    their config (stack file, defaults file) are the same at both, so their render cannot differ."""
+    """Stacks not rendered: the code, their stack file and their defaults file are the same at
+    both revisions, so their render cannot differ (their ``StackDiff`` says so)."""
+    code_changed: bool = False
+    """Something besides stack files, defaults files and inert files changed: every stack was
+    compared."""
+    rendered: int = 0
+    """Renders the workers made."""
+    cached: int = 0
+    """Renders that came from the render cache."""
 
     @property
     def has_changes(self) -> bool:
@@ -54,65 +68,92 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Revision:
-    """The stack files of one tree, read before anything renders."""
+    """The stack files (merged with their defaults files) of the stacks to compare at one
+    revision, read before anything renders."""
 
-    directory: Path
     label: str
     sources: dict[str, StackSource]
+    defaults: dict[str, str | None]
+    """The defaults file each stack file names (None: none)."""
+    directories: list[Path] = field(default_factory=list)
+    """Where its renders were made: their names are left out of renderers' messages."""
 
     @classmethod
-    def read(cls, directory: Path, label: str, only: list[str] | None) -> Revision:
-        try:
-            names = discover(directory, examples=True)
-            project = read_project(directory)
-        except (StackNameError, StackSourceError) as error:
-            raise RevisionError(f"{label}: {error}") from None
-        chosen = [name for name in names if only is None or name in only]
-        return cls(
-            directory,
-            label,
-            {name: _with_defaults(directory, read_stack(directory, project, name)) for name in chosen},
-        )
+    def working_tree(cls, change: Change, stacks: list[str], memo: Memo | None = None) -> Revision:
+        sources = {
+            s: read_stack_file(change.project_dir / change.head_stacks[s], change.project, memo)
+            for s in stacks
+            if s in change.head_stacks
+        }
+        defaults = {s: _defaults_name(source) for s, source in sources.items()}
+        merged = {s: _with_defaults(change.project_dir, source) for s, source in sources.items()}
+        return cls(WORKING_TREE, merged, defaults, [change.project_dir])
 
-    def job(self, skip: frozenset[str] = frozenset()) -> Job:
-        """The stacks worth rendering: those whose file could be read, but ``skip``."""
-        chosen = [s for s, source in self.sources.items() if source.error is None and s not in skip]
-        return Job(self.directory, self.label, chosen)
+    @classmethod
+    def base(cls, change: Change, stacks: list[str], memo: Memo | None = None) -> Revision:
+        paths = {s: change.base_stacks[s] for s in stacks if s in change.base_stacks}
+        blobs = change.tree.read_blobs(list(paths.values()))
+        sources = {
+            s: parse_stack(change.base_project, path.rpartition("/")[2], blobs[path], memo)
+            for s, path in paths.items()
+        }
+        defaults = {s: _defaults_name(source) for s, source in sources.items()}
+        wanted = [Path(name).as_posix() for name in defaults.values() if name is not None and _inside(name)]
+        files = change.tree.read_blobs(wanted)
 
-    def readable(self) -> set[str]:
-        return {s for s, source in self.sources.items() if source.error is None}
+        def opener(path: Path) -> bytes:
+            data = files.get(path.as_posix())
+            if data is None:
+                raise FileNotFoundError(path)
+            return data
 
-    def render(self, stack: str, renders: dict[str, StackRender]) -> StackRender | None:
+        merged = {s: _with_defaults(Path(), source, opener) for s, source in sources.items()}
+        return cls(change.label, merged, defaults)
+
+    def readable(self) -> list[str]:
+        return sorted(s for s, source in self.sources.items() if source.error is None)
+
+    def render(self, stack: str, render: StackRender | None) -> StackRender | None:
         """The stack's render, an error for a file that cannot be read, or None (no such stack)."""
         source = self.sources.get(stack)
         if source is None:
             return None
         if source.error is not None:
             return StackRender({}, source.error)
-        render = renders[stack]
+        assert render is not None, f"no render of {stack} at {self.label}"
         if render.error is None:
             return render
         text = redact(render.error, source.secrets)
-        for where in {self.directory, self.directory.resolve()}:  # a temporary worktree means nothing
-            text = text.replace(f"{where}{os.sep}", "")
+        for directory in self.directories:  # a temporary folder means nothing to the reader
+            for where in {directory, directory.resolve()}:
+                text = text.replace(f"{where}{os.sep}", "")
         return StackRender({}, text)
 
 
-def _with_defaults(directory: Path, source: StackSource) -> StackSource:
+def _inside(name: str) -> bool:
+    path = Path(name)
+    return bool(name.strip()) and not path.is_absolute() and ".." not in path.parts
+
+
+def _defaults_name(source: StackSource) -> str | None:
+    name = (source.config or {}).get(f"{source.project}:{customer_defaults.DEFAULTS_KEY}")
+    return name if isinstance(name, str) and _inside(name) else None
+
+
+def _with_defaults(
+    directory: Path, source: StackSource, opener: customer_defaults.Opener = customer_defaults.read_file
+) -> StackSource:
     """The stack's config merged over its customer defaults file: the defaults file is one of
     the stack's inputs (its quota, the config keys a change names, the texts to hide)."""
     if source.config is None:
         return source
     try:
-        merged = customer_defaults.apply(directory, source.project, source.config)
+        merged = customer_defaults.apply(directory, source.project, source.config, opener)
     except customer_defaults.DefaultsError as error:
         return StackSource(source.project, error=one_line(str(error)))
-    if merged is source.config:
-        return source
-    secrets = source.secrets | config_secrets(merged, source.project)
-    return StackSource(source.project, merged, secrets=secrets)
+    return source if merged is source.config else StackSource(source.project, merged, origin=source)
 
 
 def _check_names(only: list[str] | None) -> None:
@@ -129,54 +170,80 @@ def compare(
     stacks: list[str] | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    cache: RenderCache | None = None,
+    examples: bool = True,
 ) -> Comparison:
-    """Render ``base_ref`` and the working tree; one ``StackDiff`` per stack found in either.
+    """One ``StackDiff`` per stack found at ``base_ref`` or in the working tree (with
+    ``examples``, the examples too); renders come from ``cache`` when it has them and go into it.
 
     Raises ``RevisionError`` (a one-line reason) when the comparison cannot be made at all.
     """
     _check_names(stacks)
-    count = workers or default_workers()
-    report = progress or (lambda _label, _stack: None)
-    base_label = f"base {base_ref}"
-    with checkout(project_dir, base_ref) as base_dir:
-        base = Revision.read(base_dir, base_label, stacks)
-        head = Revision.read(project_dir, WORKING_TREE, stacks)
-        missing = sorted(set(stacks or ()) - set(base.sources) - set(head.sources))
-        if missing:
-            raise RevisionError(f"no stack {missing[0]!r} at {base_label} or in the working tree")
-        skip = _cannot_differ(project_dir, base_ref, base_dir, base, head)
-        base_renders, head_renders = render_trees([base.job(skip), head.job()], count, report)
-    names = sorted(set(base.sources) | set(head.sources))
-    diffs = [_diff(s, base, head, base_renders, head_renders, once=s in skip) for s in names]
-    return Comparison(base_ref, WORKING_TREE, diffs, tuple(sorted(skip)))
+    try:
+        change = find(project_dir, base_ref, examples=examples, only=stacks)
+    except AffectedError as error:
+        raise RevisionError(str(error)) from None
+    names = sorted(set(change.base_stacks) | set(change.head_stacks))
+    missing = sorted(set(stacks or ()) - set(names))
+    if missing:
+        raise RevisionError(f"no stack {missing[0]!r} at {change.label} or in the working tree")
+    if stacks is not None:
+        names = [name for name in names if name in stacks]
+    todo = sorted(change.affected)
+    memo: Memo = {}  # a stack file that is the same at both revisions is parsed once
+    base = Revision.base(change, todo, memo)
+    head = Revision.working_tree(change, todo, memo)
+    del memo
+    diffs: dict[str, StackDiff] = {}
+    lock = threading.Lock()
+
+    def pair(stack: str, old: StackRender | None, new: StackRender | None) -> None:
+        diff = _diff(stack, base, head, base.render(stack, old), head.render(stack, new))
+        with lock:
+            diffs[stack] = diff
+
+    producer = Producer(
+        change,
+        cache=cache,
+        workers=workers or default_workers(),
+        progress=progress or (lambda _label, _stack: None),
+        base_defaults=base.defaults,
+        base_directories=base.directories,
+    )
+    counts = producer.run(base.readable(), head.readable(), pair)
+    skipped = tuple(name for name in names if name not in change.affected)
+    stacks_diffs = [diffs[name] if name in diffs else StackDiff(name, rendered=False) for name in names]
+    return Comparison(
+        base_ref, WORKING_TREE, stacks_diffs, skipped, change.code_changed, counts.rendered, counts.cached
+    )
 
 
-def _cannot_differ(
-    project_dir: Path, base_ref: str, base_dir: Path, base: Revision, head: Revision
-) -> frozenset[str]:
-    """Stacks readable at both revisions whose render cannot differ: nothing but stack files,
-    defaults files and documentation changed (``stacks.offline.changed``), and not their
-    stack file or defaults file. Empty when the code changed: then every stack renders."""
-    from stacks.offline.changed import candidates, changed_paths  # changed uses compare
-
-    both = sorted(base.readable() & head.readable())
-    if not both:
-        return frozenset()
-    chosen, code_changed = candidates(project_dir, base_dir, changed_paths(project_dir, base_ref), both)
-    return frozenset() if code_changed else frozenset(both) - set(chosen)
+def warm(
+    project_dir: Path, cache: RenderCache, *, workers: int | None = None, progress: Progress | None = None
+) -> Comparison:
+    """Put the render of every stack and example of the working tree into ``cache`` (what
+    ``main``'s workflow does, so that pull requests find their base's renders there)."""
+    try:
+        change = find(project_dir, "HEAD", examples=True)
+    except AffectedError as error:
+        raise RevisionError(str(error)) from None
+    stacks = sorted(change.head_stacks)
+    head = Revision.working_tree(change, stacks)
+    producer = Producer(
+        change,
+        cache=cache,
+        workers=workers or default_workers(),
+        progress=progress or (lambda _label, _stack: None),
+        base_defaults={},
+    )
+    counts = producer.run([], head.readable(), lambda _stack, _old, _new: None)
+    return Comparison("HEAD", WORKING_TREE, [], (), False, counts.rendered, counts.cached)
 
 
 def _diff(
-    stack: str,
-    base: Revision,
-    head: Revision,
-    base_renders: dict[str, StackRender],
-    head_renders: dict[str, StackRender],
-    *,
-    once: bool = False,
+    stack: str, base: Revision, head: Revision, old: StackRender | None, new: StackRender | None
 ) -> StackDiff:
-    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash.
-    ``once``: the stack cannot differ and was rendered in the working tree only."""
+    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash."""
     try:
         old_source, new_source = base.sources.get(stack), head.sources.get(stack)
         old_config = old_source.config if old_source else None
@@ -186,8 +253,8 @@ def _diff(
         head_quota = base_quota if new_config is None else stack_quota(new_config, project)
         return diff_stack(
             stack,
-            head.render(stack, head_renders) if once else base.render(stack, base_renders),
-            head.render(stack, head_renders),
+            old,
+            new,
             base_label=base.label,
             head_label=head.label,
             base_quota=base_quota,

@@ -29,6 +29,8 @@ class StackDiff:
     """Why the stack could not be compared (an invalid config at one revision)."""
     notes: list[str] = field(default_factory=list)
     """Changes that no rendered object shows (the quota; secret values are masked in renders)."""
+    rendered: bool = True
+    """False: not rendered, its render cannot differ (same code, stack file and defaults file)."""
 
     @property
     def has_changes(self) -> bool:

@@ -22,9 +22,15 @@ MAX_NOTE_CHARS = 3_000
 """Room kept for the closing note that names the stacks left out."""
 
 
+NOT_RENDERED = "unchanged (not rendered: same code, stack file and defaults file)"
+"""How a stack that was not rendered is counted: its render cannot differ."""
+
+
 def _counts(diff: StackDiff) -> str:
     if diff.error:
         return "error"
+    if not diff.rendered:
+        return NOT_RENDERED
     return (
         f"{len(diff.added)} added, {len(diff.removed)} removed, "
         f"{len(diff.changed)} changed, {diff.unchanged} unchanged"
@@ -131,6 +137,8 @@ def _bounded(lines: list[str], budget: int, more: str) -> list[str]:
 def _row(diff: StackDiff) -> str:
     if diff.error:
         return f"| {md_text(diff.stack)} | ❌ invalid | | | |"
+    if not diff.rendered:
+        return f"| {md_text(diff.stack)} | 0 | 0 | 0 | all (not rendered) |"
     counts = [len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged]
     return f"| {md_text(diff.stack)} | " + " | ".join(str(c) for c in counts) + " |"
 

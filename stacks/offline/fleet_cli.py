@@ -1,6 +1,7 @@
 """The fleet commands of ``hikube-gpu``: ``config`` (the merged config of
 a stack and where each value comes from) and ``changed`` (the stacks a change touches), ``up``
-(deploy through Pulumi's Automation API) and ``operator`` (Pulumi Kubernetes Operator objects)."""
+(deploy through Pulumi's Automation API), ``operator`` (Pulumi Kubernetes Operator objects) and
+``cache`` (the render cache of ``diff`` and ``changed``)."""
 
 from __future__ import annotations
 
@@ -54,13 +55,18 @@ def _changed(args: argparse.Namespace) -> int:
     from stacks.offline.changed import find_changed, matrix
     from stacks.offline.compare import ProgressPrinter
     from stacks.offline.interrupt import Interrupted, interruptible
+    from stacks.offline.render_cache import open_cache
     from stacks.offline.revision import RevisionError
     from stacks.offline.stack_list import StackNameError
 
     try:
         with interruptible():
             found = find_changed(
-                args.project_dir, args.base, workers=args.workers, progress=ProgressPrinter()
+                args.project_dir,
+                args.base,
+                workers=args.workers,
+                progress=ProgressPrinter(),
+                cache=open_cache(),
             )
     except Interrupted as stop:
         print(f"error: stopped by {stop}", file=sys.stderr)
@@ -70,8 +76,8 @@ def _changed(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for stack, reason in found.errors.items():
         print(f"error: stack {stack!r}: {reason}", file=sys.stderr)
-    why = "the code changed: every stack rendered" if found.code_changed else "stack or defaults files"
-    print(f"{len(found.stacks)} stack(s) changed; {found.candidates} rendered ({why})", file=sys.stderr)
+    why = "the code changed: every stack compared" if found.code_changed else "stack or defaults files"
+    print(f"{len(found.stacks)} stack(s) changed; {found.candidates} compared ({why})", file=sys.stderr)
     if args.format == "matrix":
         print(json.dumps(matrix(found.stacks, args.batch_size, args.max_jobs)))
     elif args.format == "json":
@@ -84,6 +90,7 @@ def _changed(args: argparse.Namespace) -> int:
 def _selected(args: argparse.Namespace) -> list[str]:
     """The stacks ``up`` works on; ``ValueError`` with the reason when the selection is invalid."""
     from stacks.offline.changed import find_changed
+    from stacks.offline.render_cache import open_cache
     from stacks.offline.stack_list import discover, examples
 
     stacks = discover(args.project_dir)
@@ -92,7 +99,7 @@ def _selected(args: argparse.Namespace) -> list[str]:
     if args.changed:
         if not args.base:
             raise ValueError("--changed needs --base REF")
-        return find_changed(args.project_dir, args.base, workers=args.workers).stacks
+        return find_changed(args.project_dir, args.base, workers=args.workers, cache=open_cache()).stacks
     if not args.stack:
         raise ValueError("choose the stacks: --stack NAME (repeatable), --all, or --changed --base REF")
     for name in args.stack:
@@ -343,6 +350,59 @@ def _add_guest_kubeconfig(
     guest.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
 
 
+def _cache(args: argparse.Namespace) -> int:
+    """``cache``: exit 0 on success, 2 when the cache is off or the stacks cannot be read."""
+    from stacks.offline.compare import ProgressPrinter, warm
+    from stacks.offline.interrupt import Interrupted, interruptible
+    from stacks.offline.render_cache import CACHE_ENV, location, open_cache
+    from stacks.offline.revision import RevisionError
+
+    folder = location()
+    if args.action == "path":
+        print(folder if folder is not None else f"off (${CACHE_ENV})")
+        return 0
+    cache = open_cache(folder)
+    if cache is None:
+        print(f"error: the render cache is off or cannot be opened (${CACHE_ENV})", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        with interruptible():
+            done = warm(args.project_dir, cache, workers=args.workers, progress=ProgressPrinter())
+    except Interrupted as stop:
+        print(f"error: stopped by {stop}", file=sys.stderr)
+        return stop.exit_code
+    except RevisionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    dropped = cache.keep_only_used() if args.prune else 0
+    cache.close()
+    print(
+        f"{done.cached} render(s) found in the cache, {done.rendered} rendered; "
+        f"{dropped} unused entr{'y' if dropped == 1 else 'ies'} dropped; cache: {folder}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _add_cache(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], project_dir: Path | None
+) -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="fill the render cache of diff and changed with every stack's render, or print where it is",
+        description="warm: render every stack and example of the working tree (HEAD's commit) into the\n"
+        "render cache that diff and changed read, as main's workflow does for pull requests; with\n"
+        "--prune, then drop every entry this run did not use. path: print the cache's folder\n"
+        "($HIKUBE_GPU_RENDER_CACHE, default ~/.cache/hikube-gpu/renders; off: no cache).",
+        epilog="exit codes: 0 success; 2 the cache is off, or the stacks cannot be read",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cache.add_argument("action", choices=("warm", "path"))
+    cache.add_argument("--prune", action="store_true", help="warm: keep only the entries this run used")
+    cache.add_argument("--workers", type=int, help="parallel render processes (default: one per core)")
+    cache.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
+
+
 OPERATOR_MARKER = ".hikube-gpu-operator"
 """File ``operator`` writes into its folder; it only replaces the YAML of folders that have it."""
 
@@ -502,6 +562,7 @@ def add_parsers(
     _add_deploy_marker(commands, project_dir)
     _add_guest_kubeconfig(commands, project_dir)
     _add_operator(commands, project_dir)
+    _add_cache(commands, project_dir)
     return {
         "config": _config,
         "changed": _changed,
@@ -510,4 +571,5 @@ def add_parsers(
         "deploy-record": _deploy_record,
         "guest-kubeconfig": _guest_kubeconfig,
         "operator": _operator,
+        "cache": _cache,
     }

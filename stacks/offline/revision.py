@@ -9,6 +9,7 @@ removed and pruned, temporary folders are deleted.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -17,15 +18,17 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from stacks.offline.interrupt import shielded
 from stacks.offline.stack_list import RENDER_MARKER
 
+WORKING_TREE = "working tree"
+"""The label of the working tree's renders and errors."""
 ERROR_SUFFIX = ".error"
 """``<stack>.error`` next to the renders: why a stack did not render (written by ``many``)."""
 TEMP_PREFIX = "hikube-gpu-"
@@ -61,11 +64,22 @@ class StackRender:
 
 @dataclass(frozen=True)
 class Job:
-    """The stacks of one tree to render with that tree's code."""
+    """The stacks of one tree to render with that tree's code (or with the code in
+    ``code_dir``, when the tree holds only the stacks' input files)."""
 
     directory: Path
     label: str
     stacks: list[str]
+    code_dir: Path | None = None
+
+
+Deliver = Callable[[int, str, StackRender, "dict[str, Any] | None"], None]
+"""Called with (job index, stack, its render, what the render read or None) once per stack,
+from the threads that watch the workers (one at a time)."""
+STREAM_ENV = "HIKUBE_GPU_RENDER_STREAM"
+"""Asks a worker to print its renders instead of writing them (``stacks.offline.many``)."""
+RECORD_ENV = "HIKUBE_GPU_RENDER_RECORD"
+"""Asks a worker to record what each render reads (``stacks.offline.recorder``)."""
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -77,8 +91,12 @@ def _git(repo: Path, *args: str) -> str:
 
 
 @contextlib.contextmanager
-def checkout(project_dir: Path, ref: str) -> Iterator[Path]:
-    """The project folder as it is at ``ref``, in a temporary detached worktree."""
+def checkout(
+    project_dir: Path, ref: str, *, leave_out: list[str] | None = None, then: Sequence[str] = ()
+) -> Iterator[Path]:
+    """The project folder as it is at ``ref``, in a temporary detached worktree. With
+    ``leave_out`` (globs of paths relative to the project), those files are not checked out,
+    but ``then``'s are (the stack files that will render, of many)."""
     top = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
     try:
         commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -89,13 +107,33 @@ def checkout(project_dir: Path, ref: str) -> Iterator[Path]:
     worktree = tmp / "tree"
     try:
         try:
-            _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+            if leave_out is None:
+                _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+            else:
+                _git(top, "worktree", "add", "--detach", "--quiet", "--no-checkout", str(worktree), commit)
+                _sparse(worktree, commit, relative.as_posix(), leave_out, list(then))
         except RevisionError as error:
             raise RevisionError(f"base {ref!r} cannot be checked out: {error}") from None
         yield worktree / relative
     finally:
         with shielded():
             _remove_worktree(top, worktree)
+
+
+SPARSE_BATCH = 500
+"""Paths per ``git checkout`` command (the command line stays short)."""
+
+
+def _sparse(worktree: Path, commit: str, relative: str, leave_out: list[str], then: list[str]) -> None:
+    """Check out the project folder but ``leave_out``, then ``then`` (git pathspecs, relative
+    to the worktree's top)."""
+    prefix = "" if relative in ("", ".") else f"{relative}/"
+    every = prefix.rstrip("/") or "."
+    excluded = [f":(exclude,glob){prefix}{glob}" for glob in leave_out]
+    _git(worktree, "checkout", "--quiet", commit, "--", every, *excluded)
+    for start in range(0, len(then), SPARSE_BATCH):
+        paths = [f":(literal){prefix}{path}" for path in then[start : start + SPARSE_BATCH]]
+        _git(worktree, "checkout", "--quiet", commit, "--", *paths)
 
 
 def _remove_worktree(top: Path, worktree: Path) -> None:
@@ -119,8 +157,10 @@ class Workers:
         self._processes: list[subprocess.Popen[str]] = []
         self._stopping = False
 
-    def start(self, command: list[str], cwd: Path, stderr: Path) -> subprocess.Popen[str]:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    def start(
+        self, command: list[str], cwd: Path, stderr: Path, extra: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(extra or {})}
         with self._lock:
             if self._stopping:
                 raise RevisionError("stopped")
@@ -159,33 +199,71 @@ def crash_reason(stderr: str) -> str:
     return "no exception was printed"
 
 
+def _environment(job: Job, record: str | None) -> dict[str, str]:
+    extra = {STREAM_ENV: "1"}
+    if record:
+        extra[RECORD_ENV] = record
+    if job.code_dir is not None:  # the tree holds the inputs; the code is imported from here
+        extra["PYTHONPATH"] = os.pathsep.join(filter(None, [str(job.code_dir), os.environ.get("PYTHONPATH")]))
+    return extra
+
+
+def _streamed(line: str) -> tuple[str, StackRender, dict[str, Any] | None]:
+    entry = json.loads(line.removeprefix("render "))
+    error, files = entry.get("error"), entry.get("files") or {}
+    return (
+        str(entry["stack"]),
+        StackRender(dict(files), None if error is None else str(error)),
+        entry.get("record"),
+    )
+
+
 def _run_worker(
-    job: Job, chunk: list[str], out: Path, progress: Progress, workers: Workers
-) -> dict[str, str]:
-    """Render ``chunk``; the stacks left unrendered by a crash, with the reason."""
+    job: Job,
+    chunk: list[str],
+    out: Path,
+    *,
+    progress: Progress,
+    workers: Workers,
+    deliver: Deliver,
+    index: int,
+    record: str | None,
+) -> None:
+    """Render ``chunk``, delivering each stack's render (a crash's reason for those it left)."""
     command = [sys.executable, "-m", "stacks", "render-many", "--out", str(out), *chunk]
     log = out.parent / f"{out.name}-{chunk[0]}.stderr"
-    process = workers.start(command, job.directory, log)
+    process = workers.start(command, job.directory, log, _environment(job, record))
     assert process.stdout is not None
-    done = []
+    done, on_disk = set(), []
     with process.stdout:
         for line in process.stdout:
-            if line.startswith("done "):
-                done.append(line.removeprefix("done ").strip())
-                progress(job.label, done[-1])
+            if line.startswith("render "):
+                stack, render, seen = _streamed(line)
+                done.add(stack)
+                deliver(index, stack, render, seen)
+            elif line.startswith("done "):  # a worker that predates the stream: files in ``out``
+                stack = line.removeprefix("done ").strip()
+                done.add(stack)
+                on_disk.append(stack)
+            else:
+                continue
+            progress(job.label, stack)
     code = process.wait()
+    for stack, render in _collect(out, on_disk, {}).items():
+        deliver(index, stack, render, None)
     if code == 0:
-        return {}
+        return
     stderr = log.read_text(encoding="utf-8", errors="replace")
     if "invalid choice: 'render-many'" in stderr:
         raise RevisionError(f"{job.label}: its code predates `hikube-gpu diff`; choose a newer base")
     left = [stack for stack in chunk if stack not in done]
     if not left:
-        return {}
+        return
     reason = crash_reason(stderr) if code > 0 else f"killed by {signal.Signals(-code).name}"
     crashed = f"the renderer crashed at {job.label} while rendering it ({reason}, exit {code})"
     after = f"not rendered at {job.label}: the renderer crashed on stack {left[0]!r} before it"
-    return {stack: crashed if index == 0 else after for index, stack in enumerate(left)}
+    for position, stack in enumerate(left):
+        deliver(index, stack, StackRender({}, crashed if position == 0 else after), None)
 
 
 def _chunks(items: list[str], count: int) -> list[list[str]]:
@@ -219,7 +297,7 @@ handlers only in the main thread: without a timeout, SIGINT could wait for the s
 worker before cleanup starts."""
 
 
-def _result(future: Future[dict[str, str]]) -> dict[str, str]:
+def _result(future: Future[None]) -> None:
     """``future.result()``, waking every ``SIGNAL_POLL_SECONDS`` so signal handlers can run."""
     while True:
         try:
@@ -228,41 +306,79 @@ def _result(future: Future[dict[str, str]]) -> dict[str, str]:
             continue
 
 
-def render_trees(jobs: list[Job], workers: int, progress: Progress) -> list[dict[str, StackRender]]:
-    """Render the stacks of each job with the code found in its folder.
+def plan_chunks(jobs: list[Job], workers: int) -> list[tuple[int, list[str]]]:
+    """(job index, stacks) per worker process: the renders of all jobs shared evenly among
+    ``workers`` processes whatever job they belong to (a process renders one job's stacks), the
+    largest chunks first."""
+    total = sum(len(job.stacks) for job in jobs)
+    if total == 0:
+        return []
+    per = -(-total // max(1, workers))  # ceil
+    chunks = [
+        (index, chunk)
+        for index, job in enumerate(jobs)
+        for chunk in _chunks(job.stacks, -(-len(job.stacks) // per))
+    ]
+    return sorted(chunks, key=lambda item: -len(item[1]))
 
-    ``workers`` processes in all, shared by the jobs; each process renders a chunk of one
-    job's stacks, so imports are paid once per process, not once per stack. A worker that
-    crashes fails only its stacks; ``RevisionError`` when a revision cannot render at all.
+
+def render_trees(
+    jobs: list[Job],
+    workers: int,
+    progress: Progress,
+    deliver: Deliver | None = None,
+    record: str | None = None,
+) -> list[dict[str, StackRender]]:
+    """Render the stacks of each job with the code found in its folder (or its ``code_dir``).
+
+    At most ``workers`` processes at a time, shared by the jobs by the renders each has
+    (``plan_chunks``); each process renders a chunk of one job's stacks, so imports are paid
+    once per process, not once per stack. A worker that crashes fails only its stacks;
+    ``RevisionError`` when a revision cannot render at all. Each render goes to ``deliver``
+    (then the lists returned are empty), else into the list of its job. ``record``: the object
+    hash for workers to record what each render reads (``stacks.offline.recorder``).
     """
     if isinstance(progress, CountingProgress):
         progress.total = sum(len(job.stacks) for job in jobs)
-    busy = max(1, sum(1 for job in jobs if job.stacks))  # a job with nothing to render gets no worker
-    per_job = max(1, -(-max(1, workers) // busy))  # ceil: no idle worker
     lock = threading.Lock()
+    results: list[dict[str, StackRender]] = [{} for _ in jobs]
 
     def locked(label: str, stack: str) -> None:
         with lock:
             progress(label, stack)
 
+    def give(index: int, stack: str, render: StackRender, seen: dict[str, Any] | None) -> None:
+        with lock:
+            if deliver is None:
+                results[index][stack] = render
+            else:
+                deliver(index, stack, render, seen)
+
+    chunks = plan_chunks(jobs, workers)
     tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}render-"))
     processes = Workers()
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
-        outs = [tmp / str(index) for index in range(len(jobs))]
-        for out in outs:
+        futures = []
+        for number, (index, chunk) in enumerate(chunks):
+            out = tmp / f"{index}-{number}"
             out.mkdir()
-        futures = [
-            (index, pool.submit(_run_worker, job, chunk, outs[index], locked, processes))
-            for index, job in enumerate(jobs)
-            for chunk in _chunks(job.stacks, per_job)
-        ]
-        crashed: list[dict[str, str]] = [{} for _ in jobs]
-        for index, future in futures:
-            crashed[index].update(_result(future))
-        return [
-            _collect(out, job.stacks, failed) for out, job, failed in zip(outs, jobs, crashed, strict=True)
-        ]
+            futures.append(
+                pool.submit(
+                    _run_worker,
+                    jobs[index],
+                    chunk,
+                    out,
+                    progress=locked,
+                    workers=processes,
+                    deliver=give,
+                    index=index,
+                    record=record,
+                )
+            )
+        for future in futures:
+            _result(future)
+        return results
     finally:
         with shielded():
             processes.stop()
