@@ -8,7 +8,7 @@ OUT    ?= out/$(STACK)
 BASE   ?= origin/main
 STATE  := $(CURDIR)/.pulumi-state
 
-.PHONY: preview render diff test lint typecheck unit docs docs-serve docs-gen clean login-local login-s3 bench bench-diff bench-peers
+.PHONY: preview render diff test lint typecheck unit docs docs-serve docs-gen clean login-local login-s3 bench bench-diff bench-peers bench-fleet
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,15 @@ login-s3: ## Pulumi state in an S3-compatible bucket: make login-s3 BUCKET=name 
 	@test -n "$(BUCKET)" -a -n "$(ENDPOINT)" || { echo "usage: make login-s3 BUCKET=<bucket> ENDPOINT=<s3 host>"; exit 2; }
 	pulumi login 's3://$(BUCKET)?endpoint=$(ENDPOINT)&s3ForcePathStyle=true'
 
-bench: $(VENV)/.runtime ## preview cost vs the floor at 10/100/1000 VMs, scaling, start-up, memory; then the diff
+bench: $(VENV)/.runtime ## preview cost vs the floor at 10/100/1000 VMs, scaling, start-up, memory; the diff; the peers; the fleet
 	$(PY) -m benchmarks.preview_bench --repeat 3 --json benchmarks/results/preview.json
 	$(PY) -m benchmarks.diff_bench --repeat 2 --json benchmarks/results/diff.json
 	$(MAKE) bench-peers
+	$(MAKE) bench-fleet
+
+bench-fleet: $(VENV)/.runtime ## changed and diff on fleets of 1,000 and 5,000 stacks vs their floor; writes the JSON and the docs table
+	$(PY) -m benchmarks.fleet_bench --json benchmarks/results/fleet.json
+	$(PY) -m benchmarks.fleet_table
 
 bench-peers: $(VENV)/.runtime ## this project vs cdk8s, raw pulumi_kubernetes and plain dicts; writes the JSON and the docs table
 	@if command -v node >/dev/null; then $(PY) -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements-peers.txt || echo "cdk8s could not be installed: the benchmark skips it"; else echo "Node.js not found: the benchmark skips cdk8s"; fi

@@ -175,6 +175,8 @@ NODE_24 = {
     "actions/upload-artifact": "v7",
     "actions/download-artifact": "v8",
     "pulumi/actions": "v7",
+    "actions/cache/restore": "v5",
+    "actions/cache/save": "v5",
 }
 """The majors that run on Node 24 (Node 20 is leaving GitHub's runners)."""
 
@@ -605,3 +607,61 @@ def test_the_docs_table_names_every_job_with_exactly_its_credentials() -> None:
         if runs_branch_code(workflow, job):
             assert row["runs"].startswith("the branch's code"), key
             assert row["writes"].startswith("nothing"), key
+
+
+# --- the render cache: main writes it, pull requests read it --------------------------------
+
+CACHE_ACTIONS = PROJECT_DIR / "tests" / "upstream" / "actions-cache" / "v5.0.5"
+
+
+def _cache_steps(workflow: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (job_name, item)
+        for job_name, job in load(workflow)["jobs"].items()
+        for item in job["steps"]
+        if item.get("uses", "").startswith("actions/cache")
+    ]
+
+
+def test_the_cache_steps_give_the_inputs_actions_cache_declares() -> None:
+    """The restore and save actions at the tag the workflows pin (vendored action.yml)."""
+    for workflow in ("render-cache.yml", "preview.yml"):
+        for _, item in _cache_steps(workflow):
+            action = item["uses"].partition("@")[0].rpartition("/")[2]
+            declared = yaml.safe_load((CACHE_ACTIONS / action / "action.yml").read_text())
+            assert declared["runs"]["using"] == "node24"
+            assert set(item["with"]) <= set(declared["inputs"]), item
+            required = {name for name, spec in declared["inputs"].items() if spec.get("required")}
+            assert required <= set(item["with"]), item
+
+
+def test_only_main_writes_the_render_cache_and_pull_requests_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stacks.offline.render_cache import CACHE_ENV, location
+
+    warm = load("render-cache.yml")
+    assert warm[True] == {"push": {"branches": ["main"]}}  # PyYAML reads `on:` as True
+    assert warm["permissions"] == {"contents": "read"}
+    assert "secrets." not in (PROJECT_DIR / ".github" / "workflows" / "render-cache.yml").read_text()
+    steps = warm["jobs"]["warm"]["steps"]
+    uses = [s.get("uses", s.get("run", "")) for s in steps]
+    restore, run, save = (uses.index(u) for u in uses if "cache" in u)
+    assert "stacks cache warm --prune" in uses[run]
+    assert restore < run < save
+    saved = steps[save]["with"]
+    assert saved["key"] == "hikube-gpu-renders-${{ github.sha }}"
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/home/runner")
+    assert saved["path"] == "~/.cache/hikube-gpu/renders"
+    assert location() == Path("/home/runner/.cache/hikube-gpu/renders")  # where diff looks
+    for workflow in ("preview.yml", "deploy.yml", "drift.yml", "ci.yml"):
+        assert all(item["uses"].startswith("actions/cache/restore@") for _, item in _cache_steps(workflow))
+    preview = load("preview.yml")["jobs"]
+    for job, command in (("manifest-diff", "stacks diff"), ("plan", "stacks changed")):
+        steps = preview[job]["steps"]
+        at = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache/restore@"))
+        runs = next(i for i, s in enumerate(steps) if command in s.get("run", ""))
+        assert at < runs, job
+        restored = steps[at]["with"]
+        assert restored["path"] == saved["path"]
+        assert restored["restore-keys"] == "hikube-gpu-renders-"
