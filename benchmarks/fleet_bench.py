@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,9 +58,19 @@ STREAM = {"HIKUBE_GPU_RENDER_STREAM": "1"}
 """The floor's renderers print their renders instead of writing files (as the diff's do)."""
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str, int]:
-    """(wall seconds, peak RSS MiB of the process and its children, stdout, exit code)."""
+Measured = tuple[float, float, float]
+"""(wall seconds, peak RSS MiB, CPU seconds: user + system of every process it ran)."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[Measured, str, int]:
+    """What running ``command`` cost (its children's peak and CPU included), its stdout, its exit code."""
     with tempfile.TemporaryFile() as out:
+        cpu = _children_cpu()
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(process.pid, 0)
@@ -67,7 +78,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tup
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", errors="replace")
-    return seconds, usage.ru_maxrss / 1024, text, process.returncode
+    return (seconds, usage.ru_maxrss / 1024, _children_cpu() - cpu), text, process.returncode
 
 
 def _render_both(root: Path, stacks: list[str]) -> float:
@@ -93,8 +104,9 @@ def _render_both(root: Path, stacks: list[str]) -> float:
     return peak
 
 
-def floor(root: Path, affected: list[str]) -> tuple[float, float]:
+def floor(root: Path, affected: list[str]) -> Measured:
     """git diff --name-only, read the changed files, render ``affected`` at both revisions."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     names = subprocess.run(
         ["git", "-C", str(root), "diff", "--name-only", "HEAD~1"], capture_output=True, text=True, check=True
@@ -102,20 +114,20 @@ def floor(root: Path, affected: list[str]) -> tuple[float, float]:
     for name in names:
         (root / name).read_bytes()
     peak = _render_both(root, affected)
-    return time.perf_counter() - start, peak
+    return time.perf_counter() - start, peak, _children_cpu() - cpu
 
 
-def _ours(root: Path, command: str, expected: list[str], cache: Path | None) -> tuple[float, float]:
+def _ours(root: Path, command: str, expected: list[str], cache: Path | None) -> Measured:
     args = [_python(), "-m", "stacks", command, "--base", "HEAD~1", "--project-dir", str(root)]
     if command == "changed":
         args += ["--format", "json"]
-    seconds, peak, out, code = run(args, root, _env(cache))
+    measured, out, code = run(args, root, _env(cache))
     if command == "changed":
         assert code == 0, f"changed failed (exit {code})"
         assert json.loads(out) == expected, "changed did not name exactly the affected stacks"
     else:
         assert code == 1, f"diff exit {code}, expected 1 (changes)"
-    return seconds, peak
+    return measured
 
 
 def _fresh(cache: Path) -> Path:
@@ -124,12 +136,13 @@ def _fresh(cache: Path) -> Path:
     return cache
 
 
-def _median(runs: list[tuple[float, float]]) -> dict[str, Any]:
+def _median(runs: list[Measured]) -> dict[str, Any]:
     seconds = [r[0] for r in runs]
     return {
         "s": round(statistics.median(seconds), 3),
         "runs_s": [round(s, 3) for s in seconds],
         "peak_mib": round(max(r[1] for r in runs), 1),
+        "cpu_s": round(statistics.median(r[2] for r in runs), 3),
     }
 
 
@@ -153,6 +166,9 @@ def _row(stacks: int, kind: str, command: str, ours: dict[str, Any], base: dict[
         "peak_mib": ours["peak_mib"],
         "ours_runs_s": ours["runs_s"],
         "floor_runs_s": base["runs_s"],
+        "ours_cpu_s": ours["cpu_s"],
+        "floor_cpu_s": base["cpu_s"],
+        "cpu_ratio": round(ours["cpu_s"] / base["cpu_s"], 2),
     }
 
 
@@ -165,7 +181,7 @@ def measure_size(stacks: int, repeat: int, work: Path, cache_rows: bool = True) 
         for kind in CHANGES:
             fleet.change(root, stacks, kind)
             affected = fleet.changed_stacks(stacks, kind)
-            runs: dict[str, list[tuple[float, float]]] = {"floor": [], "changed": [], "diff": []}
+            runs: dict[str, list[Measured]] = {"floor": [], "changed": [], "diff": []}
             for _ in range(repeat):  # interleaved: floor, changed, diff, floor, ...
                 runs["floor"].append(floor(root, affected))
                 for command in ("changed", "diff"):
@@ -186,7 +202,7 @@ def _warm(root: Path, cache: Path) -> None:
     fleet.git(root, "checkout", "-q", "HEAD~1")
     try:
         command = [_python(), "-m", "stacks", "cache", "warm", "--project-dir", str(root)]
-        _, _, _, code = run(command, root, _env(cache))
+        _, _, code = run(command, root, _env(cache))
         assert code == 0, f"cache warm failed (exit {code})"
     finally:
         fleet.git(root, "checkout", "-q", "-")
@@ -196,7 +212,7 @@ def _cache_rows(root: Path, stacks: int, repeat: int, cache: Path) -> list[dict[
     """After a builder change: diff with main's cache of the base, and a second diff."""
     fleet.change(root, stacks, "builder")
     affected = fleet.changed_stacks(stacks, "builder")
-    runs: dict[str, list[tuple[float, float]]] = {"floor": [], "main": [], "again": []}
+    runs: dict[str, list[Measured]] = {"floor": [], "main": [], "again": []}
     for _ in range(repeat):
         runs["floor"].append(floor(root, affected))
         _fresh(cache)
@@ -213,8 +229,9 @@ def _cache_rows(root: Path, stacks: int, repeat: int, cache: Path) -> list[dict[
 def table(result: dict[str, Any]) -> str:
     """The result as a Markdown table."""
     lines = [
-        "| N stacks | command | after | ours (wall s) | floor (wall s) | ratio | target | peak MiB |",
-        "|---:|---|---|---:|---:|---:|---|---:|",
+        "| N stacks | command | after | ours (wall s) | floor (wall s) | ratio | target | CPU ratio "
+        "| peak MiB |",
+        "|---:|---|---|---:|---:|---:|---|---:|---:|",
     ]
     for row in result["rows"]:
         after = DESCRIBE.get(row["change"], row["change"])
@@ -223,7 +240,8 @@ def table(result: dict[str, Any]) -> str:
         )
         lines.append(
             f"| {row['stacks']:,} | `{row['command']}` | {after} | {row['ours_s']:.2f} | "
-            f"{row['floor_s']:.2f} | {row['ratio']:.2f}× | {target} | {row['peak_mib']:,.0f} |"
+            f"{row['floor_s']:.2f} | {row['ratio']:.2f}× | {target} | {row['cpu_ratio']:.2f}× | "
+            f"{row['peak_mib']:,.0f} |"
         )
     return "\n".join(lines)
 

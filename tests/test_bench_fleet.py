@@ -31,6 +31,7 @@ def _shape(result: dict[str, object], sizes: list[int]) -> None:
     for row in rows:
         assert min(row["ours_s"], row["floor_s"], row["peak_mib"]) > 0
         assert row["ratio"] == round(row["ours_s"] / row["floor_s"], 2)
+        assert row["cpu_ratio"] == round(row["ours_cpu_s"] / row["floor_cpu_s"], 2)
         assert (row["bound"] is None) == (row["change"] in CACHE_ROWS)
 
 

@@ -103,6 +103,15 @@ def test_a_new_stack_is_all_added_and_an_invalid_one_names_the_revision(result: 
     assert by_stack["globex-ml"].error is None
 
 
+def test_whether_a_stack_changed_needs_no_diff_lines(repo: Path, result: Comparison) -> None:
+    """``changed`` asks only whether each stack changed: no diff lines, no object risks."""
+    brief = compare(repo, "HEAD~1", workers=2, details=False)
+    assert [(d.stack, d.has_changes, d.error) for d in brief.stacks] == [
+        (d.stack, d.has_changes, d.error) for d in result.stacks
+    ]
+    assert all(not change.diff for d in brief.stacks for change in d.changed)
+
+
 def test_markdown_report_snapshot(result: Comparison, snapshot: SnapshotAssertion) -> None:
     assert diff_report.markdown(result) == snapshot
 

@@ -186,6 +186,19 @@ def test_a_crashing_renderer_fails_its_stack_by_type_only(repo: Path, diff: Run)
     _no_secret(out, err)
 
 
+def test_a_renderer_that_renders_nothing_fails_its_stacks(repo: Path, diff: Run) -> None:
+    """A worker that exits 0 without a render for a stack: the stack fails, it never reads as
+    unchanged."""
+    _patch_renderer(
+        repo, "def render_many(project_dir: Path, stacks: list[str], out: Path) -> None:\n    pass\n"
+    )
+    code, _, err = diff(repo)
+    assert code == 2
+    assert (
+        "error: stack 'tiny': invalid at working tree: the renderer at working tree ended without rendering it"
+    ) in err.splitlines()
+
+
 def test_a_renderer_message_that_quotes_a_secret_is_redacted(repo: Path, diff: Run) -> None:
     """Older code at the base may echo a value: whatever the stack file holds as a secret is hidden."""
     _write(repo, "tiny", _stack({"L40S": 2}, **{"hikube-gpu:kubeconfig": {"secure": CIPHER}}))

@@ -324,7 +324,8 @@ def find(project_dir: Path, base_ref: str, *, examples: bool = True, only: list[
 
 def _classify(change: Change, project_names_defaults: bool) -> tuple[bool, set[str]]:
     """Whether the code changed, and the stacks whose stack or defaults file changed."""
-    affected: set[str] = set()
+    # a stack file git does not track, nor lists as new (it ignores it), is new all the same
+    affected = {s for s, path in change.head_stacks.items() if path not in change.tree.entries}
     others = []
     folders = python_folders(change.tree.entries) | python_folders(change.changed)
     for path in sorted(change.changed):

@@ -46,7 +46,9 @@ def find_changed(
     """The stacks of the working tree whose render or config differs from ``base_ref``.
 
     Raises ``RevisionError`` (a one-line reason) when the comparison cannot be made."""
-    result = compare(project_dir, base_ref, workers=workers, progress=progress, cache=cache, examples=False)
+    result = compare(
+        project_dir, base_ref, workers=workers, progress=progress, cache=cache, examples=False, details=False
+    )
     head = set(discover(project_dir))  # a stack deleted in the working tree is no stack to deploy
     compared = [d for d in result.stacks if d.stack in head and d.rendered]
     diffs = [d for d in compared if d.has_changes or d.error]

@@ -76,7 +76,9 @@ COMMANDS = {
         "compare the rendered objects of every stack at a git revision and now",
         "Render every stack at the git revision BASE (with that revision's code) and in the working\n"
         "tree, and list the objects added, removed and changed, with YAML diffs and the risky changes\n"
-        "on top (the pull-request comment with --format markdown).",
+        "on top (the pull-request comment with --format markdown). A stack whose code, stack file and\n"
+        "defaults file are the same at both is not rendered (unchanged); renders made before come from\n"
+        "the render cache ($HIKUBE_GPU_RENDER_CACHE, off: none; see `cache`).",
     ),
     "list": (
         "list the stacks (Pulumi.<stack>.yaml files)",

@@ -172,9 +172,11 @@ def compare(
     progress: Progress | None = None,
     cache: RenderCache | None = None,
     examples: bool = True,
+    details: bool = True,
 ) -> Comparison:
     """One ``StackDiff`` per stack found at ``base_ref`` or in the working tree (with
     ``examples``, the examples too); renders come from ``cache`` when it has them and go into it.
+    Without ``details``, only whether each stack changed (``diff_stack``).
 
     Raises ``RevisionError`` (a one-line reason) when the comparison cannot be made at all.
     """
@@ -198,7 +200,7 @@ def compare(
     lock = threading.Lock()
 
     def pair(stack: str, old: StackRender | None, new: StackRender | None) -> None:
-        diff = _diff(stack, base, head, base.render(stack, old), head.render(stack, new))
+        diff = _diff(stack, base, head, base.render(stack, old), head.render(stack, new), details=details)
         with lock:
             diffs[stack] = diff
 
@@ -211,6 +213,8 @@ def compare(
         base_directories=base.directories,
     )
     counts = producer.run(base.readable(), head.readable(), pair)
+    for stack in producer.unpaired():  # cannot happen: every render is delivered, or its failure
+        diffs[stack] = StackDiff(stack, error="the comparison failed (a render is missing)")
     skipped = tuple(name for name in names if name not in change.affected)
     stacks_diffs = [diffs[name] if name in diffs else StackDiff(name, rendered=False) for name in names]
     return Comparison(
@@ -241,7 +245,13 @@ def warm(
 
 
 def _diff(
-    stack: str, base: Revision, head: Revision, old: StackRender | None, new: StackRender | None
+    stack: str,
+    base: Revision,
+    head: Revision,
+    old: StackRender | None,
+    new: StackRender | None,
+    *,
+    details: bool = True,
 ) -> StackDiff:
     """One stack's diff; a failure of the comparison itself is that stack's error, not a crash."""
     try:
@@ -260,6 +270,7 @@ def _diff(
             base_quota=base_quota,
             head_quota=head_quota,
             config_changes=_config_changes(old_config, new_config, f"{project}:quota"),
+            details=details,
         )
     except Exception as error:  # a bug here must not hide the other stacks, nor print a value
         return StackDiff(stack, error=f"the comparison failed ({type(error).__name__})")

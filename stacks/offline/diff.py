@@ -54,11 +54,14 @@ def diff_stack(
     base_quota: Quota = None,
     head_quota: Quota = None,
     config_changes: list[str] | None = None,
+    details: bool = True,
 ) -> StackDiff:
     """What changes in ``stack`` from ``base`` to ``head`` (None: the stack does not exist there).
 
     ``config_changes``: the config keys that changed, the quota left out (it has its own risks
-    and notes); named in a note when no rendered object changed.
+    and notes); named in a note when no rendered object changed. Without ``details``, changed
+    objects have no diff lines and removed or changed objects no risks (``has_changes`` is the
+    same: those objects are changes already).
     """
     for render, label in ((base, base_label), (head, head_label)):
         if render is not None and render.error is not None:
@@ -68,15 +71,15 @@ def diff_stack(
     added = sorted(set(new) - set(old))
     removed = sorted(set(old) - set(new))
     changed = [
-        ObjectChange(path, unified(old[path], new[path], path))
+        ObjectChange(path, unified(old[path], new[path], path) if details else [])
         for path in sorted(set(old) & set(new))
         if old[path] != new[path]
     ]
     unchanged = len(set(old) & set(new)) - len(changed)
     risks: list[Risk] = []
-    for path in removed:
+    for path in removed if details else ():
         risks += object_risks(path, old[path], None)
-    for change in changed:
+    for change in changed if details else ():
         risks += object_risks(change.path, old[change.path], new[change.path])
     risks += quota_risks(base_quota, head_quota)
     notes = quota_notes(base_quota, head_quota)

@@ -252,6 +252,10 @@ def _run_worker(
     for stack, render in _collect(out, on_disk, {}).items():
         deliver(index, stack, render, None)
     if code == 0:
+        for stack in (stack for stack in chunk if stack not in done):  # never a silent gap
+            deliver(
+                index, stack, StackRender({}, f"the renderer at {job.label} ended without rendering it"), None
+            )
         return
     stderr = log.read_text(encoding="utf-8", errors="replace")
     if "invalid choice: 'render-many'" in stderr:
