@@ -118,3 +118,19 @@ def test_a_label_change_parses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_text_it_cannot_read_plainly_is_parsed(edit: Any) -> None:
     text = next(t for n, t in OBJECTS if "vmdisk-" in n)
     assert risks._spec_text(edit(text)) is None
+
+
+@pytest.mark.parametrize(
+    "value", [0, 4, 2**70, -1, True, False, "4", " 4", "4.0", 4.0, 4.5, "x", None, [], {"a": 1}]
+)
+def test_a_quota_count_reads_as_the_stack_model_reads_it(value: object) -> None:
+    """Plain integers skip pydantic (the diff's orchestrator does not import it for them);
+    every value reads as ``TenantStack.quota``'s ``NonNegativeInt`` reads it."""
+    from pydantic import NonNegativeInt, TypeAdapter, ValidationError
+
+    try:
+        expected: int | None = TypeAdapter(NonNegativeInt).validate_python(value)
+    except ValidationError:
+        expected = None
+    assert risks._count(value) == expected
+    assert type(risks._count(value)) is type(expected)

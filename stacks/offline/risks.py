@@ -6,10 +6,10 @@ import contextlib
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
-from pydantic import NonNegativeInt, TypeAdapter, ValidationError
 
 PROTECT_MARK = "# protect: true"
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -201,8 +201,14 @@ class SecretQuota:
 Quota = dict[str, int | SecretQuota] | SecretQuota | None
 """``hikube-gpu:quota``: GPUs per model (unlisted models: 0), a secret, or None (no limit)."""
 
-_COUNT: TypeAdapter[int] = TypeAdapter(NonNegativeInt)
-"""How ``TenantStack.quota`` reads a count: ``4``, ``"4"`` and ``4.0`` are all 4."""
+
+@lru_cache(maxsize=1)
+def _count_adapter() -> Any:
+    """How ``TenantStack.quota`` reads a count: ``4``, ``"4"`` and ``4.0`` are all 4 (pydantic,
+    imported when a count is not a plain integer)."""
+    from pydantic import NonNegativeInt, TypeAdapter
+
+    return TypeAdapter(NonNegativeInt)
 
 
 def _secret(value: Any) -> SecretQuota | None:
@@ -215,10 +221,15 @@ def _count(value: Any) -> int | SecretQuota | None:
     secret = _secret(value)
     if secret is not None:
         return secret
+    if type(value) is int and value >= 0:
+        return value  # what the adapter returns for it
+    from pydantic import ValidationError
+
     try:
-        return _COUNT.validate_python(value)
+        count: int = _count_adapter().validate_python(value)
     except ValidationError:
         return None  # not a count: the stack fails validation, and the diff says so
+    return count
 
 
 def stack_quota(config: dict[str, Any] | None, project: str) -> Quota:
