@@ -141,3 +141,20 @@ def test_render_workers_are_shared_by_the_work_each_revision_has() -> None:
     both = plan_chunks([many, many], 2)
     assert [(index, len(chunk)) for index, chunk in both] == [(0, 1000), (1, 1000)]
     assert plan_chunks([Job(Path("x"), "x", [])], 2) == []
+
+
+def test_the_base_renders_from_its_inputs_however_the_defaults_file_is_written(repo: Path) -> None:
+    """Same code: the base's stack renders from a folder of its inputs, its defaults file too,
+    whatever its spelling (no second render in a checkout)."""
+    path = repo / fleet.STACK_DIR / "Pulumi.s00003.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("customers/c0000.yaml", "./customers//c0000.yaml")
+    )
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "spelled"], check=True)
+    path.write_text(path.read_text(encoding="utf-8").replace("size: 100Gi", "size: 120Gi"), encoding="utf-8")
+    seen: list[tuple[str, str]] = []
+    result = compare(repo, "HEAD", workers=2, progress=lambda label, stack: seen.append((label, stack)))
+    assert sorted(seen) == [("base HEAD", "s00003"), ("working tree", "s00003")]
+    (diff,) = [d for d in result.stacks if d.rendered]
+    assert diff.error is None
+    assert [c.path for c in diff.changed] == ["tenant-s00003/vmdisk-ws-1-system.yaml"]

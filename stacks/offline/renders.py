@@ -80,7 +80,7 @@ def _materialize(change: Change, stacks: list[str], defaults: dict[str, str | No
     files they name (as the base holds them)."""
     folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}inputs-"))
     wanted = [PROJECT_FILE, *(change.base_stacks[s] for s in stacks)]
-    wanted += [name for s in stacks if (name := defaults.get(s)) is not None]
+    wanted += [Path(name).as_posix() for s in stacks if (name := defaults.get(s)) is not None]
     blobs = change.tree.read_blobs(wanted)
     for path, data in blobs.items():
         if data is None:
