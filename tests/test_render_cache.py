@@ -144,6 +144,19 @@ def test_a_foreign_entry_is_ignored(repo: Path, tmp_path: Path) -> None:
     assert _reports(again) == expected
 
 
+def test_an_entry_under_another_key_is_not_served(tmp_path: Path) -> None:
+    """The same reads, an intact entry, but made for another key: ignored and dropped."""
+    cache = RenderCache(tmp_path / "cache")
+    cache.put("a" * 64, {"ns/x.yaml": "made for a"}, {"customers/x.yaml": "file 1"})
+    cache.flush()
+    with sqlite3.connect(tmp_path / "cache" / "renders.sqlite3") as db:
+        db.execute(f"INSERT INTO {TABLE} SELECT ?, reads, digest, entry, used FROM {TABLE}", ("b" * 64,))
+    held = lambda _path: "file 1"  # noqa: E731
+    assert RenderCache(tmp_path / "cache").get("b" * 64, held) is None
+    assert RenderCache(tmp_path / "cache").get("a" * 64, held) == {"ns/x.yaml": "made for a"}
+    assert len(_rows(tmp_path / "cache")) == 1
+
+
 def test_a_cache_that_is_not_a_database_is_replaced(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     folder.mkdir()
