@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from stacks.limits import MAX_FILE_BYTES, LimitError
 from stacks.offline import yaml_subset
@@ -70,7 +70,9 @@ def _secure_places(value: Any, at: str) -> Iterator[str]:
             yield from _secure_places(item, f"{at}.{index}")
 
 
-def defaults_path(project_dir: Path, name: Any, project: str) -> Path:
+def defaults_path(
+    project_dir: Path, name: Any, project: str, is_inside: Callable[[Path, Path], bool] = inside
+) -> Path:
     """The defaults file a stack names, inside the project folder."""
     where = f"{project}:{DEFAULTS_KEY}"
     if not isinstance(name, str) or not name.strip():
@@ -78,7 +80,7 @@ def defaults_path(project_dir: Path, name: Any, project: str) -> Path:
     relative = Path(name)
     if relative.is_absolute() or ".." in relative.parts:
         raise DefaultsError(f"{where}: {name!r} must be a path inside the project folder")
-    if not inside(project_dir, project_dir / relative):
+    if not is_inside(project_dir, project_dir / relative):
         raise DefaultsError(
             f"{where}: {name!r} must be a path inside the project folder; "
             "it is a symlink that leads outside it"
@@ -87,31 +89,39 @@ def defaults_path(project_dir: Path, name: Any, project: str) -> Path:
 
 
 Opener = Callable[[Path], bytes]
-"""Reads a file's bytes (at most ``MAX_FILE_BYTES + 1``); ``FileNotFoundError``,
-``IsADirectoryError`` (a folder) or another ``OSError``."""
+"""Reads a file's bytes (at most ``MAX_FILE_BYTES + 1``); ``FileNotFoundError`` or ``OSError``."""
 
 
 def read_file(path: Path) -> bytes:
-    if path.is_dir():  # a folder: what opening one raises depends on the system (read_defaults)
-        raise IsADirectoryError(path)
     with path.open("rb") as file:
         return file.read(MAX_FILE_BYTES + 1)
 
 
-def read_defaults(project_dir: Path, name: Any, project: str, opener: Opener = read_file) -> dict[str, Any]:
-    """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``.
-    ``opener`` reads the file (default: from disk; the diff reads a revision from git)."""
-    path = defaults_path(project_dir, name, project)
+class Files(NamedTuple):
+    """How to read files: from disk (``DISK``), or from a revision git holds (the diff)."""
+
+    read: Opener = read_file
+    is_folder: Callable[[Path], bool] = Path.is_dir
+    inside: Callable[[Path, Path], bool] = inside
+    """Whether a path is in the project folder once symlinks are followed."""
+
+
+DISK = Files()
+
+
+def read_defaults(project_dir: Path, name: Any, project: str, files: Files = DISK) -> dict[str, Any]:
+    """The defaults file's config by full key (``hikube-gpu:quota``); ``DefaultsError``."""
+    path = defaults_path(project_dir, name, project, files.inside)
     shown = str(name)
-    try:
-        data = opener(path)
-    except IsADirectoryError:
+    if files.is_folder(path):
         # upstream: python/cpython Doc/library/functions.rst open(): a folder raises IsADirectoryError
         # upstream: (POSIX) or PermissionError (Windows), whose text names no config key
         raise DefaultsError(
             f"{project}:{DEFAULTS_KEY}: {shown!r} is a folder; name a defaults file in it, e.g. "
             f"{(Path(shown) / 'acme.yaml').as_posix()}"
-        ) from None
+        )
+    try:
+        data = files.read(path)
     except FileNotFoundError:
         raise DefaultsError(f"{project}:{DEFAULTS_KEY}: no such defaults file {shown!r}") from None
     except OSError as error:
@@ -162,16 +172,14 @@ def _merge_keys(defaults: dict[str, Any], stack: dict[str, Any]) -> dict[str, An
     return merged
 
 
-def apply(
-    project_dir: Path, project: str, values: dict[str, Any], opener: Opener = read_file
-) -> dict[str, Any]:
+def apply(project_dir: Path, project: str, values: dict[str, Any], files: Files = DISK) -> dict[str, Any]:
     """``values`` (full key → value) merged over the defaults file they name, without the
     ``defaults`` key; ``values`` unchanged when they name none."""
     key = f"{project}:{DEFAULTS_KEY}"
     if key not in values:
         return values
     stack = {k: v for k, v in values.items() if k != key}
-    return _merge_keys(read_defaults(project_dir, values[key], project, opener), stack)
+    return _merge_keys(read_defaults(project_dir, values[key], project, files), stack)
 
 
 def as_cli_value(value: Any) -> str:

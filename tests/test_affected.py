@@ -158,3 +158,21 @@ def test_the_base_renders_from_its_inputs_however_the_defaults_file_is_written(r
     (diff,) = [d for d in result.stacks if d.rendered]
     assert diff.error is None
     assert [c.path for c in diff.changed] == ["tenant-s00003/vmdisk-ws-1-system.yaml"]
+
+
+def test_with_symbolic_links_the_base_is_read_from_a_checkout(repo: Path) -> None:
+    """A stack whose defaults file is a symlink: the base holds links, so it is checked out and
+    every stack compared, as a checkout reads them."""
+    (repo / "links").mkdir()
+    (repo / "links" / "c0001.yaml").symlink_to("../customers/c0001.yaml")
+    path = repo / fleet.STACK_DIR / "Pulumi.s00003.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("customers/c0000.yaml", "links/c0001.yaml"))
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "a link"], check=True)
+    defaults = repo / "customers" / "c0001.yaml"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace("L40S: 5", "L40S: 6"), encoding="utf-8")
+    result = compare(repo, "HEAD", workers=2, details=False)
+    assert result.code_changed
+    assert result.skipped == ()
+    changed = sorted(d.stack for d in result.stacks if d.has_changes)
+    assert changed == sorted(["s00003", *(fleet.stack_name(i) for i in range(10, 20))])

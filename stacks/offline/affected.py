@@ -36,6 +36,7 @@ from stacks.offline.git_tree import REGULAR, GitError, Tree, blob_id, changed_pa
 from stacks.offline.stack_list import (
     EXAMPLES_DIR,
     StackNameError,
+    discover,
     names_in,
     stack_dir_of,
     stack_of_file,
@@ -123,6 +124,9 @@ class Change:
     """Stack → its stack file, at the base."""
     code_changed: bool = False
     affected: frozenset[str] = frozenset()
+    exact: bool = False
+    """The base holds symbolic links (besides documentation and tests): it is read and rendered
+    from a full checkout, every stack at both revisions (``stacks.offline.compare``)."""
     """The stacks (of ``head_stacks`` or ``base_stacks``) whose render or config may differ."""
     _disk: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -260,16 +264,22 @@ def _stacks(files: Iterable[str], layout: Layout, examples: bool, label: str) ->
     }
 
 
-def _head_files(project_dir: Path, layout: Layout) -> list[str]:
-    """The names in the working tree's stack and examples folders (as ``discover`` globs them)."""
-    files = []
-    for folder in dict.fromkeys([layout.stack_dir, EXAMPLES]):
-        try:
-            with os.scandir(project_dir / folder if folder else project_dir) as entries:
-                files += [f"{folder}/{entry.name}".removeprefix("/") for entry in entries]
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-    return files
+def _head_stacks(project_dir: Path, layout: Layout, examples: bool) -> dict[str, str]:
+    """Stack → stack file in the working tree, as ``discover`` finds them (its errors too)."""
+    try:
+        names = discover(project_dir, examples=examples)
+    except StackNameError as error:
+        raise AffectedError(f"working tree: {error}") from None
+    return stack_files(project_dir, layout, names)
+
+
+def stack_files(directory: Path, layout: Layout, stacks: Iterable[str]) -> dict[str, str]:
+    """Stack → its stack file in ``directory``: in the stack folder, else in the examples folder."""
+    found = {}
+    for stack in stacks:
+        path = f"{layout.stack_dir}/Pulumi.{stack}.yaml".removeprefix("/")
+        found[stack] = path if os.path.lexists(directory / path) else f"{EXAMPLES}/Pulumi.{stack}.yaml"
+    return found
 
 
 def find(project_dir: Path, base_ref: str, *, examples: bool = True, only: list[str] | None = None) -> Change:
@@ -298,7 +308,7 @@ def find(project_dir: Path, base_ref: str, *, examples: bool = True, only: list[
         head_layout = Layout(stack_dir_of(head_document))
     except StackNameError as error:
         raise AffectedError(f"working tree: {error}") from None
-    head_stacks = _stacks(_head_files(project_dir, head_layout), head_layout, examples, "working tree")
+    head_stacks = _head_stacks(project_dir, head_layout, examples)
     project, named_in_project = _project(head_document, project_dir.name)
     base_project, named_at_base = _project(base_document, project_dir.name)
     change = Change(
@@ -312,12 +322,13 @@ def find(project_dir: Path, base_ref: str, *, examples: bool = True, only: list[
         base_layout,
         head_stacks,
         base_stacks,
+        exact=any(e.mode == "120000" and not is_inert(p) for p, e in tree.entries.items()),
     )
     considered = set(head_stacks) | set(base_stacks)
     if only is not None:
         considered &= set(only)
     code, affected = _classify(change, named_in_project or named_at_base)
-    change.code_changed = code
+    change.code_changed = code or change.exact
     change.affected = frozenset(considered if code else affected & considered)
     return change
 
@@ -340,7 +351,7 @@ def _classify(change: Change, project_names_defaults: bool) -> tuple[bool, set[s
             others.append(path)
     if not others:
         return False, affected
-    if project_names_defaults or change.tree.has_symlinks() or _any_link(change.project_dir, change.changed):
+    if project_names_defaults or _any_link(change.project_dir, change.changed):
         return True, affected
     named = _naming(change, set(others))
     if set(others) - set(named):

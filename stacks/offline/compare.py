@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TextIO
 
 from stacks import customer_defaults
-from stacks.offline.affected import AffectedError, Change, find
+from stacks.offline.affected import AffectedError, Change, find, stack_files
 from stacks.offline.diff import StackDiff, diff_stack
 from stacks.offline.render_cache import RenderCache
 from stacks.offline.renders import Producer
-from stacks.offline.revision import WORKING_TREE, Progress, RevisionError, StackRender
+from stacks.offline.revision import WORKING_TREE, Progress, RevisionError, StackRender, checkout
 from stacks.offline.risks import Quota, stack_quota
-from stacks.offline.stack_list import name_problem
+from stacks.offline.stack_list import StackNameError, discover, name_problem
 from stacks.offline.stack_source import (
     Memo,
     StackSource,
@@ -81,15 +81,19 @@ class Revision:
     """Where its renders were made: their names are left out of renderers' messages."""
 
     @classmethod
-    def working_tree(cls, change: Change, stacks: list[str], memo: Memo | None = None) -> Revision:
-        sources = {
-            s: read_stack_file(change.project_dir / change.head_stacks[s], change.project, memo)
-            for s in stacks
-            if s in change.head_stacks
-        }
+    def on_disk(
+        cls, directory: Path, label: str, files: dict[str, str], project: str, memo: Memo | None = None
+    ) -> Revision:
+        """The stacks whose files (stack → path in ``directory``) are given, read from disk."""
+        sources = {s: read_stack_file(directory / path, project, memo) for s, path in files.items()}
         defaults = {s: _defaults_name(source) for s, source in sources.items()}
-        merged = {s: _with_defaults(change.project_dir, source) for s, source in sources.items()}
-        return cls(WORKING_TREE, merged, defaults, [change.project_dir])
+        merged = {s: _with_defaults(directory, source) for s, source in sources.items()}
+        return cls(label, merged, defaults, [directory])
+
+    @classmethod
+    def working_tree(cls, change: Change, stacks: list[str], memo: Memo | None = None) -> Revision:
+        files = {s: change.head_stacks[s] for s in stacks if s in change.head_stacks}
+        return cls.on_disk(change.project_dir, WORKING_TREE, files, change.project, memo)
 
     @classmethod
     def base(cls, change: Change, stacks: list[str], memo: Memo | None = None) -> Revision:
@@ -109,7 +113,10 @@ class Revision:
                 raise FileNotFoundError(path)
             return data
 
-        merged = {s: _with_defaults(Path(), source, opener) for s, source in sources.items()}
+        at_base = customer_defaults.Files(  # no symbolic link at the base (Change.exact otherwise)
+            opener, lambda path: change.tree.is_dir(path.as_posix()), lambda _project, _path: True
+        )
+        merged = {s: _with_defaults(Path(), source, at_base) for s, source in sources.items()}
         return cls(change.label, merged, defaults)
 
     def readable(self) -> list[str]:
@@ -143,14 +150,14 @@ def _defaults_name(source: StackSource) -> str | None:
 
 
 def _with_defaults(
-    directory: Path, source: StackSource, opener: customer_defaults.Opener = customer_defaults.read_file
+    directory: Path, source: StackSource, files: customer_defaults.Files = customer_defaults.DISK
 ) -> StackSource:
     """The stack's config merged over its customer defaults file: the defaults file is one of
     the stack's inputs (its quota, the config keys a change names, the texts to hide)."""
     if source.config is None:
         return source
     try:
-        merged = customer_defaults.apply(directory, source.project, source.config, opener)
+        merged = customer_defaults.apply(directory, source.project, source.config, files)
     except customer_defaults.DefaultsError as error:
         return StackSource(source.project, error=one_line(str(error)))
     return source if merged is source.config else StackSource(source.project, merged, origin=source)
@@ -185,6 +192,32 @@ def compare(
         change = find(project_dir, base_ref, examples=examples, only=stacks)
     except AffectedError as error:
         raise RevisionError(str(error)) from None
+    options = _Options(stacks, workers, progress, cache, details)
+    if not change.exact:
+        return _compared(change, options)
+    with checkout(project_dir, change.tree.commit) as base_dir:  # symbolic links: as a checkout says
+        try:
+            found = discover(base_dir, examples=examples)
+        except StackNameError as error:
+            raise RevisionError(f"{change.label}: {error}") from None
+        change.base_stacks = stack_files(base_dir, change.base_layout, found)
+        every = set(change.base_stacks) | set(change.head_stacks)
+        change.affected = frozenset(every if stacks is None else every & set(stacks))
+        return _compared(change, options, base_dir)
+
+
+@dataclass(frozen=True)
+class _Options:
+    stacks: list[str] | None
+    workers: int | None
+    progress: Progress | None
+    cache: RenderCache | None
+    details: bool
+
+
+def _compared(change: Change, options: _Options, base_dir: Path | None = None) -> Comparison:
+    """``compare`` once the change is known (``base_dir``: the base checked out whole)."""
+    stacks, details = options.stacks, options.details
     names = sorted(set(change.base_stacks) | set(change.head_stacks))
     missing = sorted(set(stacks or ()) - set(names))
     if missing:
@@ -193,7 +226,11 @@ def compare(
         names = [name for name in names if name in stacks]
     todo = sorted(change.affected)
     memo: Memo = {}  # a stack file that is the same at both revisions is parsed once
-    base = Revision.base(change, todo, memo)
+    if base_dir is None:
+        base = Revision.base(change, todo, memo)
+    else:
+        files = {s: change.base_stacks[s] for s in todo if s in change.base_stacks}
+        base = Revision.on_disk(base_dir, change.label, files, change.base_project, memo)
     head = Revision.working_tree(change, todo, memo)
     del memo
     diffs: dict[str, StackDiff] = {}
@@ -206,11 +243,12 @@ def compare(
 
     producer = Producer(
         change,
-        cache=cache,
-        workers=workers or default_workers(),
-        progress=progress or (lambda _label, _stack: None),
+        cache=options.cache,
+        workers=options.workers or default_workers(),
+        progress=options.progress or (lambda _label, _stack: None),
         base_defaults=base.defaults,
         base_directories=base.directories,
+        base_dir=base_dir,
     )
     counts = producer.run(base.readable(), head.readable(), pair)
     for stack in producer.unpaired():  # cannot happen: every render is delivered, or its failure
@@ -218,7 +256,13 @@ def compare(
     skipped = tuple(name for name in names if name not in change.affected)
     stacks_diffs = [diffs[name] if name in diffs else StackDiff(name, rendered=False) for name in names]
     return Comparison(
-        base_ref, WORKING_TREE, stacks_diffs, skipped, change.code_changed, counts.rendered, counts.cached
+        change.base_ref,
+        WORKING_TREE,
+        stacks_diffs,
+        skipped,
+        change.code_changed,
+        counts.rendered,
+        counts.cached,
     )
 
 

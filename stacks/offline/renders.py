@@ -103,12 +103,14 @@ class Producer:
         progress: Progress,
         base_defaults: dict[str, str | None],
         base_directories: list[Path] | None = None,
+        base_dir: Path | None = None,
     ) -> None:
         self.change = change
         self.cache = cache
         self.workers = workers
         self.progress = progress
         self.base_defaults = base_defaults
+        self.base_dir = base_dir
         self.counts = Counts()
         self.base_directories: list[Path] = base_directories if base_directories is not None else []
         """Where base renders are made (appended to before they are made)."""
@@ -207,7 +209,10 @@ class Producer:
         label = self.change.label
         if not side.stacks:
             yield Job(self.change.project_dir, label, [])
-        elif self.change.code_changed or self.change.tree.has_symlinks():
+        elif self.base_dir is not None:  # the base is checked out whole already (Change.exact)
+            self.base_directories.append(self.base_dir)
+            yield Job(self.base_dir, label, side.stacks)
+        elif self.change.code_changed:
             with self._checkout(side.stacks) as directory:
                 yield Job(directory, label, side.stacks)
         else:

@@ -66,7 +66,8 @@ def stack_dir_of(project: Any) -> str:
         return ""
     if not isinstance(folder, str) or Path(folder).is_absolute() or ".." in Path(folder).parts:
         raise StackNameError("Pulumi.yaml: stackConfigDir must be a folder inside the project")
-    return Path(folder).as_posix().removeprefix(".").strip("/")
+    posix = Path(folder).as_posix()
+    return "" if posix == "." else posix
 
 
 def stack_config_dir(project_dir: Path) -> Path:
@@ -74,8 +75,7 @@ def stack_config_dir(project_dir: Path) -> Path:
     project folder (default: the project folder itself). A folder that leads outside the
     project, by its name or through a symlink, is refused: whatever it holds would be read
     and shown as this project's stacks."""
-    project = _project_file(project_dir)
-    folder = stack_dir_of(project) and project["stackConfigDir"]
+    folder = stack_dir_of(_project_file(project_dir))
     if not folder:
         return project_dir
     if not inside(project_dir, project_dir / folder):
