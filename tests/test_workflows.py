@@ -645,7 +645,7 @@ def test_only_main_writes_the_render_cache_and_pull_requests_read_it(monkeypatch
     steps = warm["jobs"]["warm"]["steps"]
     uses = [s.get("uses", s.get("run", "")) for s in steps]
     restore, run, save = (uses.index(u) for u in uses if "cache" in u)
-    assert "stacks cache warm --prune" in uses[run]
+    assert "hikube-gpu cache warm --prune" in uses[run]
     assert restore < run < save
     saved = steps[save]["with"]
     assert saved["key"] == "hikube-gpu-renders-${{ github.sha }}"
@@ -657,7 +657,7 @@ def test_only_main_writes_the_render_cache_and_pull_requests_read_it(monkeypatch
     for workflow in ("preview.yml", "deploy.yml", "drift.yml", "ci.yml"):
         assert all(item["uses"].startswith("actions/cache/restore@") for _, item in _cache_steps(workflow))
     preview = load("preview.yml")["jobs"]
-    for job, command in (("manifest-diff", "stacks diff"), ("plan", "stacks changed")):
+    for job, command in (("manifest-diff", "hikube-gpu diff"), ("plan", "hikube-gpu changed")):
         steps = preview[job]["steps"]
         at = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache/restore@"))
         runs = next(i for i, s in enumerate(steps) if command in s.get("run", ""))
