@@ -13,8 +13,11 @@ it names (``stacks.customer_defaults``). Each path that differs is one of:
   whose stack file names it as their defaults file are affected; a file no stack names may be read
   by the code, so it counts as code.
 
-The answer errs on the side of rendering: a symbolic link anywhere in the revision, or a defaults
-file named in ``Pulumi.yaml``'s ``config:``, makes any such file count as code.
+The answer errs on the side of rendering: a defaults file named in ``Pulumi.yaml``'s ``config:``,
+or a changed path that is a symbolic link, makes any such file count as code; a base that holds
+symbolic links (outside documentation and tests) is read from a full checkout, every stack
+compared (``Change.exact``). Stack and defaults files are what git sees: a stack file git ignores
+counts as new, a defaults file it ignores is not compared.
 """
 
 from __future__ import annotations
@@ -206,9 +209,17 @@ class Change:
                 continue
             full = self.project_dir / path
             info = os.lstat(full)
-            data = os.readlink(full).encode() if stat.S_ISLNK(info.st_mode) else full.read_bytes()
-            kind = {"file": "file", "link": "120000"}.get(_kind(info.st_mode), "other")
-            rows.append((path, kind, blob_id(data, self.tree.algorithm)))
+            kind = _kind(info.st_mode)
+            data = (
+                os.readlink(full).encode() if kind == "link" else full.read_bytes() if kind == "file" else b""
+            )
+            rows.append(
+                (
+                    path,
+                    {"file": "file", "link": "120000"}.get(kind, "other"),
+                    blob_id(data, self.tree.algorithm),
+                )
+            )
         return _hash(rows)
 
 

@@ -63,21 +63,16 @@ class Side:
 @dataclass
 class Counts:
     rendered: int = 0
+    """Renders the workers made."""
     cached: int = 0
+    """Renders found in the cache."""
     stored: int = 0
+    """Renders put into the cache."""
 
 
-@dataclass
-class Inputs:
-    """The base's input files of some stacks, in a folder that the working tree's code renders."""
-
-    folder: Path
-    written: set[str]
-
-
-def _materialize(change: Change, stacks: list[str], defaults: dict[str, str | None]) -> Inputs:
+def _materialize(change: Change, stacks: list[str], defaults: dict[str, str | None]) -> Path:
     """A folder with the base's Pulumi.yaml, the stack files of ``stacks`` and the defaults
-    files they name (as the base holds them)."""
+    files they name (as the base holds them), for the working tree's code to render."""
     folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}inputs-"))
     wanted = [PROJECT_FILE, *(change.base_stacks[s] for s in stacks)]
     wanted += [Path(name).as_posix() for s in stacks if (name := defaults.get(s)) is not None]
@@ -88,7 +83,7 @@ def _materialize(change: Change, stacks: list[str], defaults: dict[str, str | No
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return Inputs(folder, {p for p, data in blobs.items() if data is not None})
+    return folder
 
 
 class Producer:
@@ -217,11 +212,11 @@ class Producer:
                 yield Job(directory, label, side.stacks)
         else:
             inputs = _materialize(self.change, side.stacks, self.base_defaults)
-            self.base_directories.append(inputs.folder)
+            self.base_directories.append(inputs)
             try:
-                yield Job(inputs.folder, label, side.stacks, code_dir=self.change.project_dir.absolute())
+                yield Job(inputs, label, side.stacks, code_dir=self.change.project_dir.absolute())
             finally:
-                shutil.rmtree(inputs.folder, ignore_errors=True)
+                shutil.rmtree(inputs, ignore_errors=True)
 
     def _render(self, jobs: list[tuple[Job, Side]]) -> None:
         record = self.change.tree.algorithm
