@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -298,23 +299,26 @@ def find(project_dir: Path, base_ref: str, *, examples: bool = True, only: list[
     found (the base is no commit, a revision's Pulumi.yaml or stack names are invalid)."""
     try:
         commit = resolve(project_dir, base_ref)
-        tree = Tree.read(project_dir, commit)
-        changed = frozenset(changed_paths(project_dir, commit))
+        tree, paths = read_revision(project_dir, commit)
     except GitError as error:
         raise AffectedError(str(error)) from None
+    changed = frozenset(paths)
     label = f"base {base_ref}"
-    base_document = _load_project(tree.read_blobs([PROJECT_FILE])[PROJECT_FILE], label)
+    try:
+        head_bytes: bytes | None = customer_defaults.read_file(project_dir / PROJECT_FILE)
+    except FileNotFoundError:
+        head_bytes = None
+    except OSError as error:
+        raise AffectedError(f"working tree: Pulumi.yaml cannot be read ({error.strerror})") from None
+    same = PROJECT_FILE not in changed and PROJECT_FILE in tree.entries  # then the base's is this one
+    base_bytes = head_bytes if same else tree.read_blobs([PROJECT_FILE])[PROJECT_FILE]
+    base_document = _load_project(base_bytes, label)
     try:
         base_layout = Layout(stack_dir_of(base_document))
     except StackNameError as error:
         raise AffectedError(f"{label}: {error}") from None
     base_stacks = _stacks(tree.entries, base_layout, examples, label)
-    try:
-        head_document = _load_project(customer_defaults.read_file(project_dir / PROJECT_FILE), "working tree")
-    except FileNotFoundError:
-        raise AffectedError("working tree: there is no Pulumi.yaml") from None
-    except OSError as error:
-        raise AffectedError(f"working tree: Pulumi.yaml cannot be read ({error.strerror})") from None
+    head_document = _load_project(head_bytes, "working tree")
     try:
         head_layout = Layout(stack_dir_of(head_document))
     except StackNameError as error:
