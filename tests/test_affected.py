@@ -113,6 +113,32 @@ def test_a_defaults_file_is_found_however_it_is_written(repo: Path, spelling: st
     assert sorted(change.affected - {"s00003"}) == [fleet.stack_name(i) for i in range(10, 20)]
 
 
+def test_when_git_grep_fails_every_stack_file_is_read_not_every_stack_rendered(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``git grep`` only narrows which stack files are parsed: when it fails (here a setting it
+    refuses, ``grep.threads=-1``, which the other git commands ignore), every unchanged stack file
+    is parsed, and the answer is still the ten stacks that name the changed defaults file."""
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "grep.threads")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "-1")
+    fleet.change(repo, STACKS, "defaults")
+    change = find(repo, "HEAD~1", examples=False)
+    assert not change.code_changed
+    assert sorted(change.affected) == fleet.changed_stacks(STACKS, "defaults")
+
+
+def test_a_defaults_file_named_by_an_unchanged_stack_file_only_in_the_working_tree(repo: Path) -> None:
+    """The stack files grepped are the working tree's; one not changed since the base holds what
+    the base holds, so naming found there is naming at both revisions."""
+    path = repo / fleet.STACK_DIR / "Pulumi.s00003.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("customers/c0000.yaml", "customers/c0001.yaml"))
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "s00003 names c0001"], check=True)
+    _write(repo, "customers/c0001.yaml", (repo / "customers/c0001.yaml").read_text() + "\n# changed\n")
+    change = find(repo, "HEAD", examples=False)
+    assert sorted(change.affected) == sorted(["s00003", *(fleet.stack_name(i) for i in range(10, 20))])
+
+
 def test_a_symbolic_link_makes_other_files_count_as_code(repo: Path) -> None:
     (repo / "links").mkdir()
     (repo / "links" / "c0001.yaml").symlink_to("../customers/c0001.yaml")

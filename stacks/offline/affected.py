@@ -36,7 +36,7 @@ from typing import Any
 from stacks import customer_defaults
 from stacks.limits import LimitError
 from stacks.offline import yaml_subset
-from stacks.offline.git_tree import REGULAR, GitError, Tree, blob_id, changed_paths, git, resolve
+from stacks.offline.git_tree import REGULAR, GitError, Tree, blob_id, read_revision, resolve
 from stacks.offline.stack_list import (
     EXAMPLES_DIR,
     StackNameError,
@@ -383,23 +383,22 @@ def _grep_pattern(name: str) -> str:
     return "".join(f"\\{c}" if c in ".[]()*+?{}|^$\\" else c for c in name)
 
 
-def _candidates(change: Change, names: set[str]) -> set[str]:
-    """The stack files unchanged since the base that may name a defaults file called one of
-    ``names``: their text holds the name, ignoring ASCII case, or a backslash (an escape could
-    spell it) or a byte outside printable ASCII. ``git grep`` searches the base's objects."""
+def _candidates(change: Change, names: set[str]) -> set[str] | None:
+    """The tracked stack files that may name a defaults file called one of ``names``: their text
+    holds the name, ignoring ASCII case, or a backslash (an escape could spell it) or a byte
+    outside printable ASCII. ``git grep`` searches the working tree's tracked files (those not
+    changed hold what the base holds); None when it fails (then every file is a candidate)."""
     patterns = [_grep_pattern(name) for name in sorted(names)] + ["\\\\", "[^ -~\t]"]
     folders = {change.head_layout.stack_dir, change.base_layout.stack_dir, EXAMPLES}
     specs = [f"{folder}/Pulumi.*.yaml".removeprefix("/") for folder in sorted(folders)]
-    args = ["-c", "core.quotePath=false", "grep", "-l", "-z", "-i", "-E"]
-    args += [arg for pattern in patterns for arg in ("-e", pattern)]
-    try:
-        output = git(change.project_dir, *args, change.tree.commit, "--", *specs, env={"LC_ALL": "C"})
-    except GitError:
-        return set()  # git grep exits 1 when nothing matches
-    prefix = f"{change.tree.commit}:"
-    return {
-        item.removeprefix(prefix) for item in output.decode("utf-8", "surrogateescape").split("\0") if item
-    }
+    command = ["git", "-C", str(change.project_dir), "grep", "-l", "-z", "-i", "-E"]
+    command += [arg for pattern in patterns for arg in ("-e", pattern)]
+    done = subprocess.run(
+        [*command, "--", *specs], capture_output=True, check=False, env={**os.environ, "LC_ALL": "C"}
+    )
+    if done.returncode not in (0, 1):  # 1: nothing matches
+        return None
+    return {item for item in done.stdout.decode("utf-8", "surrogateescape").split("\0") if item}
 
 
 def _may_name(data: bytes, needles: list[bytes]) -> bool:
@@ -419,7 +418,8 @@ def _naming(change: Change, paths: set[str]) -> dict[str, set[str]]:
     needles = [name.encode() for name in names if name.isascii()]
     texts: list[tuple[str, str, bytes | None, str]] = []
     unchanged = {path: stack for stack, path in change.head_stacks.items() if path not in change.changed}
-    chosen = set(unchanged) if every else {path for path in _candidates(change, names) if path in unchanged}
+    candidates = None if every else _candidates(change, names)
+    chosen = set(unchanged) if candidates is None else {path for path in candidates if path in unchanged}
     for path in sorted(chosen):
         texts.append((unchanged[path], path, _read(change.project_dir / path), change.project))
     for stack, path in change.head_stacks.items():
