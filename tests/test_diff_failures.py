@@ -377,13 +377,15 @@ def test_every_name_and_message_is_escaped_in_markdown() -> None:
 
 
 def _children(pid: int) -> list[int]:
+    """The render workers ``pid`` started (not the git commands it runs meanwhile)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and b"render-many" in command:
             found.append(int(stat.parent.name))
     return found
 
@@ -515,3 +517,34 @@ def test_the_workflow_fails_on_any_other_exit_and_posts_no_secret(
     _no_secret(comment)
     last = job["steps"][-1]  # type: ignore[index]
     assert last["if"] == "steps.diff.outputs.failed == 'true'"
+
+
+def test_a_slow_deliver_does_not_hold_the_readers_and_its_failure_stops_the_run() -> None:
+    """Renders are handed to one delivering thread (``revision._Handover``): the threads reading
+    the workers go on while a diff is slow; a failure of ``deliver`` is raised to the caller."""
+    import threading
+
+    from stacks.offline import revision
+
+    release = threading.Event()
+    got: list[str] = []
+
+    def slow(index: int, stack: str, render: object, seen: object) -> None:
+        release.wait(10)
+        got.append(stack)
+
+    handed = revision._Handover(slow)  # type: ignore[arg-type]
+    for i in range(revision.HANDOVER):  # all queued while the first one is still delivered
+        handed.give(0, f"s{i}", None, None)  # type: ignore[arg-type]
+    assert len(got) == 0
+    release.set()
+    handed.finish()
+    assert got == [f"s{i}" for i in range(revision.HANDOVER)]
+
+    def failing(index: int, stack: str, render: object, seen: object) -> None:
+        raise ValueError(f"cannot diff {stack}")
+
+    handed = revision._Handover(failing)  # type: ignore[arg-type]
+    handed.give(0, "a", None, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot diff a"):
+        handed.finish()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -351,13 +352,10 @@ def render_trees(
         with lock:
             progress(label, stack)
 
-    def give(index: int, stack: str, render: StackRender, seen: dict[str, Any] | None) -> None:
-        with lock:
-            if deliver is None:
-                results[index][stack] = render
-            else:
-                deliver(index, stack, render, seen)
+    def keep(index: int, stack: str, render: StackRender, _seen: dict[str, Any] | None) -> None:
+        results[index][stack] = render
 
+    handed = _Handover(deliver or keep)
     chunks = plan_chunks(jobs, workers)
     tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}render-"))
     processes = Workers()
@@ -375,16 +373,60 @@ def render_trees(
                     out,
                     progress=locked,
                     workers=processes,
-                    deliver=give,
+                    deliver=handed.give,
                     index=index,
                     record=record,
                 )
             )
         for future in futures:
             _result(future)
+        handed.finish()
         return results
     finally:
         with shielded():
             processes.stop()
             pool.shutdown(wait=True, cancel_futures=True)
+            handed.finish(wait=False)
             _remove_tree(tmp)
+
+
+HANDOVER = 256
+"""Renders waiting for ``deliver`` at most: beyond, the threads reading the workers wait."""
+
+
+class _Handover:
+    """Renders go from the threads that read the workers to one thread that delivers them, so
+    that a slow ``deliver`` (a diff) does not stop the reading, nor the workers behind it."""
+
+    def __init__(self, deliver: Deliver) -> None:
+        self._queue: queue.Queue[tuple[int, str, StackRender, dict[str, Any] | None] | None] = queue.Queue(
+            HANDOVER
+        )
+        self._failure: BaseException | None = None
+        self._deliver = deliver
+        self._thread = threading.Thread(target=self._run, name="deliver", daemon=True)
+        self._thread.start()
+
+    def give(self, index: int, stack: str, render: StackRender, seen: dict[str, Any] | None) -> None:
+        """Queue one render; once ``deliver`` has failed, raise its failure (the run stops)."""
+        if self._failure is not None:
+            raise self._failure
+        self._queue.put((index, stack, render, seen))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._failure is None:
+                try:
+                    self._deliver(*item)
+                except BaseException as error:  # handed to the caller; the queue keeps draining
+                    self._failure = error
+
+    def finish(self, *, wait: bool = True) -> None:
+        """Deliver what is left (``wait``: and raise what ``deliver`` raised)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            if wait:
+                while self._thread.is_alive():
+                    self._thread.join(SIGNAL_POLL_SECONDS)
+        if wait and self._failure is not None:
+            raise self._failure
