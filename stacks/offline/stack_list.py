@@ -116,12 +116,13 @@ def _names(project_dir: Path, folder: Path) -> tuple[list[str], list[str], list[
     """The stack names of ``folder``'s stack files, the files whose name Pulumi refuses (with
     why), and the files that are symlinks leading outside the project."""
     names, refused, outside = [], [], []
+    folder_inside = inside(project_dir, folder)  # then a file that is no symlink is inside too
     for path in sorted(folder.glob("Pulumi.*.yaml")):
         name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         problem = name_problem(name)
         if problem is not None:
             refused.append(f"{path.name!r} ({problem})")
-        elif not inside(project_dir, path):
+        elif (path.is_symlink() or not folder_inside) and not inside(project_dir, path):
             outside.append(_outside(project_dir, path))
         else:
             names.append(name)
