@@ -187,14 +187,29 @@ def measure_size(stacks: int, repeat: int, work: Path, cache_rows: bool = True) 
                 for command in ("changed", "diff"):
                     runs[command].append(_ours(root, command, affected, _fresh(cache)))
             base = _median(runs["floor"])
-            rows += [
+            measured = [
                 _row(stacks, kind, command, _median(runs[command]), base) for command in ("changed", "diff")
             ]
+            _report(measured)
+            rows += measured
         if cache_rows:
-            rows += _cache_rows(root, stacks, repeat, cache)
+            measured = _cache_rows(root, stacks, repeat, cache)
+            _report(measured)
+            rows += measured
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return rows
+
+
+def _report(rows: list[dict[str, Any]]) -> None:
+    """Each row on stderr as soon as it is measured (a run at 5,000 stacks takes a while)."""
+    for row in rows:
+        print(
+            f"{row['stacks']} {row['command']} after {row['change']}: {row['ours_s']:.2f} s vs "
+            f"{row['floor_s']:.2f} s ({row['ratio']:.2f}x), peak {row['peak_mib']:.0f} MiB",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _warm(root: Path, cache: Path) -> None:
