@@ -548,3 +548,19 @@ def test_a_slow_deliver_does_not_hold_the_readers_and_its_failure_stops_the_run(
     handed.give(0, "a", None, None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cannot diff a"):
         handed.finish()
+
+
+def test_a_worker_pipe_holds_many_renders(tmp_path: Path) -> None:
+    """A worker's stdout holds ``PIPE_BYTES`` (about 60 renders), not the 64 KiB default (4). Linux
+    (CI's runners); elsewhere the pipe stays as it is."""
+    import fcntl
+
+    from stacks.offline import revision
+
+    workers = revision.Workers()
+    process = workers.start([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, tmp_path / "err")
+    try:
+        assert process.stdout is not None
+        assert fcntl.fcntl(process.stdout.fileno(), fcntl.F_GETPIPE_SZ) == revision.PIPE_BYTES
+    finally:
+        workers.stop()
