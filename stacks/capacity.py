@@ -84,13 +84,3 @@ def capacity_outputs(
                 secrets.append((row.model, "quota"))
         out[row.model] = entry
     return out, secrets
-
-
-def as_output(rows: list[CapacityRow], secret_quota: bool = False) -> dict[str, dict[str, Any]]:
-    """The ``gpuCapacity`` stack output (``capacity_outputs``), its secret quotas Pulumi secrets."""
-    import pulumi
-
-    out, secrets = capacity_outputs(rows, secret_quota)
-    for model, key in secrets:
-        out[model][key] = pulumi.Output.secret(out[model][key])
-    return out

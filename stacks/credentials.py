@@ -4,29 +4,13 @@ The credential is not part of the provider's identity: pulumi-kubernetes diffs e
 input (``DiffConfig``), and an explicit provider that shows an update makes
 ``pulumi preview --expect-no-changes`` fail. So a stack without ``hikube-gpu:kubeconfig``
 registers the same inputs whichever kubeconfig the run uses: a read-only one for previews and
-drift checks, the write one for ``pulumi up``.
+drift checks, the write one for ``pulumi up``. The plan gives a provider the stack's own
+kubeconfig as a secret input, else the ambient one (``stacks.plan``, ``AMBIENT_KUBECONFIG``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pydantic import SecretStr
-
-from components.provider_settings import AMBIENT_KUBECONFIG
 from stacks.config import TenantStack
-
-if TYPE_CHECKING:  # the plan (no Pulumi runtime) imports this module
-    import pulumi
-
-
-def kubeconfig_input(kubeconfig: SecretStr | None) -> pulumi.Input[str]:
-    """The stack's own kubeconfig as a Pulumi secret, else the ambient one (``""``)."""
-    import pulumi
-
-    if kubeconfig is None:
-        return AMBIENT_KUBECONFIG
-    return pulumi.Output.secret(kubeconfig.get_secret_value())
 
 
 def guest_context_prefix(stack: TenantStack) -> str:

@@ -3,9 +3,11 @@
 ``plan(stack, scope)`` is a pure function of the validated stack (no Pulumi import): the
 root stack, the stack's provider and each component's resources (``components.plan``), with
 their options (provider, parent, protect, dependencies, reads, imports) and inputs, secret
-paths marked. ``as_run`` masks the secrets and returns the ``OfflineRun`` the offline preview,
-render and diff consume; ``tests/test_plan.py`` proves it equals what the program registers
-under Pulumi's mock runtime.
+paths marked. Its ``level`` is what the stack registers itself (the provider, the reads, the
+components with their args); ``pulumi up`` registers exactly that and exports ``outputs``
+(``stacks.registration``). ``as_run`` masks the secrets and returns the ``OfflineRun`` the
+offline preview, render and diff consume; ``tests/test_plan.py`` proves it equals what the
+program registers under Pulumi's mock runtime.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ from stacks.credentials import guest_context_prefix
 from stacks.offline.records import OfflineRun, Registered, mask, provider_reference
 
 
+@dataclass(frozen=True)
+class PlannedComponent:
+    """A component the stack registers: its planned entry (type, name, URN), the args and
+    keyword arguments it is constructed with, its provider, and the stack-level resources it
+    is registered after (``opts.depends_on``), by URN."""
+
+    resource: Planned
+    args: Any
+    """The component's validated args model (``components.models``)."""
+    provider: str
+    keywords: Mapping[str, Any] = field(default_factory=dict)
+    after: tuple[str, ...] = ()
+
+
 @dataclass
 class StackPlan:
     """What a stack registers (parents before children) and its outputs (secrets in clear)."""
@@ -46,6 +62,9 @@ class StackPlan:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: tuple[SecretPath, ...] = ()
     """Paths in ``outputs`` exported as Pulumi secrets."""
+    level: list[Planned | PlannedComponent] = field(default_factory=list)
+    """What the stack registers itself, in order: its provider, the components (which register
+    their children) and the reads of existing objects."""
 
 
 def plan(
@@ -75,8 +94,14 @@ def _root(scope: Scope) -> Planned:
 def _provider(
     scope: Scope, name: str, kubeconfig: Any, *, server_side: bool, context: str | None, namespace: str | None
 ) -> Planned:
-    """An explicit Kubernetes provider (``stacks.tenant.tenant_provider``, ``stacks.platform.host_provider``):
-    its inputs as pulumi-kubernetes registers them (booleans as JSON text, unset ones left out)."""
+    """An explicit Kubernetes provider: its inputs as pulumi-kubernetes registers them (booleans
+    as JSON text, unset ones left out), the stack's own kubeconfig a secret (else the ambient one,
+    ``stacks.credentials``).
+
+    The tenant provider applies client-side: Cozystack's apps API keeps no managedFields, so a
+    forced server-side apply never removes a key the program stops sending; a three-way merge
+    patch sends it as null (P7). The host provider applies server-side, which the Node and
+    KubeVirt patches require. Every behaviour flag is stated (``components.provider_settings``)."""
     inputs: dict[str, Any] = registered_flags(server_side_apply=server_side)
     secret = kubeconfig is not None
     inputs["kubeconfig"] = kubeconfig.get_secret_value() if secret else AMBIENT_KUBECONFIG
@@ -106,15 +131,20 @@ def _tenant(stack: TenantStack, scope: Scope, secret_quota: bool) -> StackPlan:
     )
     tenant = Tenant(namespace, stack.platform.profile, guest_contexts=guest_context_prefix(stack))
     resources = [root, provider]
+    level: list[Planned | PlannedComponent] = [provider]
+    keywords = {"tenant": tenant}
     vms = {}
     for name in sorted(stack.vms):
-        planned, out = plan_vm(scope, name, stack.vms[name], tenant, parent=root.urn, provider=provider.urn)
+        args = stack.vms[name]
+        planned, out = plan_vm(scope, name, args, tenant, parent=root.urn, provider=provider.urn)
         resources += planned
+        level.append(PlannedComponent(planned[0], args, provider.urn, keywords))
         vms[name] = {"gpus": out["gpus"], "instanceType": out["instanceType"], "service": out["serviceName"]}
     for name in sorted(stack.clusters):
-        resources += plan_cluster(
-            scope, name, stack.clusters[name], tenant, parent=root.urn, provider=provider.urn
-        )
+        cluster = stack.clusters[name]
+        planned = plan_cluster(scope, name, cluster, tenant, parent=root.urn, provider=provider.urn)
+        resources += planned
+        level.append(PlannedComponent(planned[0], cluster, provider.urn, keywords))
     app = PROFILES[stack.platform.profile].kubernetes
     gpu_capacity, secrets = capacity_outputs(capacity(stack), secret_quota)
     outputs = {
@@ -123,7 +153,8 @@ def _tenant(stack: TenantStack, scope: Scope, secret_quota: bool) -> StackPlan:
         "clusters": {name: summarize(c, name, app) for name, c in sorted(stack.clusters.items())},
         "gpuCapacity": gpu_capacity,
     }
-    return StackPlan(scope, resources, outputs, tuple(("gpuCapacity", *path) for path in secrets))
+    secret_outputs = tuple(("gpuCapacity", *path) for path in secrets)
+    return StackPlan(scope, resources, outputs, secret_outputs, level)
 
 
 def _platform(stack: PlatformStack, scope: Scope) -> StackPlan:
@@ -137,10 +168,12 @@ def _platform(stack: PlatformStack, scope: Scope) -> StackPlan:
         namespace=None,
     )
     resources = [root, provider]
+    level: list[Planned | PlannedComponent] = [provider]
     operator, operator_out = plan_operator(
         scope, OPERATOR_COMPONENT, stack.gpu_operator, stack.nodes, parent=root.urn, provider=provider.urn
     )
     resources += operator
+    level.append(PlannedComponent(operator[0], stack.gpu_operator, provider.urn, {"nodes": stack.nodes}))
     outputs: dict[str, Any] = {
         "gpuOperator": {
             "namespace": operator_out["namespace"],
@@ -151,19 +184,29 @@ def _platform(stack: PlatformStack, scope: Scope) -> StackPlan:
         "nodes": {name: node.workload for name, node in sorted(stack.nodes.items())},
     }
     after_passthrough: tuple[str, ...] = ()
+    passthrough_urn: tuple[str, ...] = ()
     if stack.kubevirt is not None:
+        manages_vgpu = uses_vgpu(stack.gpu_operator, stack.nodes)
         passthrough, passthrough_out = plan_passthrough(
             scope,
             PASSTHROUGH_COMPONENT,
             stack.kubevirt,
             parent=root.urn,
             provider=provider.urn,
-            operator_manages_vgpu=uses_vgpu(stack.gpu_operator, stack.nodes),
+            operator_manages_vgpu=manages_vgpu,
         )
         resources += passthrough
+        level.append(
+            PlannedComponent(
+                passthrough[0], stack.kubevirt, provider.urn, {"operator_manages_vgpu": manages_vgpu}
+            )
+        )
         after_passthrough = custom_children(passthrough, passthrough[0].urn)
+        passthrough_urn = (passthrough[0].urn,)
         outputs["permittedGpus"] = passthrough_out["permittedGpus"]
     namespaces = {name: vm.namespace or stack.platform.namespace or "" for name, vm in stack.vms.items()}
+    # Raw VMs go into namespaces the stack does not own: read each one first, so a missing
+    # namespace fails before the VM's Secret is attempted (P5), and destroy never deletes it.
     existing = {}
     for ns in sorted(set(namespaces.values())):
         existing[ns] = read(
@@ -176,6 +219,7 @@ def _platform(stack: PlatformStack, scope: Scope) -> StackPlan:
             provider=provider.urn,
         )
         resources.append(existing[ns])
+        level.append(existing[ns])
     vms = {}
     naming = stack.kubevirt.resource_naming if stack.kubevirt else "hikube"
     for name in sorted(stack.vms):
@@ -190,9 +234,18 @@ def _platform(stack: PlatformStack, scope: Scope) -> StackPlan:
             dependencies=(existing[namespaces[name]].urn, *after_passthrough),
         )
         resources += planned
+        level.append(
+            PlannedComponent(
+                planned[0],
+                stack.vms[name],
+                provider.urn,
+                {"namespace": namespaces[name], "naming": naming},
+                after=(existing[namespaces[name]].urn, *passthrough_urn),
+            )
+        )
         vms[name] = out
     outputs["vms"] = vms
-    return StackPlan(scope, resources, outputs)
+    return StackPlan(scope, resources, outputs, (), level)
 
 
 # --- the plan as the offline engine records it ------------------------------------------

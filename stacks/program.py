@@ -1,4 +1,4 @@
-"""The Pulumi program: config → validation → the cluster check → blueprint.
+"""The Pulumi program: config → validation → the cluster check → the plan → registration.
 
 ``__main__.py`` (``pulumi preview``/``up``) calls ``main(Environment.current())``; the offline
 tools run ``main()`` without an environment: they reach no cluster, so nothing is checked.
@@ -10,14 +10,15 @@ import os
 
 import pulumi
 
-from stacks import platform, tenant
+from components.registration import plan_scope
 from stacks.adoption import register as register_adoption
 from stacks.adoption import take as take_adoption
-from stacks.config import TenantStack
 from stacks.deploy import read_only
 from stacks.kubeconfig_loader import Environment
+from stacks.plan import plan
 from stacks.problems import ConfigError
 from stacks.pulumi_config import read_ambient_kubernetes, read_secrets, read_stack_config
+from stacks.registration import register
 from stacks.secrets import prepare, redact, validate_prepared
 from stacks.target import WrongCluster, check, missing_guest_contexts
 
@@ -61,7 +62,4 @@ def _main(environment: Environment | None) -> None:
     if environment is not None and pulumi.runtime.is_dry_run() and read_only.is_set(dict(os.environ)):
         pulumi.log.warn(read_only.NOTE)  # the preview says what its server never checked
     register_adoption(adoption)
-    if isinstance(valid.stack, TenantStack):
-        tenant.deploy(valid.stack, secret_quota=prepared.secret_quota)
-    else:
-        platform.deploy(valid.stack)
+    register(plan(valid.stack, plan_scope()[0], secret_quota=prepared.secret_quota))

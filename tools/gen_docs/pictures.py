@@ -110,7 +110,7 @@ def data_flow() -> str:
         f'<br/>TenantStack: {tenant_keys}<br/>PlatformStack: {platform_keys}"]',
         f'  rules["rules over the whole stack and each component\'s args<br/>{rules}"]',
         '  error[["ConfigError: one line per problem, exit 2,<br/>nothing registered"]]',
-        '  program["stacks/program.py → stacks/tenant.py or stacks/platform.py"]',
+        '  program["stacks/program.py → stacks/plan.py → stacks/registration.py"]',
         f'  components["components: Pulumi ComponentResources<br/>{classes}"]',
         f'  builders["components/builders: pure functions → Manifest<br/>{builders}"]',
         f'  objects[("Kubernetes objects<br/>{_wrap(_kinds(), 5)}")]',
