@@ -2,9 +2,9 @@
 
 ``python -m tools.gen_docs`` (``make docs-gen``) writes the configuration, rules, catalog,
 policy, command-line, Python API and package references under ``docs/reference/``, the pictures,
-the manifest-diff examples (``docs/gen/``, from real runs) and ``schema/stack-file.schema.json``,
-all from the code. ``generate()`` returns them without
-writing, so that a test can compare them with the committed files.
+the layout page (``docs/development/imports.md``), the manifest-diff examples
+(``docs/gen/``, from real runs) and ``schema/stack-file.schema.json``, all from the code.
+``generate()`` returns them without writing, so that a test can compare them with the committed files.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def generate() -> dict[str, str]:
         cli_ref,
         config_ref,
         diff_examples,
+        layers,
         package_ref,
         pictures,
         policies_ref,
@@ -40,6 +41,7 @@ def generate() -> dict[str, str]:
         "docs/reference/api.md": api_ref.page,
         "docs/reference/package.md": package_ref.page,
         "docs/reference/pictures.md": pictures.page,
+        layers.PAGE: layers.page,
         pictures.CAPACITY_SVG: pictures.capacity_svg,
         **diff_examples.pages(),
     }
