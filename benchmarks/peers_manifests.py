@@ -52,10 +52,10 @@ def manifests(vms: int) -> list[dict[str, Any]]:
     straight from the builders in the order the stack registers them. Every VM is validated;
     past the stack loader's limit (``stacks.limits.MAX_STACK_OBJECTS``) in stacks of that size."""
     from components.builders.manifest import Manifest
-    from components.builders.names import system_disk_name
     from components.builders.vm_disk import build_vm_disk
     from components.builders.vm_instance import build_vm_instance
     from components.catalog.platform import PROFILES
+    from components.resolve.names import system_disk_name
     from stacks.config import TenantStack
     from stacks.limits import MAX_STACK_OBJECTS
     from stacks.offline.engine import mask

@@ -15,7 +15,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.builders.placement import GroupPlacement
     from components.gpu_kubernetes_cluster import GpuKubernetesCluster
     from components.gpu_node_group import GpuNodeGroup
     from components.gpu_operator import GpuOperator
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from components.models.node_group import NodeGroupArgs
     from components.models.vm import GpuVirtualMachineArgs
     from components.models.workload import GpuWorkloadArgs
+    from components.resolve.placement import GroupPlacement
     from components.tenant import Tenant
 
 _WHERE = {
@@ -41,7 +41,7 @@ _WHERE = {
     "GpuVirtualMachineArgs": "components.models.vm",
     "GpuWorkload": "components.gpu_workload",
     "GpuWorkloadArgs": "components.models.workload",
-    "GroupPlacement": "components.builders.placement",
+    "GroupPlacement": "components.resolve.placement",
     "KubeVirtArgs": "components.models.kubevirt",
     "KubeVirtGpuPassthrough": "components.kubevirt_gpu_passthrough",
     "KubeVirtGpuVirtualMachine": "components.kubevirt_gpu_vm",

@@ -10,13 +10,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.builders.names import (
-    KUBECONFIG_KEY,
-    cluster_app_resource,
-    kubeconfig_secret_name,
-    node_group_resource,
-    workload_resource,
-)
 from components.builders.node_group import effective_node_groups
 from components.checks.cluster import check_cluster
 from components.checks.issues import Issue, raise_for_errors
@@ -39,6 +32,13 @@ from components.plan.tenant import plan_cluster
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, WORKLOAD_TYPE
 from components.provider_settings import AMBIENT_KUBECONFIG, GUEST_SERVER_SIDE_APPLY, provider_flags
 from components.registration import plan_scope, register_plan_child, same_shape
+from components.resolve.names import (
+    KUBECONFIG_KEY,
+    cluster_app_resource,
+    kubeconfig_secret_name,
+    node_group_resource,
+    workload_resource,
+)
 from components.tenant import Tenant
 
 TYPE = CLUSTER_TYPE

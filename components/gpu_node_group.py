@@ -12,7 +12,6 @@ from typing import Any
 import pulumi
 
 from components.builders.node_group import build_node_group
-from components.builders.placement import GroupPlacement
 from components.catalog.platform import PROFILES
 from components.checks import raise_for_errors
 from components.checks.node_group import check_node_group
@@ -21,6 +20,7 @@ from components.models.cluster import ResourceNaming
 from components.models.node_group import NodeGroupArgs
 from components.outputs import publish
 from components.plan.types import NODE_GROUP_TYPE
+from components.resolve.placement import GroupPlacement
 
 TYPE = NODE_GROUP_TYPE
 

@@ -5,10 +5,6 @@ from types import MappingProxyType
 
 import pulumi
 
-from components.builders.names import (
-    node_patch_resource,
-    operator_release_resource,
-)
 from components.checks import raise_for_errors
 from components.checks.gpu_operator import check_operator
 from components.inputs import InputArg
@@ -16,6 +12,10 @@ from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.plan.platform import plan_operator
 from components.plan.types import OPERATOR_TYPE
 from components.registration import plan_scope, register_plan
+from components.resolve.names import (
+    node_patch_resource,
+    operator_release_resource,
+)
 
 TYPE = OPERATOR_TYPE
 RELEASE_TIMEOUT_SECONDS = 1200

@@ -7,11 +7,6 @@ from typing import Any
 
 import pulumi
 
-from components.builders.names import (
-    SYSTEM_DISK,
-    vm_disk_resource,
-    vm_instance_resource,
-)
 from components.checks.issues import Issue, raise_for_errors
 from components.checks.vm import check_vm
 from components.inputs import (
@@ -32,6 +27,11 @@ from components.plan.resources import Planned
 from components.plan.tenant import plan_vm
 from components.plan.types import VM_TYPE
 from components.registration import plan_scope, register_plan
+from components.resolve.names import (
+    SYSTEM_DISK,
+    vm_disk_resource,
+    vm_instance_resource,
+)
 from components.tenant import Tenant
 
 TYPE = VM_TYPE

@@ -7,7 +7,6 @@ from typing import Any
 
 import pulumi
 
-from components.builders.placement import GroupPlacement
 from components.checks.issues import Issue, prop, raise_for_errors
 from components.checks.workload import check_workload
 from components.gpu_node_group import GpuNodeGroup
@@ -30,6 +29,7 @@ from components.plan.resources import Planned
 from components.plan.tenant import plan_workload
 from components.plan.types import WORKLOAD_TYPE
 from components.registration import OUTSIDE, plan_scope, register_plan
+from components.resolve.placement import GroupPlacement
 
 TYPE = WORKLOAD_TYPE
 

@@ -4,7 +4,6 @@ from types import MappingProxyType
 
 import pulumi
 
-from components.builders.names import passthrough_patch_resource
 from components.checks import raise_for_errors
 from components.checks.kubevirt import check_passthrough
 from components.inputs import InputArg
@@ -12,6 +11,7 @@ from components.models.kubevirt import KubeVirtArgs
 from components.plan.platform import plan_passthrough
 from components.plan.types import PASSTHROUGH_TYPE
 from components.registration import plan_scope, register_plan
+from components.resolve.names import passthrough_patch_resource
 
 TYPE = PASSTHROUGH_TYPE
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pulumi
 
-from components.builders.names import raw_vm_resource
 from components.checks.issues import Issue, raise_for_errors
 from components.checks.raw_vm import check_raw_vm
 from components.inputs import (
@@ -28,6 +27,7 @@ from components.plan.platform import plan_raw_vm
 from components.plan.resources import Planned
 from components.plan.types import RAW_VM_TYPE
 from components.registration import OUTSIDE, plan_scope, register_plan
+from components.resolve.names import raw_vm_resource
 
 TYPE = RAW_VM_TYPE
 

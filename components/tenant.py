@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.builders.names import guest_context
 from components.catalog.platform import PROFILES, PlatformProfile
+from components.resolve.names import guest_context
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.builders.names import (
+from components.resolve.names import (
     SYSTEM_DISK,
     cluster_app_resource,
     vm_disk_resource,

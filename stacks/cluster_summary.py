@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.builders.gpu_sharing import mig_layout
-from components.builders.names import kubeconfig_secret_name
-from components.builders.node_group import effective_node_groups, node_instance_type
-from components.builders.placement import demand, eligible_groups
+from components.builders.node_group import effective_node_groups
 from components.catalog.platform import KubernetesApp
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.node_group import NodeGroupArgs
+from components.resolve.instance_types import node_instance_type
+from components.resolve.names import kubeconfig_secret_name
+from components.resolve.placement import demand, eligible_groups
+from components.resolve.sharing import mig_layout
 
 
 def describe_sharing(group: NodeGroupArgs) -> str:

@@ -5,7 +5,7 @@ anything is registered.
 registers (Pulumi URNs, Kubernetes objects) and what the platform derives from it
 (Cozystack's HelmReleases, VirtualMachines, DataVolumes, Secrets …; the GPU Operator's
 ConfigMaps; raw VMs' DataVolumes). ``check_identities`` turns each clash into one
-problem that names both config paths. Names come from ``components.builders.names``,
+problem that names both config paths. Names come from ``components.resolve.names``,
 the same functions the components use; ``tests/test_identities.py`` checks the
 prediction against what the offline engine records.
 """
@@ -19,7 +19,21 @@ from typing import Literal
 from components.builders.gpu_operator_release import RELEASE_NAME, config_maps
 from components.builders.gpu_sharing import plan_sharing
 from components.builders.manifest import COZYSTACK_APPS
-from components.builders.names import (
+from components.builders.node_group import effective_node_groups
+from components.builders.workload import API_VERSIONS, has_service
+from components.builders.workload_namespace import workload_namespaces
+from components.catalog.platform import PROFILES, KubernetesApp
+from components.models.cluster import GpuKubernetesClusterArgs
+from components.plan.types import (
+    CLUSTER_TYPE,
+    NODE_GROUP_TYPE,
+    OPERATOR_TYPE,
+    PASSTHROUGH_TYPE,
+    RAW_VM_TYPE,
+    VM_TYPE,
+    WORKLOAD_TYPE,
+)
+from components.resolve.names import (
     COZYSTACK_KUBERNETES_OBJECTS,
     COZYSTACK_NODE_GROUP_OBJECTS,
     HOST_PROVIDER,
@@ -56,20 +70,6 @@ from components.builders.names import (
     vm_release_name,
     workload_object_resource,
     workload_resource,
-)
-from components.builders.node_group import effective_node_groups
-from components.builders.workload import API_VERSIONS, has_service
-from components.builders.workload_namespace import workload_namespaces
-from components.catalog.platform import PROFILES, KubernetesApp
-from components.models.cluster import GpuKubernetesClusterArgs
-from components.plan.types import (
-    CLUSTER_TYPE,
-    NODE_GROUP_TYPE,
-    OPERATOR_TYPE,
-    PASSTHROUGH_TYPE,
-    RAW_VM_TYPE,
-    VM_TYPE,
-    WORKLOAD_TYPE,
 )
 from stacks.config import PlatformStack, Stack, TenantStack
 from stacks.problems import Problem, config_path

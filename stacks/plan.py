@@ -17,20 +17,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.builders.gpu_operator_release import uses_vgpu
 from components.builders.manifest import SecretPath, replace_at_paths
-from components.builders.names import (
+from components.catalog.platform import PROFILES
+from components.plan.platform import plan_operator, plan_passthrough, plan_raw_vm
+from components.plan.resources import PROVIDER_TYPE, STACK_TYPE, Planned, Scope, custom_children, read
+from components.plan.tenant import plan_cluster, plan_vm
+from components.provider_settings import AMBIENT_KUBECONFIG, registered_flags
+from components.resolve.gpu_operator import uses_vgpu
+from components.resolve.names import (
     HOST_PROVIDER,
     OPERATOR_COMPONENT,
     PASSTHROUGH_COMPONENT,
     TENANT_PROVIDER,
     vm_namespace_read_resource,
 )
-from components.catalog.platform import PROFILES
-from components.plan.platform import plan_operator, plan_passthrough, plan_raw_vm
-from components.plan.resources import PROVIDER_TYPE, STACK_TYPE, Planned, Scope, custom_children, read
-from components.plan.tenant import plan_cluster, plan_vm
-from components.provider_settings import AMBIENT_KUBECONFIG, registered_flags
 from components.tenant import Tenant
 from stacks.capacity import capacity, capacity_outputs
 from stacks.cluster_summary import summarize

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.gpu_operator_release import sandbox_enabled, uses_vgpu
 from components.checks.gpu_operator import check_operator
 from components.checks.kubevirt import check_passthrough
 from components.checks.raw_vm import check_raw_vm
 from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs
+from components.resolve.gpu_operator import sandbox_enabled, uses_vgpu
 from stacks.config import PlatformStack
 from stacks.problems import NAMESPACE, Problem, config_path
 

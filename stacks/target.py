@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.builders.names import guest_context
+from components.resolve.names import guest_context
 from stacks.config import Stack, TenantStack
 from stacks.credentials import guest_context_prefix
 from stacks.kubeconfig_loader import Environment, KubeconfigError, Reached, load, reached, same_server

@@ -47,7 +47,7 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from components.builders.names import KUBECONFIG_KEY
+from components.resolve.names import KUBECONFIG_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDER_DIR = ROOT / "provider"

@@ -23,8 +23,8 @@ from conformance import KUBERNETES_VERSION
 from helpers import base_config, run_config
 from platform_stacks import platform_stack
 
-from components.builders.names import kubeconfig_secret_name
 from components.provider_settings import INPUT_NAMES, registered_flags
+from components.resolve.names import kubeconfig_secret_name
 from stacks.offline.cli import PROJECT_DIR
 from stacks.offline.engine import SECRET_MASK, OfflineRun, Registered
 

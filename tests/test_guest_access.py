@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.builders.names import KUBECONFIG_KEY
+from components.resolve.names import KUBECONFIG_KEY
 from stacks.deploy import automation
 from stacks.deploy.guest_access import fetch
 from stacks.deploy.orchestrate import Operation, Outcome

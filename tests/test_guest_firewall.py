@@ -17,19 +17,12 @@ import pytest
 import yaml
 
 from components.builders.cloud_init import INSTALLER_PATH, MIME_BOUNDARY, build_user_data
-from components.builders.guest_firewall import (
-    RULESET_PATH,
-    TABLE,
-    UNIT,
-    UNIT_PATH,
-    firewall_ports,
-    ruleset,
-    systemd_unit,
-)
+from components.builders.guest_firewall import RULESET_PATH, TABLE, UNIT, UNIT_PATH, ruleset, systemd_unit
 from components.builders.vm_instance import build_vm_instance
 from components.catalog.platform import PROFILES
 from components.models.vm import External, GpuVirtualMachineArgs, NvidiaDriver
 from components.plan import tenant as vm_plan  # the plan GpuVirtualMachine registers
+from components.resolve.firewall import firewall_ports
 from tests.helpers import SSH_KEY, expect_problem, run_config, with_vm
 
 HIKUBE = PROFILES["hikube"].port_list_filters

@@ -15,13 +15,13 @@ import pytest
 
 from components import GpuKubernetesCluster, GpuVirtualMachine, GpuWorkload, KubeVirtGpuVirtualMachine, Tenant
 from components.builders.node_group import effective_node_groups
-from components.builders.placement import GroupPlacement
 from components.errors import InvalidArgs
 from components.inputs import STAND_IN, InputArg, holds_outputs
 from components.plan.platform import plan_raw_vm
 from components.plan.resources import Scope
 from components.plan.tenant import plan_cluster, plan_vm, plan_workload
 from components.registration import shape
+from components.resolve.placement import GroupPlacement
 from stacks.config import PlatformStack, TenantStack
 from stacks.validate import validate
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack

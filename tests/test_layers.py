@@ -87,3 +87,16 @@ def test_the_picture_draws_back_imports_in_red(tmp_path: Path) -> None:
     assert chart.splitlines()[-1] == "  linkStyle 2 stroke:#d32f2f,stroke-width:3px"
     assert 'subgraph L8["tools"]' in chart
     assert 'stacks_offline["stacks/offline"]' in chart
+
+
+def test_checks_and_builders_meet_only_in_the_resolvers() -> None:
+    """catalog → models → resolve → checks and builders: a check never imports a builder (nor
+    the reverse), and a resolver imports only the catalog, the models and other resolvers."""
+    crossing = []
+    for found in layers.imports():
+        source, target = layers.layer_of(found.importer), layers.layer_of(found.imported)
+        if {source, target} == {"checks", "builders"} or (
+            source == "resolve" and target not in ("catalog", "models", "resolve")
+        ):
+            crossing.append((found.importer, found.imported))
+    assert crossing == []

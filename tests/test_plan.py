@@ -219,7 +219,7 @@ def test_with_the_same_code_only_the_changed_stack_renders(two_commits: Path) ->
 
 
 def test_when_the_code_changes_every_stack_renders_at_both_revisions(two_commits: Path) -> None:
-    code = two_commits / "components" / "builders" / "names.py"
+    code = two_commits / "components" / "resolve" / "names.py"
     original = code.read_text(encoding="utf-8")
     code.write_text(original + "\n# a code change\n", encoding="utf-8")
     try:

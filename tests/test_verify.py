@@ -675,7 +675,7 @@ def example_tenants() -> list[Any]:
 def test_expected_resources_are_what_workloads_are_sized_by() -> None:
     """``node_resources`` (verify's expectation) and ``per_node`` (the rules' capacity) agree,
     and a smoke probe exists for each resource a group publishes."""
-    from components.builders.placement import eligible_groups, node_resources, per_node, resource_name
+    from components.resolve.placement import eligible_groups, node_resources, per_node, resource_name
     from stacks.verify.expect import tenant_clusters
 
     checked = 0

@@ -22,29 +22,15 @@ from components.builders.gpu_sharing import (
     mig_enabled,
 )
 from components.builders.manifest import MANAGED_BY, Manifest
-from components.builders.names import OPERATOR_RELEASE_NAME
-from components.catalog.gpu_operator import CHART, CHART_VERSIONS, REPOSITORY, VM_WORKLOADS, WORKLOAD_LABEL
+from components.catalog.gpu_operator import CHART, CHART_VERSIONS, REPOSITORY, WORKLOAD_LABEL
 from components.catalog.gpus import GPU_MODELS, NVIDIA_PCI_VENDOR
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
 from components.models.sharing import Sharing
+from components.resolve.gpu_operator import sandbox_enabled, uses_vgpu
+from components.resolve.names import OPERATOR_RELEASE_NAME
 
 RELEASE_NAME = OPERATOR_RELEASE_NAME
-"""The operator's Helm release (``components.builders.names``)."""
-
-
-def workloads_in_use(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> set[str]:
-    return {args.default_workload, *(node.workload for node in nodes.values())}
-
-
-def sandbox_enabled(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> bool:
-    """``sandboxWorkloads.enabled``: as set, else on when any node runs VMs."""
-    if args.sandbox_workloads is not None:
-        return args.sandbox_workloads
-    return bool(workloads_in_use(args, nodes) & set(VM_WORKLOADS))
-
-
-def uses_vgpu(args: GpuOperatorArgs, nodes: dict[str, NodeArgs]) -> bool:
-    return "vm-vgpu" in workloads_in_use(args, nodes)
+"""The operator's Helm release (``components.resolve.names``)."""
 
 
 def config_maps(args: GpuOperatorArgs) -> ChartConfigMaps:

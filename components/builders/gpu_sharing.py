@@ -17,45 +17,27 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.builders.names import mig_config_map_name, plugin_config_map_name
-from components.catalog.gpus import GPU_MODELS, GpuModelName, gpu
+from components.catalog.gpus import GpuModelName, gpu
 from components.models.cluster import GpuKubernetesClusterArgs
-from components.models.sharing import Mig, Sharing
+from components.models.sharing import Sharing
+from components.resolve.names import mig_config_map_name, plugin_config_map_name
+from components.resolve.sharing import (
+    GENERIC_RESOURCE,
+    chart_mig_strategy,
+    mig_layout,
+    model_key,
+    model_sharing,
+)
 from components.yaml_text import dump_yaml
 
 DEVICE_PLUGIN_LABEL = "nvidia.com/device-plugin.config"
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 DEFAULT_CONFIG = "default"
 MIG_DISABLED = "all-disabled"
-GENERIC_RESOURCE = "nvidia.com/gpu"
-
-
-def model_key(model: GpuModelName) -> str:
-    """Config and label value for a model: ``a100``."""
-    return model.value.lower()
 
 
 def mig_config_name(model: GpuModelName) -> str:
     return f"hikube-gpu-{model_key(model)}"
-
-
-def mig_layout(model: GpuModelName, mig: Mig) -> dict[str, int]:
-    """MIG instances per GPU: the layout, or as many of ``profile`` as fit."""
-    if mig.layout is not None:
-        return dict(sorted(mig.layout.items()))
-    profile = gpu(model).mig_profile(mig.profile or "")
-    if profile is None:  # rules reject unknown profiles before any builder runs
-        raise ValueError(f"{mig.profile!r} is not a MIG profile of {model.value}")
-    return {profile.name: profile.per_gpu}
-
-
-def model_sharing(cluster: GpuKubernetesClusterArgs) -> dict[GpuModelName, Sharing]:
-    """The sharing of each model that some node group shares (catalog order)."""
-    found: dict[GpuModelName, Sharing] = {}
-    for group in cluster.node_groups.values():
-        if group.sharing.kind != "none" and len(group.gpus) == 1:
-            found.setdefault(next(iter(group.gpus)), group.sharing)
-    return {model: found[model] for model in GPU_MODELS if model in found}
 
 
 def dump(data: dict[str, Any]) -> str:
@@ -160,11 +142,6 @@ class SharingPlan:
     @property
     def mig_config_map_name(self) -> str:
         return self.config_maps.mig_name
-
-
-def chart_mig_strategy(models: dict[GpuModelName, Sharing], chart_default: str) -> str:
-    """``mixed`` when a model is MIG-partitioned (several profiles per GPU), else the chart's default."""
-    return "mixed" if any(s.mig is not None for s in models.values()) else chart_default
 
 
 def plan_sharing(cluster: GpuKubernetesClusterArgs, chart_mig_default: str) -> SharingPlan:

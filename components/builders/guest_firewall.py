@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.models.vm import External
-
 TABLE = "hikube_gpu_guard"
 RULESET_PATH = "/etc/nftables.d/hikube-gpu.nft"
 UNIT = "hikube-gpu-guard.service"
@@ -33,19 +31,6 @@ ICMPV6_TYPES = (
     "mld-listener-query",
 )
 ICMP_TYPES = ("destination-unreachable", "time-exceeded", "parameter-problem", "echo-request")
-
-
-def firewall_ports(external: External | None, port_list_filters: bool) -> tuple[int, ...] | None:
-    """The TCP ports the guest firewall admits, or None when the VM gets no firewall.
-
-    Unset ``guestFirewall`` means: on for ``PortList`` where the platform does not filter.
-    """
-    if external is None:
-        return None
-    enabled = external.guest_firewall
-    if enabled is None:
-        enabled = external.method == "PortList" and not port_list_filters
-    return external.admitted_ports if enabled else None
 
 
 def ruleset(ports: tuple[int, ...]) -> str:

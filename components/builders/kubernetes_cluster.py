@@ -15,6 +15,7 @@ from components.builders.node_group import build_node_group, effective_node_grou
 from components.builders.readiness import wait_for_ready
 from components.catalog.platform import KubernetesApp
 from components.models.cluster import Addons, GpuKubernetesClusterArgs
+from components.resolve.addons import addon_state
 
 
 def _control_plane(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dict[str, Any]:
@@ -36,26 +37,6 @@ def _control_plane(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dic
         "scheduler": part["scheduler"],
         "konnectivity": {"server": part["konnectivity"]},
     }
-
-
-def addon_state(cluster: GpuKubernetesClusterArgs, name: str) -> bool | None:
-    """Whether add-on ``name`` (its chart key) is on; None for the ones the config cannot turn on
-    (hami, ouroboros: always off, the GPU Operator shares GPUs here)."""
-    if name == "gpuOperator":
-        return cluster.gpu_operator_enabled
-    addons = cluster.addons
-    toggles = {
-        "certManager": addons.cert_manager,
-        "fluxcd": addons.fluxcd,
-        "gatewayAPI": addons.gateway_api,
-        "ingressNginx": addons.ingress_nginx,
-        "monitoringAgents": addons.monitoring_agents,
-        "velero": addons.velero,
-    }
-    if name not in toggles:
-        return None
-    toggle = toggles[name]
-    return bool(toggle and toggle.enabled)
 
 
 def _enabled(addons: Addons, name: str, cluster: GpuKubernetesClusterArgs) -> bool:

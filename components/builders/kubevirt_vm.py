@@ -12,22 +12,12 @@ from typing import Any
 from components.builders.cloud_init import build_user_data
 from components.builders.kubevirt_patch import permitted_resource_name
 from components.builders.manifest import MANAGED_BY, Manifest
-from components.builders.names import cloud_init_secret_name, root_volume_name
 from components.catalog.gpus import GPU_MODELS
-from components.catalog.instance_types import RAW_GPU_SERIES, Resolution, resolve_instance_type
 from components.models.kubevirt import KubeVirtGpuVmArgs, ResourceNaming
+from components.resolve.instance_types import vm_instance_type
+from components.resolve.names import cloud_init_secret_name, root_volume_name
 
 USER_DATA_KEY = "userdata"
-
-
-def vm_type_resolution(vm: KubeVirtGpuVmArgs) -> Resolution:
-    """The VM's cluster instancetype (``resolve_instance_type`` over u1 and d1)."""
-    return resolve_instance_type(vm.instance_type, vm.gpu_count, series=RAW_GPU_SERIES)
-
-
-def vm_instance_type(vm: KubeVirtGpuVmArgs) -> str | None:
-    chosen = vm_type_resolution(vm).chosen
-    return chosen.name if chosen else None
 
 
 def build_cloud_init_secret(name: str, namespace: str, vm: KubeVirtGpuVmArgs) -> Manifest:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.builders.names import gpu_role
 from components.builders.vm_instance import gpu_entries
-from components.catalog.instance_types import Resolution, resolve_instance_type
 from components.catalog.platform import DEFAULT_NODE_GROUP, KubernetesApp
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.node_group import NodeGroupArgs
-
-NON_GPU_INSTANCE_TYPE = "u1.medium"
+from components.resolve.instance_types import NON_GPU_INSTANCE_TYPE, node_instance_type
+from components.resolve.names import gpu_role
 
 PLATFORM_DEFAULT_GROUP = NodeGroupArgs(
     instance_type=NON_GPU_INSTANCE_TYPE,
@@ -21,20 +19,6 @@ PLATFORM_DEFAULT_GROUP = NodeGroupArgs(
     roles=["ingress-nginx"],
 )
 """The ``md0`` group Cozystack v1.1 merges into every cluster (its chart's values.yaml)."""
-
-
-def node_type_resolution(group: NodeGroupArgs) -> Resolution:
-    """The group's VM type (``resolve_instance_type``): its own, else u1.medium without GPUs,
-    else the smallest u1 type with 8 vCPU per GPU."""
-    return resolve_instance_type(
-        group.instance_type, group.gpu_count, per=" per node", without_gpus=NON_GPU_INSTANCE_TYPE
-    )
-
-
-def node_instance_type(group: NodeGroupArgs) -> str | None:
-    """The group's VM type name; None when ``node_type_resolution`` reports a problem."""
-    chosen = node_type_resolution(group).chosen
-    return chosen.name if chosen else None
 
 
 def node_roles(name: str, group: NodeGroupArgs) -> list[str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from components.builders.cloud_init import build_user_data
-from components.builders.guest_firewall import firewall_ports
 from components.builders.manifest import COZYSTACK_APPS, MANAGED_BY, Manifest
-from components.builders.names import data_disk_name, system_disk_name
 from components.builders.readiness import wait_for_ready
-from components.builders.sizing import resolve_size
 from components.catalog.gpus import GPU_MODELS
 from components.models.vm import DEFAULT_EXTERNAL_PORTS, DataDisk, GpuVirtualMachineArgs, SystemDisk
+from components.resolve.firewall import firewall_ports
+from components.resolve.names import data_disk_name, system_disk_name
+from components.resolve.sizing import resolve_size
 
 SECRET_FIELDS = ("cloudInit", "sshKeys")
 """Spec fields registered as Pulumi secrets when they hold something; empty, they stay plain

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from components.builders.manifest import MANAGED_BY, Manifest
-from components.builders.placement import Where, demand, scheduling
 from components.models.workload import DEFAULT_USER, GpuWorkloadArgs, reveal
+from components.resolve.placement import Where, demand, scheduling
 
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 ROLLOUT_TIMEOUT_SECONDS = "1800"

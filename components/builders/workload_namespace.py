@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from components.builders.manifest import MANAGED_BY, Manifest
-from components.builders.names import quota_name
-from components.builders.placement import demand
 from components.models.cluster import GpuKubernetesClusterArgs
+from components.resolve.names import quota_name
+from components.resolve.placement import demand
 
 
 def namespace_demand(cluster: GpuKubernetesClusterArgs, namespace: str) -> dict[str, int]:

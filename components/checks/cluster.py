@@ -8,11 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.gpu_sharing import chart_mig_strategy
-from components.builders.kubernetes_cluster import addon_state
-from components.builders.names import gpu_role, role_label
-from components.builders.node_group import node_instance_type
-from components.builders.placement import eligible_groups, mig_profile, per_node, sharing_of
 from components.catalog.instance_types import instance_type
 from components.catalog.node_allocatable import NODE_RESERVATIONS
 from components.catalog.platform import PlatformProfile
@@ -23,6 +18,11 @@ from components.checks.node_group import check_node_group
 from components.checks.workload import check_workload
 from components.models.cluster import GpuKubernetesClusterArgs
 from components.models.workload import GpuWorkloadArgs
+from components.resolve.addons import addon_state
+from components.resolve.instance_types import node_instance_type
+from components.resolve.names import gpu_role, role_label
+from components.resolve.placement import eligible_groups, mig_profile, per_node, sharing_of
+from components.resolve.sharing import chart_mig_strategy
 
 
 def check_cluster(profile: PlatformProfile, name: str, cluster: GpuKubernetesClusterArgs) -> list[Issue]:

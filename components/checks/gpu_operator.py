@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from components.builders.gpu_operator_release import uses_vgpu
 from components.catalog.gpu_operator import CHART_VERSIONS, VM_WORKLOADS
 from components.catalog.namespaces import ON_HOST_CLUSTER, owner_of
 from components.checks.gpu_nodes import check_nodes
 from components.checks.issues import Issue, prop
 from components.checks.node_group import mig_layout_problems
 from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
+from components.resolve.gpu_operator import uses_vgpu
 
 
 def check_operator(args: GpuOperatorArgs, nodes: Mapping[str, NodeArgs]) -> list[Issue]:

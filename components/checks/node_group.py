@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.node_group import node_type_resolution
 from components.catalog.gpus import GPU_MODELS, MIG_COMPUTE_SLICES, MIG_MEMORY_SLICES, gpu
 from components.catalog.instance_types import gpu_memory_problem, vcpu_advice
 from components.catalog.quantity import GIB, parse_quantity
 from components.checks.issues import Issue, prop
 from components.models.node_group import NodeGroupArgs
 from components.models.sharing import Mig
+from components.resolve.instance_types import node_type_resolution
 
 
 def check_node_group(group: NodeGroupArgs) -> list[Issue]:

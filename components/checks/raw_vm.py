@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.kubevirt_vm import vm_type_resolution
 from components.catalog.instance_types import gpu_memory_problem, vcpu_advice
 from components.catalog.kubevirt import EVICTION_STRATEGIES
 from components.catalog.quantity import GIB, parse_quantity
 from components.checks.issues import Issue
 from components.models.kubevirt import KubeVirtGpuVmArgs
 from components.models.user_data import is_mime
+from components.resolve.instance_types import vm_type_resolution
 
 
 def check_raw_vm(vm: KubeVirtGpuVmArgs) -> list[Issue]:

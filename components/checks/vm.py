@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.guest_firewall import firewall_ports
-from components.builders.names import data_disk_name, system_disk_name
-from components.builders.sizing import resolve_size, size_problem
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.instance_types import gpu_memory_problem, vcpu_advice
 from components.catalog.platform import GOLDEN_IMAGE_MIN_GIB, PlatformProfile
@@ -16,6 +13,9 @@ from components.checks.names import derived_name_issues
 from components.checks.ports import duplicate_ports
 from components.models.user_data import is_mime
 from components.models.vm import DEFAULT_EXTERNAL_PORTS, DataDisk, GpuVirtualMachineArgs, SystemDisk
+from components.resolve.firewall import firewall_ports
+from components.resolve.names import data_disk_name, system_disk_name
+from components.resolve.sizing import resolve_size, size_problem
 
 WINDOWS_PROFILES = ("windows.",)
 """Instance profiles of Windows guests (Cozystack v1.1.2 vm-instance values.schema.json)."""

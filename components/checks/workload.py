@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.builders.gpu_sharing import mig_layout
-from components.builders.placement import Where, eligible_groups, group_placements, sharing_of
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.namespaces import IN_TENANT_CLUSTER, owner_of
 from components.checks.issues import Issue, prop
 from components.checks.ports import duplicate_ports
 from components.models.workload import GpuWorkloadArgs
+from components.resolve.placement import Where, eligible_groups, group_placements, sharing_of
+from components.resolve.sharing import mig_layout
 
 STATEFULSET_NAME_MAX = 52
 """A StatefulSet's pods carry the label ``controller-revision-hash: <name>-<hash of up to 10

@@ -11,11 +11,15 @@ from components.builders.gpu_operator_release import (
     build_node_patch,
     build_operator_namespace,
     build_operator_release,
-    sandbox_enabled,
 )
 from components.builders.kubevirt_patch import build_kubevirt_patch, permitted_resource_name
 from components.builders.kubevirt_vm import build_cloud_init_secret, build_kubevirt_vm
-from components.builders.names import (
+from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
+from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs, ResourceNaming
+from components.plan.resources import Planned, Scope, child, component, object_resource, read
+from components.plan.types import OPERATOR_TYPE, PASSTHROUGH_TYPE, RAW_VM_TYPE
+from components.resolve.gpu_operator import sandbox_enabled
+from components.resolve.names import (
     node_patch_resource,
     node_read_resource,
     operator_namespace_resource,
@@ -24,10 +28,6 @@ from components.builders.names import (
     raw_vm_resource,
     raw_vm_secret_resource,
 )
-from components.models.gpu_operator import GpuOperatorArgs, NodeArgs
-from components.models.kubevirt import KubeVirtArgs, KubeVirtGpuVmArgs, ResourceNaming
-from components.plan.resources import Planned, Scope, child, component, object_resource, read
-from components.plan.types import OPERATOR_TYPE, PASSTHROUGH_TYPE, RAW_VM_TYPE
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 RELEASE_TIMEOUT_SECONDS = 1200

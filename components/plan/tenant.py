@@ -6,25 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.builders.kubernetes_cluster import build_kubernetes
-from components.builders.names import (
-    SYSTEM_DISK,
-    cluster_app_resource,
-    cluster_provider_resource,
-    data_disk_name,
-    kubeconfig_resource,
-    kubeconfig_secret_name,
-    namespace_resource,
-    node_group_resource,
-    quota_resource,
-    system_disk_name,
-    vm_disk_resource,
-    vm_instance_resource,
-    vm_release_name,
-    workload_object_resource,
-    workload_resource,
-)
 from components.builders.node_group import effective_node_groups
-from components.builders.placement import GroupPlacement, eligible_groups, resource_name
 from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance, gpu_entries
 from components.builders.workload import build_workload
@@ -43,6 +25,24 @@ from components.plan.resources import (
 )
 from components.plan.types import CLUSTER_TYPE, NODE_GROUP_TYPE, VM_TYPE, WORKLOAD_TYPE
 from components.provider_settings import AMBIENT_KUBECONFIG, GUEST_SERVER_SIDE_APPLY, registered_flags
+from components.resolve.names import (
+    SYSTEM_DISK,
+    cluster_app_resource,
+    cluster_provider_resource,
+    data_disk_name,
+    kubeconfig_resource,
+    kubeconfig_secret_name,
+    namespace_resource,
+    node_group_resource,
+    quota_resource,
+    system_disk_name,
+    vm_disk_resource,
+    vm_instance_resource,
+    vm_release_name,
+    workload_object_resource,
+    workload_resource,
+)
+from components.resolve.placement import GroupPlacement, eligible_groups, resource_name
 from components.tenant import Tenant
 
 Outputs = dict[str, Any]

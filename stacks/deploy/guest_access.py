@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from components.builders.names import KUBECONFIG_KEY, guest_context, kubeconfig_secret_name
+from components.resolve.names import KUBECONFIG_KEY, guest_context, kubeconfig_secret_name
 from stacks.config import TenantStack
 from stacks.credentials import guest_context_prefix
 from stacks.kubeconfig_loader import Environment, KubeconfigError, home_file, parse

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.builders.gpu_operator_release import uses_vgpu
 from components.builders.kubevirt_patch import build_kubevirt_patch, feature_gates, permitted_resource_name
 from components.catalog.gpus import gpu
 from components.catalog.kubevirt import parse_version
 from components.models.kubevirt import KubeVirtArgs, ResourceNaming
+from components.resolve.gpu_operator import uses_vgpu
 from stacks.config import PlatformStack
 from stacks.doctor import helm
 from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check, fix_for, guarded

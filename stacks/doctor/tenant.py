@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from components.builders.node_group import effective_node_groups, node_instance_type
-from components.builders.sizing import resolve_size
+from components.builders.node_group import effective_node_groups
 from components.catalog.gpus import GPU_MODELS, GpuModelName
 from components.catalog.platform import PROFILES
 from components.catalog.quantity import parse_quantity
+from components.resolve.instance_types import node_instance_type
+from components.resolve.sizing import resolve_size
 from stacks.capacity import capacity
 from stacks.config import TenantStack
 from stacks.doctor.check import CANT_TELL, DIFFERS, OK, Check, fix_for, guarded

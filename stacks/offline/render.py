@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from components.builders.names import cluster_of_provider
+from components.resolve.names import cluster_of_provider
 from components.yaml_text import dump_yaml
 from stacks.offline.records import OfflineRun, Registered
 from stacks.offline.stack_list import RENDER_MARKER

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 from components.builders.gpu_operator_release import node_labels
 from components.builders.gpu_sharing import plan_sharing
 from components.builders.manifest import Manifest
-from components.builders.names import (
+from components.builders.node_group import effective_node_groups, node_roles
+from components.catalog.gpus import GpuModelName, gpu
+from components.catalog.platform import PROFILES, NodeGroupScale
+from components.models.cluster import GpuKubernetesClusterArgs
+from components.plan.resources import Scope
+from components.resolve.names import (
     TENANT_OPERATOR_NAMESPACE,
     kubeconfig_secret_name,
     role_label,
     vm_release_name,
 )
-from components.builders.node_group import effective_node_groups, node_roles
-from components.builders.placement import advertised, group_placements, model_sharing, node_resources
-from components.catalog.gpus import GpuModelName, gpu
-from components.catalog.platform import PROFILES, NodeGroupScale
-from components.models.cluster import GpuKubernetesClusterArgs
-from components.plan.resources import Scope
+from components.resolve.placement import advertised, group_placements, model_sharing, node_resources
 from stacks.cluster_summary import describe_sharing
 from stacks.config import PlatformStack, Stack, TenantStack
 from stacks.problems import NAMESPACE

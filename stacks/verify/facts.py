@@ -13,7 +13,7 @@ import binascii
 from dataclasses import dataclass, field
 
 from components.builders.manifest import COZYSTACK_APPS
-from components.builders.names import KUBECONFIG_KEY
+from components.resolve.names import KUBECONFIG_KEY
 from stacks.config import PlatformStack
 from stacks.doctor.access import AccessError, Credentials, connect
 from stacks.doctor.reader import Fetched, Reader, Unreachable

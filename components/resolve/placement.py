@@ -10,12 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from components.builders.gpu_sharing import GENERIC_RESOURCE, mig_layout
-from components.builders.names import gpu_role, role_label
 from components.catalog.gpus import GpuModelName, gpu
 from components.models.cluster import GpuKubernetesClusterArgs, ResourceNaming
 from components.models.sharing import Sharing
 from components.models.workload import GpuWorkloadArgs
+from components.resolve.names import gpu_role, role_label
+from components.resolve.sharing import GENERIC_RESOURCE, mig_layout
 
 
 @dataclass(frozen=True)
