@@ -70,7 +70,7 @@ def _write(repo: Path, path: str, text: str) -> None:
         ("README.md", False),
         ("tests/test_x.py", False),
         ("examples/stacks/README.txt", False),
-        ("components/builders/names.py", True),
+        ("components/resolve/names.py", True),
         ("stacks/new_module.py", True),
         ("Pulumi.yaml", True),
         ("requirements.txt", True),

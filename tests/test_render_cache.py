@@ -21,7 +21,7 @@ from stacks.offline.render_cache import CACHE_ENV, TABLE, RenderCache, key, loca
 from stacks.offline.runner import DEFAULT_ENGINE
 from stacks.offline.stack_list import RENDER_MARKER
 
-NAMES = Path("components/builders/names.py")
+NAMES = Path("components/resolve/names.py")
 MANIFEST = Path("components/builders/manifest.py")
 LABEL = 'MANAGED_BY = {"app.kubernetes.io/managed-by": "hikube-gpu"}'
 
