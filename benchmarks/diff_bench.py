@@ -18,8 +18,8 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.common import copy_project, timed
-from stacks.offline.compare import compare, default_workers
-from stacks.offline.many import discover
+from stacks.commands.diff.compare import compare, default_workers
+from stacks.commands.diff.many import discover
 
 
 def _git(repo: Path, *args: str) -> None:

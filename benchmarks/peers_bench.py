@@ -6,7 +6,7 @@ is a fresh ``python`` process that starts from data and writes one YAML file per
 
 - ``ours``: ``python -m stacks render --config-file <stack file> --out DIR`` (once per
   ``--engine`` choice when ``render --help`` offers one); refused past the stack loader's
-  limit (``stacks.limits.MAX_STACK_OBJECTS``);
+  limit (``stacks.loading.limits.MAX_STACK_OBJECTS``);
 - ``builders``: this project's validation and builders alone, no Pulumi runtime;
 - ``pulumi``: raw pulumi_kubernetes ``CustomResource``s under ``pulumi.runtime.mocks``;
 - ``cdk8s``: cdk8s ``ApiObject``s, ``App.synth()`` (skipped, with the reason, without Node.js
@@ -131,7 +131,7 @@ class Contender:
 
 def contenders(with_cdk8s: bool) -> tuple[list[Contender], dict[str, str]]:
     """Who runs, and who is skipped with the reason."""
-    from stacks.limits import MAX_STACK_OBJECTS
+    from stacks.loading.limits import MAX_STACK_OBJECTS
 
     ours = [
         Contender(f"ours:{engine}" if engine else "ours", MAX_STACK_OBJECTS) for engine in engines() or [""]
@@ -189,7 +189,7 @@ def measure_renders(
                 if contender.limit is not None and vms > contender.limit:
                     row[contender.name] = {
                         "skipped": f"the stack loader refuses stacks above {contender.limit:,} objects "
-                        "(stacks/limits.py)"
+                        "(stacks/loading/limits.py)"
                     }
                     continue
                 out = work / f"out-{vms}-{contender.name.replace(':', '-')}"

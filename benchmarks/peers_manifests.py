@@ -50,17 +50,17 @@ def _chunks(vms: int, size: int) -> list[range]:
 def manifests(vms: int) -> list[dict[str, Any]]:
     """``{"path": <namespace>/<kind>-<name>.yaml, "object": <masked manifest>}`` per object,
     straight from the builders in the order the stack registers them. Every VM is validated;
-    past the stack loader's limit (``stacks.limits.MAX_STACK_OBJECTS``) in stacks of that size."""
+    past the stack loader's limit (``stacks.loading.limits.MAX_STACK_OBJECTS``) in stacks of that size."""
     from components.builders.manifest import Manifest
     from components.builders.vm_disk import build_vm_disk
     from components.builders.vm_instance import build_vm_instance
     from components.catalog.platform import PROFILES
     from components.resolve.names import system_disk_name
-    from stacks.config import TenantStack
-    from stacks.limits import MAX_STACK_OBJECTS
-    from stacks.offline.engine import mask
-    from stacks.offline.render import relative_path
-    from stacks.validate import validate
+    from stacks.commands.preview.engine import mask
+    from stacks.commands.preview.render import relative_path
+    from stacks.loading.limits import MAX_STACK_OBJECTS
+    from stacks.validation.config import TenantStack
+    from stacks.validation.validate import validate
 
     vm_args = {}
     profile = "hikube"

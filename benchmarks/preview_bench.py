@@ -36,11 +36,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from benchmarks.common import timed
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.engine import OfflineRun, Registered, run_offline
-from stacks.offline.stack_file import StackConfigFile
-from stacks.program import main as program
-from stacks.validate import validate
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.preview.engine import OfflineRun, Registered, run_offline
+from stacks.loading.stack_file import StackConfigFile
+from stacks.program.main import main as program
+from stacks.validation.validate import validate
 
 SIZES = (10, 100, 1000)
 MODELS = ("L40S", "A100", "H100")
@@ -153,7 +153,7 @@ def measure_size(vms: int, repeat: int) -> dict[str, Any]:
 STARTUP_PROBE = textwrap.dedent(
     """
     import sys, time
-    from stacks.offline import engine
+    from stacks.commands.preview import engine
     original = engine._RecordingMonitor.RegisterResource
     def first(self, request):
         if request.type != "pulumi:pulumi:Stack" and not getattr(engine, "_bench_seen", False):
@@ -161,7 +161,7 @@ STARTUP_PROBE = textwrap.dedent(
             print(f"FIRST {time.time()}", flush=True)
         return original(self, request)
     engine._RecordingMonitor.RegisterResource = first
-    from stacks.offline.cli import main
+    from stacks.commands.cli import main
     sys.exit(main(["preview", "--stack", "dev", "--engine", "pulumi"]))
     """
 )
@@ -210,8 +210,8 @@ RSS_PROBE = textwrap.dedent(
     """
     import json, resource, sys
     from benchmarks.preview_bench import stack_file, synthetic_config
-    from stacks.offline.engine import run_offline
-    from stacks.program import main as program
+    from stacks.commands.preview.engine import run_offline
+    from stacks.program.main import main as program
     run = run_offline(stack_file(synthetic_config(int(sys.argv[1])), "rss"), program)
     assert run.failure is None
     print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -20,8 +20,8 @@ CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     from benchmarks.preview_bench import stack_file, synthetic_config
-    from stacks.offline.render import planned
-    from stacks.offline.runner import run_config
+    from stacks.commands.preview.render import planned
+    from stacks.commands.preview.runner import run_config
     size, engine = int(sys.argv[1]), sys.argv[2]
     config = stack_file(synthetic_config(size), "scale")
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

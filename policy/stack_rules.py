@@ -1,6 +1,6 @@
 """GPU guardrails on a whole stack: every resource in, (urn, message) or messages out.
 
-The quota has the stack rules' semantics (hikube-gpu ``stacks/rules.py``): no quota, no
+The quota has the stack rules' semantics (hikube-gpu ``stacks/validation/rules.py``): no quota, no
 limit; a quota counts per model, and a model it does not list gets 0. Cozystack node
 groups count as the platform runs them (``catalog_tables.NODE_GROUP_START_REPLICAS``).
 """

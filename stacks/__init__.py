@@ -1,1 +1,3 @@
-"""Stacks: config loading and validation, blueprints per stack kind, and the offline preview."""
+"""The program package, in four folders that data flows through one way: ``loading`` (the
+config as Pulumi hands it over), ``validation``, ``program`` (the plan and its registration,
+what ``pulumi up`` runs) and ``commands`` (``hikube-gpu``, run only outside ``pulumi up``)."""

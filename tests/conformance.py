@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 
-from stacks.offline.engine import OfflineRun
-from stacks.offline.render import render
+from stacks.commands.preview.engine import OfflineRun
+from stacks.commands.preview.render import render
 from tests.helpers import load_yaml, reference_data
 
 KUBERNETES_VERSION = "1.33.0"

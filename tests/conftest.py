@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from stacks.offline.render_cache import CACHE_ENV
+from stacks.commands.diff.render_cache import CACHE_ENV
 
 
 @pytest.fixture(scope="session", autouse=True)

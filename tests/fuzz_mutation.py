@@ -280,11 +280,11 @@ def _shape(message: str) -> str:
 
 def run_case(index: int, name: str, data: bytes, folder: Path) -> Outcome:
     """The loader, then the real program under the offline engine, in this process."""
-    from stacks.offline.engine import OfflineTimeout, run_offline
-    from stacks.offline.report import preview_text
-    from stacks.offline.stack_file import StackFileError, load_stack_file
-    from stacks.problems import ConfigError
-    from stacks.program import main as program
+    from stacks.commands.preview.engine import OfflineTimeout, run_offline
+    from stacks.commands.preview.report import preview_text
+    from stacks.loading.problems import ConfigError
+    from stacks.loading.stack_file import StackFileError, load_stack_file
+    from stacks.program.main import main as program
 
     path = folder / "Pulumi.fuzz.yaml"
     path.write_bytes(data)

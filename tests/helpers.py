@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun
-from stacks.offline.stack_file import load_stack_file
-from stacks.problems import ConfigError, Problem
-from stacks.pulumi_config import decode
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.preview.engine import OfflineRun
+from stacks.loading.problems import ConfigError, Problem
+from stacks.loading.pulumi_config import decode
+from stacks.loading.stack_file import load_stack_file
 
 UPSTREAM = Path(__file__).parent / "upstream"
 """Upstream definitions vendored with the tests (tests/upstream/SOURCES.md says where from)."""

@@ -1,4 +1,4 @@
-"""Which stacks a change can affect (stacks/offline/affected.py), on a fleet in a git repository:
+"""Which stacks a change can affect (stacks/commands/diff/affected.py), on a fleet in a git repository:
 exactly the stacks of a changed stack file or defaults file, every stack when the code changed,
 none for documentation; stacks that cannot differ are not rendered at all (issue 26)."""
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks import fleet
-from stacks.offline.affected import code_files, find
-from stacks.offline.changed import find_changed
-from stacks.offline.compare import compare
-from stacks.offline.revision import Job, plan_chunks
+from stacks.commands.diff.affected import code_files, find
+from stacks.commands.diff.changed import find_changed
+from stacks.commands.diff.compare import compare
+from stacks.commands.diff.revision import Job, plan_chunks
 
 STACKS = 30
 

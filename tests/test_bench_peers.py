@@ -23,7 +23,7 @@ from benchmarks.peers_bench import (
     run_process,
 )
 from benchmarks.peers_manifests import write_manifests, write_stack_file
-from stacks.offline.cli import PROJECT_DIR
+from stacks.commands.cli import PROJECT_DIR
 
 
 def test_the_committed_page_is_generated_from_the_committed_json(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.engine import OfflineRun
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.preview.engine import OfflineRun
 from tests.helpers import SSH_KEY, base_config, run_config, with_vm, write_stack
 
 
@@ -109,7 +109,7 @@ def test_encrypted_values_are_placeholders_and_stay_secret(tmp_path: Path) -> No
         }
     }
     path.write_text(yaml.safe_dump(document))
-    from stacks.offline.cli import run_stack
+    from stacks.commands.cli import run_stack
 
     run = run_stack(PROJECT_DIR, "enc", path)
     assert run.failure is None
@@ -165,7 +165,7 @@ def test_logged_errors_fail_the_preview_like_pulumi(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     failed = OfflineRun(stack="dev", project="hikube-gpu", errors=["provider exploded"])
-    monkeypatch.setattr("stacks.offline.cli.run_stack", lambda *_args: failed)
+    monkeypatch.setattr("stacks.commands.cli.run_stack", lambda *_args: failed)
     assert main(["preview"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -1,6 +1,6 @@
 """Bad cluster config: one clear message per problem, with its config path, nothing registered.
 
-One case per rule of ``stacks.cluster_rules`` (and the cluster parts of the models);
+One case per rule of ``stacks.validation.cluster_rules`` (and the cluster parts of the models);
 each starts from a valid cluster and breaks one thing.
 """
 

@@ -20,10 +20,10 @@ from components.builders.kubernetes_cluster import build_kubernetes
 from components.catalog.gpus import GPU_MODELS
 from components.catalog.platform import PROFILES
 from components.gpu_kubernetes_cluster import _kubeconfig
-from stacks.offline.engine import OfflineRun
-from stacks.offline.render import render, target_cluster
-from stacks.offline.report import preview_text
-from stacks.validate import validate
+from stacks.commands.preview.engine import OfflineRun
+from stacks.commands.preview.render import render, target_cluster
+from stacks.commands.preview.report import preview_text
+from stacks.validation.validate import validate
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack
 from tests.conformance import SCHEMA_DIR
 from tests.helpers import objects, reference, reference_json, run_config, stack_config

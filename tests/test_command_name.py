@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.offline.cli import _parser
+from stacks.commands.cli import _parser
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("hikube-gpu")
@@ -27,7 +27,7 @@ def _run(argv: list[str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_console_script_is_declared_and_installed() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts == {"hikube-gpu": "stacks.offline.cli:main"}
+    assert scripts == {"hikube-gpu": "stacks.commands.cli:main"}
     assert CONSOLE_SCRIPT.is_file(), "make .venv/.runtime installs it (pip install -e .)"
 
 

@@ -13,9 +13,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun
-from stacks.offline.stack_list import discover
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.preview.engine import OfflineRun
+from stacks.loading.stack_list import discover
 from tests.cluster_stacks import cluster_stack
 from tests.conformance import check_file, read_back, rendered
 from tests.helpers import run_config, stack_config

@@ -25,8 +25,8 @@ from platform_stacks import platform_stack
 
 from components.provider_settings import INPUT_NAMES, registered_flags
 from components.resolve.names import kubeconfig_secret_name
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.engine import SECRET_MASK, OfflineRun, Registered
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.preview.engine import SECRET_MASK, OfflineRun, Registered
 
 PROVIDER = "pulumi:providers:kubernetes"
 STACKS = {"tenant": "tenant", "platform": "host"}  # stack kind -> its provider

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.deploy import automation
-from stacks.deploy.orchestrate import (
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.deploy import automation
+from stacks.commands.deploy.orchestrate import (
     ABSENT,
     FAILED,
     SUCCEEDED,
@@ -27,8 +28,7 @@ from stacks.deploy.orchestrate import (
     run_stacks,
     table,
 )
-from stacks.deploy.stack_log import CliFailed, StackLog
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.commands.deploy.stack_log import CliFailed, StackLog
 from tests import pulumi_standin
 
 

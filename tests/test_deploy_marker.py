@@ -1,5 +1,5 @@
 """The deploy workflow loses no change: it deploys against the last recorded deploy (the tag
-``deployed/main``), not against its push's ``before`` (stacks/deploy/marker.py, docs/fleet.md).
+``deployed/main``), not against its push's ``before`` (stacks/commands/deploy/marker.py, docs/fleet.md).
 
 The scenario test runs the workflow's own plan and record steps (.github/workflows/deploy.yml)
 in fresh clones of a bare "origin", as GitHub would: pushes A → B (its run cancelled while
@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 from benchmarks.common import copy_project
-from stacks.deploy import marker
-from stacks.deploy.marker import Marker, plan, read_marker, record, write_marker
-from stacks.deploy.orchestrate import FAILED, SUCCEEDED
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.deploy import marker
+from stacks.commands.deploy.marker import Marker, plan, read_marker, record, write_marker
+from stacks.commands.deploy.orchestrate import FAILED, SUCCEEDED
 from tests.test_workflows import load, run_step, step
 
 TAG = "deployed/main"

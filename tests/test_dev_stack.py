@@ -12,11 +12,11 @@ from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
 from components.builders.workload import build_workload
 from components.catalog.platform import PROFILES
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun, mask
-from stacks.offline.render import render
-from stacks.offline.report import preview_text
-from stacks.validate import validate
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.preview.engine import OfflineRun, mask
+from stacks.commands.preview.render import render
+from stacks.commands.preview.report import preview_text
+from stacks.validation.validate import validate
 from tests.helpers import objects, stack_config
 
 

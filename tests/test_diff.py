@@ -11,13 +11,13 @@ import yaml
 from syrupy.assertion import SnapshotAssertion
 
 from benchmarks.common import copy_project
-from stacks.offline import diff_report
-from stacks.offline.cli import main
-from stacks.offline.compare import Comparison, compare
-from stacks.offline.diff import ObjectChange, StackDiff, diff_stack
-from stacks.offline.revision import StackRender
-from stacks.offline.risks import Risk, object_risks, quota_risks
-from stacks.offline.stack_list import stack_file_path
+from stacks.commands.cli import main
+from stacks.commands.diff import diff_report
+from stacks.commands.diff.compare import Comparison, compare
+from stacks.commands.diff.objects import ObjectChange, StackDiff, diff_stack
+from stacks.commands.diff.revision import StackRender
+from stacks.commands.diff.risks import Risk, object_risks, quota_risks
+from stacks.loading.stack_list import stack_file_path
 
 
 def _git(repo: Path, *args: str) -> str:

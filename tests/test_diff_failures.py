@@ -15,15 +15,15 @@ import pytest
 import yaml
 
 from benchmarks.common import copy_project
-from stacks.offline import diff_report
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.compare import Comparison, compare
-from stacks.offline.diff import StackDiff
-from stacks.offline.render import RenderDirError, _prepare
-from stacks.offline.revision import crash_reason
-from stacks.offline.risks import Risk, SecretQuota, quota_notes, quota_risks, stack_quota
-from stacks.offline.stack_list import StackNameError, discover, name_problem
-from stacks.offline.stack_source import redact
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.diff import diff_report
+from stacks.commands.diff.compare import Comparison, compare
+from stacks.commands.diff.objects import StackDiff
+from stacks.commands.diff.revision import crash_reason
+from stacks.commands.diff.risks import Risk, SecretQuota, quota_notes, quota_risks, stack_quota
+from stacks.commands.diff.stack_source import redact
+from stacks.commands.preview.render import RenderDirError, _prepare
+from stacks.loading.stack_list import StackNameError, discover, name_problem
 
 CIPHER = "v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0ZXh0LWJ1dC1sb25n"
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5TopSecretKeyMaterial0123 me@example"
@@ -168,7 +168,7 @@ def test_a_stack_file_of_the_wrong_shape_is_exit_2(repo: Path, diff: Run, text: 
 
 def _patch_renderer(repo: Path, code: str) -> None:
     """Change the worker (``render-many``) of the working tree's code."""
-    many = repo / "stacks" / "offline" / "many.py"
+    many = repo / "stacks" / "commands" / "diff" / "many.py"
     many.write_text(many.read_text(encoding="utf-8") + "\n\n" + code, encoding="utf-8")
 
 
@@ -524,7 +524,7 @@ def test_a_slow_deliver_does_not_hold_the_readers_and_its_failure_stops_the_run(
     the workers go on while a diff is slow; a failure of ``deliver`` is raised to the caller."""
     import threading
 
-    from stacks.offline import revision
+    from stacks.commands.diff import revision
 
     release = threading.Event()
     got: list[str] = []
@@ -555,7 +555,7 @@ def test_a_worker_pipe_holds_many_renders(tmp_path: Path) -> None:
     (CI's runners); elsewhere the pipe stays as it is."""
     import fcntl
 
-    from stacks.offline import revision
+    from stacks.commands.diff import revision
 
     workers = revision.Workers()
     process = workers.start([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, tmp_path / "err")

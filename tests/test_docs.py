@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 import yaml
 
-from stacks.config import PlatformStack, TenantStack
-from stacks.offline.stack_list import stack_file_path
+from stacks.loading.stack_list import stack_file_path
+from stacks.validation.config import PlatformStack, TenantStack
 from tools.gen_docs import generate
 from tools.gen_docs.__main__ import main as gen_docs_main
 from tools.gen_docs.rules_ref import all_rules

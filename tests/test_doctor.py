@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from stacks.doctor.check import CHECKS
-from stacks.doctor.facts import APPS_OPENAPI, KUBERNETES_APP_DEFINITION, VERSION_CONFIG_MAP
-from stacks.doctor.reader import READ_ONLY_POSTS, RULES_REVIEW, Reader
-from stacks.doctor.version import KUBERNETES_SCHEMA
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.doctor.check import CHECKS
+from stacks.commands.doctor.facts import APPS_OPENAPI, KUBERNETES_APP_DEFINITION, VERSION_CONFIG_MAP
+from stacks.commands.doctor.reader import READ_ONLY_POSTS, RULES_REVIEW, Reader
+from stacks.commands.doctor.version import KUBERNETES_SCHEMA
 from tests.fake_api import TOKEN, FakeApi, kubeconfig, listing, running, status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
@@ -539,7 +539,7 @@ def test_a_slow_answer_is_cant_tell_for_its_check_only(
     """A read timeout ended the whole run ("did not answer", exit 2); now it is one check's can't tell."""
     from tests.fake_api import Answer
 
-    monkeypatch.setattr("stacks.doctor.reader.TIMEOUT", (2.0, 0.3))
+    monkeypatch.setattr("stacks.commands.doctor.reader.TIMEOUT", (2.0, 0.3))
     api.tenant().answer(QUOTAS, Answer(body=api.body(QUOTAS), delay=1.0))
     code, out, err = doctor(tmp_path, api, FIXTURES / "stack-tenant.yaml", capsys)
     assert code == 0, err

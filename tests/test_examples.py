@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun
-from stacks.offline.many import discover
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.diff.many import discover
+from stacks.commands.preview.engine import OfflineRun
 
 EXAMPLES = discover(PROJECT_DIR, examples=True)
 

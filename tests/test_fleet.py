@@ -12,17 +12,17 @@ import pytest
 import yaml
 
 from benchmarks.common import copy_project
-from stacks import customer_defaults
-from stacks.offline import diff_report
-from stacks.offline.changed import MAX_JOBS, batches, find_changed, matrix
-from stacks.offline.cli import PROJECT_DIR, main, run_stack
-from stacks.offline.compare import Comparison, compare
-from stacks.offline.diff import ObjectChange, StackDiff
-from stacks.offline.engine import OfflineRun
-from stacks.offline.risks import Risk
-from stacks.offline.stack_file import StackFileError, load_stack_file
-from stacks.offline.stack_list import StackNameError, discover, examples
-from stacks.pulumi_config import decode
+from stacks.commands.cli import PROJECT_DIR, main, run_stack
+from stacks.commands.diff import diff_report
+from stacks.commands.diff.changed import MAX_JOBS, batches, find_changed, matrix
+from stacks.commands.diff.compare import Comparison, compare
+from stacks.commands.diff.objects import ObjectChange, StackDiff
+from stacks.commands.diff.risks import Risk
+from stacks.commands.preview.engine import OfflineRun
+from stacks.loading import customer_defaults
+from stacks.loading.pulumi_config import decode
+from stacks.loading.stack_file import StackFileError, load_stack_file
+from stacks.loading.stack_list import StackNameError, discover, examples
 from tests.helpers import load_yaml, stack_config
 from tests.test_operator import _errors as crd_errors
 from tests.test_operator import _published as published
@@ -177,7 +177,7 @@ def test_an_example_named_like_a_stack_is_refused(tmp_path: Path) -> None:
 
 def test_the_console_script_is_declared_and_installed_by_make() -> None:
     pyproject = (PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'hikube-gpu = "stacks.offline.cli:main"' in pyproject
+    assert 'hikube-gpu = "stacks.commands.cli:main"' in pyproject
     assert (
         "pip install --quiet --disable-pip-version-check --no-deps -e ."
         in (PROJECT_DIR / "Makefile").read_text()

@@ -18,10 +18,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacks.offline.engine import run_offline
-from stacks.offline.stack_file import StackConfigFile
-from stacks.problems import NAMESPACE, ConfigError
-from stacks.program import main as program
+from stacks.commands.preview.engine import run_offline
+from stacks.loading.problems import NAMESPACE, ConfigError
+from stacks.loading.stack_file import StackConfigFile
+from stacks.program.main import main as program
 from tests.conformance import check_file, rendered
 
 settings.register_profile(

@@ -62,7 +62,7 @@ def test_the_oracle_catches_a_crash_and_a_leak(monkeypatch: pytest.MonkeyPatch) 
     def explode() -> None:
         raise RecursionError("boom")
 
-    monkeypatch.setattr("stacks.program.main", explode)
+    monkeypatch.setattr("stacks.program.main.main", explode)
     data = fm.seeds()["Pulumi.dev.yaml"]
     with tempfile.TemporaryDirectory() as folder:
         assert fm.run_case(0, "dev", data, Path(folder)).kind == "crash"

@@ -12,12 +12,12 @@ import pulumi
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineTimeout, run_offline
-from stacks.offline.render import render
-from stacks.offline.report import preview_text
-from stacks.offline.stack_file import StackConfigFile
-from stacks.offline.stack_list import discover
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.preview.engine import OfflineTimeout, run_offline
+from stacks.commands.preview.render import render
+from stacks.commands.preview.report import preview_text
+from stacks.loading.stack_file import StackConfigFile
+from stacks.loading.stack_list import discover
 from tests.cluster_stacks import cluster_stack
 from tests.helpers import run_config
 from tests.platform_stacks import platform_stack

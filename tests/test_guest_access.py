@@ -20,14 +20,14 @@ import pytest
 import yaml
 
 from components.resolve.names import KUBECONFIG_KEY
-from stacks.deploy import automation
-from stacks.deploy.guest_access import fetch
-from stacks.deploy.orchestrate import Operation, Outcome
-from stacks.kubeconfig_loader import Environment, reached
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.engine import run_offline
-from stacks.offline.stack_file import load_stack_file
-from stacks.program import main as program
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.deploy import automation
+from stacks.commands.deploy.guest_access import fetch
+from stacks.commands.deploy.orchestrate import Operation, Outcome
+from stacks.commands.preview.engine import run_offline
+from stacks.loading.stack_file import load_stack_file
+from stacks.program.kubeconfig_loader import Environment, reached
+from stacks.program.main import main as program
 from tests.fake_api import FakeApi, kubeconfig, running
 from tests.helpers import write_stack
 

@@ -12,11 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacks.config import parse
-from stacks.identities import Identity, api_group, check_identities, identities
-from stacks.offline.cli import PROJECT_DIR, main, run_stack
-from stacks.offline.engine import OfflineRun, Registered
-from stacks.offline.render import (
+from stacks.commands.cli import PROJECT_DIR, main, run_stack
+from stacks.commands.preview.engine import OfflineRun, Registered
+from stacks.commands.preview.render import (
     HELM_RELEASE,
     RenderCollision,
     documents,
@@ -26,8 +24,10 @@ from stacks.offline.render import (
     render,
     target_cluster,
 )
-from stacks.offline.stack_list import discover
-from stacks.problems import ConfigError
+from stacks.loading.problems import ConfigError
+from stacks.loading.stack_list import discover
+from stacks.validation.config import parse
+from stacks.validation.identities import Identity, api_group, check_identities, identities
 from tests.cluster_stacks import EDGE, cluster_stack
 from tests.helpers import SSH_KEY, base_config, problems_of, run_config, stack_config
 from tests.platform_stacks import MODES, platform_stack
@@ -245,7 +245,7 @@ def test_render_cli_exits_2_with_both_urns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = OfflineRun(stack="dev", project="hikube-gpu", resources=[secret("a", "x"), secret("b", "x")])
-    monkeypatch.setattr("stacks.offline.cli.run_stack", lambda *args: run)
+    monkeypatch.setattr("stacks.commands.cli.run_stack", lambda *args: run)
     assert main(["render", "--stack", "dev", "--out", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
     assert "Secret::a" in error

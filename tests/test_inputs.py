@@ -22,8 +22,8 @@ from components.plan.resources import Scope
 from components.plan.tenant import plan_cluster, plan_vm, plan_workload
 from components.registration import shape
 from components.resolve.placement import GroupPlacement
-from stacks.config import PlatformStack, TenantStack
-from stacks.validate import validate
+from stacks.validation.config import PlatformStack, TenantStack
+from stacks.validation.validate import validate
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack
 from tests.helpers import SSH_KEY, base_config, stack_config
 from tests.platform_stacks import MODES, platform_stack

@@ -1,5 +1,5 @@
-"""The layout gate (``tools/gen_docs/layers.py``): no module of the program imports from the
-tools, except the imports listed in ``KNOWN_BACK_IMPORTS`` (issue 27), and that list is exact."""
+"""The layout gate (``tools/gen_docs/layers.py``): in ``stacks/`` data flows one way, loading →
+validation → program → commands, and ``components/`` imports nothing from ``stacks/``."""
 
 from __future__ import annotations
 
@@ -25,68 +25,110 @@ SMALL = {
     "components/checks/__init__.py": "",
     "components/checks/vm.py": "from components.builders.names import x\n",
     "stacks/__init__.py": "",
-    "stacks/offline/__init__.py": "",
-    "stacks/offline/cli.py": "from stacks import plan\n",
-    "stacks/offline/records.py": "",
-    "stacks/plan.py": "import components.builders\n",
+    "stacks/loading/__init__.py": "",
+    "stacks/loading/stack_file.py": "",
+    "stacks/validation/__init__.py": "",
+    "stacks/validation/config.py": "from stacks.loading import stack_file\n",
+    "stacks/program/__init__.py": "",
+    "stacks/program/plan.py": "import components.builders\nfrom stacks.validation.config import X\n",
+    "stacks/commands/__init__.py": "",
+    "stacks/commands/cli.py": "from stacks.program import plan\n",
+    "stacks/commands/diff/__init__.py": "",
+    "stacks/commands/diff/compare.py": "from stacks.commands import cli\n",
 }
 
 
-def test_no_import_runs_from_the_program_into_the_tools_but_the_known_ones() -> None:
-    found = {(i.importer, i.imported) for i in layers.back_imports()}
-    assert found - layers.KNOWN_BACK_IMPORTS == set(), "a new import from the program into the tools"
-    assert layers.KNOWN_BACK_IMPORTS - found == set(), "gone: remove it from KNOWN_BACK_IMPORTS"
+def test_no_import_runs_against_the_flow() -> None:
+    """The repository itself: nothing in loading, validation or the program imports from a
+    later layer, and the component library imports nothing from ``stacks/``."""
+    assert [(i.importer, i.imported) for i in layers.back_imports()] == []
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in layers.modules():
+        assert layers.layer_of(module) in layers.ORDER
 
 
 @pytest.mark.parametrize(
-    "statement",
+    ("importer", "statement", "imported"),
     [
-        "from stacks.offline.records import Registered\n",
-        "from stacks.offline import records\n",
-        "import stacks.offline.records\n",
-        "def f():\n    from stacks.offline.records import mask\n",
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from stacks.offline import records\n",
-        "from .offline import records\n",
+        (
+            "stacks/program/plan.py",
+            "from stacks.commands.diff.compare import x\n",
+            "stacks.commands.diff.compare",
+        ),
+        ("stacks/program/plan.py", "from stacks.commands import cli\n", "stacks.commands.cli"),
+        ("stacks/program/plan.py", "import stacks.commands.cli\n", "stacks.commands.cli"),
+        (
+            "stacks/program/plan.py",
+            "def f():\n    from stacks.commands.cli import main\n",
+            "stacks.commands.cli",
+        ),
+        (
+            "stacks/program/plan.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from stacks.commands import cli\n",
+            "stacks.commands.cli",
+        ),
+        ("stacks/program/plan.py", "from ..commands import cli\n", "stacks.commands.cli"),
+        (
+            "stacks/loading/stack_file.py",
+            "from stacks.validation import config\n",
+            "stacks.validation.config",
+        ),
+        ("stacks/validation/config.py", "from stacks.program.plan import x\n", "stacks.program.plan"),
+        (
+            "components/builders/names.py",
+            "from stacks.loading import stack_file\n",
+            "stacks.loading.stack_file",
+        ),
     ],
 )
-def test_an_import_from_the_program_into_the_tools_is_found(tmp_path: Path, statement: str) -> None:
-    root = _tree(tmp_path, {**SMALL, "stacks/plan.py": statement})
-    assert [(i.importer, i.imported) for i in layers.back_imports(root)] == [
-        ("stacks.plan", "stacks.offline.records")
-    ]
+def test_an_import_against_the_flow_is_found(
+    tmp_path: Path, importer: str, statement: str, imported: str
+) -> None:
+    root = _tree(tmp_path, {**SMALL, importer: statement})
+    dotted = importer.removesuffix(".py").replace("/", ".")
+    assert [(i.importer, i.imported) for i in layers.back_imports(root)] == [(dotted, imported)]
 
 
-def test_imports_the_other_way_are_not_back_imports(tmp_path: Path) -> None:
+def test_imports_along_the_flow_are_not_back_imports(tmp_path: Path) -> None:
     root = _tree(tmp_path, SMALL)
     assert layers.back_imports(root) == []
     assert [(i.importer, i.imported) for i in layers.imports(root)] == [
         ("components.checks.vm", "components.builders.names"),
-        ("stacks.offline.cli", "stacks.plan"),
-        ("stacks.plan", "components.builders"),
+        ("stacks.commands.cli", "stacks.program.plan"),
+        ("stacks.commands.diff.compare", "stacks.commands.cli"),
+        ("stacks.program.plan", "components.builders"),
+        ("stacks.program.plan", "stacks.validation.config"),
+        ("stacks.validation.config", "stacks.loading.stack_file"),
     ]
 
 
 def test_the_layer_is_the_longest_matching_prefix() -> None:
-    assert layers.layer_of("stacks.plan") == "program"
-    assert layers.layer_of("stacks.offline.cli") == "tools"
-    assert layers.layer_of("stacks.offlinex") == "program"
+    assert layers.layer_of("stacks.program.plan") == "program"
+    assert layers.layer_of("stacks.commands.cli") == "commands"
+    assert layers.layer_of("stacks.__main__") == "commands"
+    assert layers.layer_of("stacks.loadingx") == "program"
     assert layers.layer_of("components.builders.names") == "builders"
     with pytest.raises(ValueError, match="in no layer"):
         layers.layer_of("policy.gpu_rules")
 
 
-def test_the_picture_draws_back_imports_in_red(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {**SMALL, "stacks/plan.py": "from stacks.offline import records\n"})
+def test_the_picture_draws_imports_against_the_flow_in_red(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {**SMALL, "stacks/validation/config.py": "from stacks.program import plan\n"})
     chart = layers.flowchart(root)
     edges = [line.strip() for line in chart.splitlines() if "-->" in line]
     assert edges == [
         "components_checks --> components_builders",
-        "stacks_offline --> stacks_plan_py",
-        "stacks_plan_py --> stacks_offline",
+        "stacks_commands_cli_py --> stacks_program",
+        "stacks_commands_diff --> stacks_commands_cli_py",
+        "stacks_program --> components_builders",
+        "stacks_program --> stacks_validation",
+        "stacks_validation --> stacks_program",
     ]
-    assert chart.splitlines()[-1] == "  linkStyle 2 stroke:#d32f2f,stroke-width:3px"
-    assert 'subgraph L8["tools"]' in chart
-    assert 'stacks_offline["stacks/offline"]' in chart
+    assert chart.splitlines()[-1] == "  linkStyle 5 stroke:#d32f2f,stroke-width:3px"
+    assert 'subgraph L10["commands"]' in chart
+    assert 'stacks_commands_diff["stacks/commands/diff"]' in chart
 
 
 def test_checks_and_builders_meet_only_in_the_resolvers() -> None:

@@ -12,14 +12,14 @@ from typing import Any
 import pulumi
 import pytest
 
-from stacks.config import MAX_QUOTA
-from stacks.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_STACK_OBJECTS
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.engine import OfflineTimeout, run_offline
-from stacks.offline.stack_file import StackConfigFile, StackFileError, load_stack_file
-from stacks.problems import ConfigError
-from stacks.program import main as program
-from stacks.pulumi_config import decode
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.preview.engine import OfflineTimeout, run_offline
+from stacks.loading.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_STACK_OBJECTS
+from stacks.loading.problems import ConfigError
+from stacks.loading.pulumi_config import decode
+from stacks.loading.stack_file import StackConfigFile, StackFileError, load_stack_file
+from stacks.program.main import main as program
+from stacks.validation.config import MAX_QUOTA
 from tests.helpers import base_config, expect_problem, run_config, with_vm
 
 SECRET = "v1:LOADER-SECRET-9c1f"

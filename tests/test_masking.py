@@ -8,7 +8,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 
-from stacks.offline.engine import SECRET_MASK, mask, plain
+from stacks.commands.preview.engine import SECRET_MASK, mask, plain
 from tests.helpers import SSH_KEY, run_config, with_vm
 
 

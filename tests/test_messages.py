@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.commands.cli import PROJECT_DIR, main
 from tests.helpers import base_config, by_path, problems_of, with_vm
 
 

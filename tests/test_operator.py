@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.operator.manifests import (
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.operator.manifests import (
     KUBECONFIG_PATH,
     OperatorSettings,
     kubeconfig_secret,
@@ -24,7 +24,7 @@ from stacks.operator.manifests import (
     object_name,
     workspace_image,
 )
-from stacks.operator.manifests import stack as stack_manifest
+from stacks.commands.operator.manifests import stack as stack_manifest
 from tests import operator_model as model
 from tests.helpers import UPSTREAM, reference_data
 

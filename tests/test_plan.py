@@ -1,4 +1,4 @@
-"""One plan, two consumers: the plan (``stacks.plan``, no Pulumi runtime) equals what the
+"""One plan, two consumers: the plan (``stacks.program.plan``, no Pulumi runtime) equals what the
 program registers under Pulumi's mock runtime, for the example stacks, the test stacks and
 fuzzed stacks; the preview and the rendered files made from it are byte-identical; paths
 that do not register never import Pulumi."""
@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from benchmarks.common import copy_project
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.compare import Comparison, compare
-from stacks.offline.records import OfflineRun
-from stacks.offline.render import planned
-from stacks.offline.report import preview_text
-from stacks.offline.runner import run_config
-from stacks.offline.stack_file import StackConfigFile, load_stack_file
-from stacks.offline.stack_list import discover
-from stacks.problems import NAMESPACE, ConfigError
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.diff.compare import Comparison, compare
+from stacks.commands.preview.render import planned
+from stacks.commands.preview.report import preview_text
+from stacks.commands.preview.runner import run_config
+from stacks.loading.problems import NAMESPACE, ConfigError
+from stacks.loading.stack_file import StackConfigFile, load_stack_file
+from stacks.loading.stack_list import discover
+from stacks.program.records import OfflineRun
 from tests.cluster_stacks import EDGE, TRAIN, cluster_stack
 from tests.helpers import SSH_KEY, base_config
 from tests.platform_stacks import MODES, platform_stack
@@ -154,7 +154,7 @@ def _imported(code: str) -> list[str]:
 def test_a_preview_from_the_plan_never_imports_pulumi() -> None:
     code = (
         "import contextlib, io\n"
-        "from stacks.offline.cli import main\n"
+        "from stacks.commands.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    assert main(['preview', '--stack', 'dev']) == 0"
     )
@@ -162,7 +162,7 @@ def test_a_preview_from_the_plan_never_imports_pulumi() -> None:
 
 
 def test_the_pulumi_engine_is_still_there_for_debugging(tmp_path: Path) -> None:
-    from stacks.offline.cli import main
+    from stacks.commands.cli import main
 
     assert main(["render", "--stack", "dev", "--engine", "pulumi", "--out", str(tmp_path / "a")]) == 0
     assert main(["render", "--stack", "dev", "--out", str(tmp_path / "b")]) == 0

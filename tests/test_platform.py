@@ -16,10 +16,10 @@ from syrupy.assertion import SnapshotAssertion
 from components.builders.kubevirt_patch import build_kubevirt_patch
 from components.catalog.gpus import GPU_MODELS
 from components.models.kubevirt import KubeVirtArgs
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun, Registered
-from stacks.offline.render import render
-from stacks.offline.report import preview_text
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.preview.engine import OfflineRun, Registered
+from stacks.commands.preview.render import render
+from stacks.commands.preview.report import preview_text
 from tests.conformance import CHART_VALUES
 from tests.helpers import reference, run_config
 from tests.platform_stacks import MODES, platform_stack

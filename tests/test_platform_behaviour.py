@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from components.catalog.platform import PROFILES
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.report import preview_text
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.preview.report import preview_text
 from tests.cluster_stacks import cluster_stack, driver_preinstalled
 from tests.helpers import UPSTREAM, expect_problem, expect_warning, objects, reference_data, run_config
 from tests.platform_stacks import platform_stack

@@ -13,12 +13,12 @@ from typing import Any, Literal
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR, main, run_stack
-from stacks.offline.render import render
-from stacks.offline.report import preview_text
-from stacks.offline.risks import quota_risks, stack_quota
-from stacks.problems import ConfigError, Problem
-from stacks.validate import validate
+from stacks.commands.cli import PROJECT_DIR, main, run_stack
+from stacks.commands.diff.risks import quota_risks, stack_quota
+from stacks.commands.preview.render import render
+from stacks.commands.preview.report import preview_text
+from stacks.loading.problems import ConfigError, Problem
+from stacks.validation.validate import validate
 from tests.helpers import SSH_KEY, problems_of, reference, reference_data, write_stack
 from tests.upstream.refresh import folder_files, numbered_excerpt
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.stack_list import discover
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.loading.stack_list import discover
 from tests.helpers import stack_config
 
 sys.path.insert(0, str(PROJECT_DIR / "policy"))

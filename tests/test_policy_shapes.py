@@ -18,9 +18,9 @@ import pytest
 from components.catalog import gpus as catalog_gpus
 from components.catalog.gpus import GpuModelName
 from components.catalog.platform import PROFILES
-from stacks.config import parse
-from stacks.offline.cli import PROJECT_DIR
-from stacks.rules import check_tenant
+from stacks.commands.cli import PROJECT_DIR
+from stacks.validation.config import parse
+from stacks.validation.rules import check_tenant
 from tests.helpers import SSH_KEY, base_config, run_config
 
 sys.path.insert(0, str(PROJECT_DIR / "policy"))

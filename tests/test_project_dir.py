@@ -1,5 +1,5 @@
 """``hikube-gpu`` acts on the project it is run in: the nearest ``Pulumi.yaml`` from the current
-folder up, as the Pulumi CLI finds it (``stacks/offline/project.py`` cites pulumi's
+folder up, as the Pulumi CLI finds it (``stacks/commands/project.py`` cites pulumi's
 ``DetectProjectPathFrom``), or the one of ``-C DIR``; never on the checkout it was installed from."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.project import NoProjectError, find_project
-from stacks.offline.stack_list import RENDER_MARKER
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.project import NoProjectError, find_project
+from stacks.loading.stack_list import RENDER_MARKER
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("hikube-gpu")
 

@@ -41,7 +41,7 @@ from pulumi.runtime.proto import (
 
 from components.package import schema as package_schema
 from components.package.components import COMPONENTS
-from stacks.offline.engine import UNKNOWN_MASK, plain
+from stacks.commands.preview.engine import UNKNOWN_MASK, plain
 from tests.helpers import SSH_KEY
 from tests.provider_host import (
     ADMIN_KUBECONFIG,

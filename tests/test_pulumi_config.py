@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.pulumi_config import (
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.loading.pulumi_config import (
     Secrets,
     read_ambient_kubernetes,
     read_secrets,

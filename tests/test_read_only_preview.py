@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from stacks.deploy import automation, read_only
-from stacks.deploy.orchestrate import Operation, Outcome
-from stacks.kubeconfig_loader import Environment
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.engine import run_offline
-from stacks.offline.stack_file import load_stack_file
-from stacks.program import main as program
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.deploy import automation
+from stacks.commands.deploy.orchestrate import Operation, Outcome
+from stacks.commands.preview.engine import run_offline
+from stacks.loading.stack_file import load_stack_file
+from stacks.program import read_only
+from stacks.program.kubeconfig_loader import Environment
+from stacks.program.main import main as program
 from tests.helpers import UPSTREAM, base_config, write_stack
 
 PROVIDER_GO = UPSTREAM / "pulumi-kubernetes" / "v4.32.0" / "provider.go"

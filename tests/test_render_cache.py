@@ -1,4 +1,4 @@
-"""The render cache (stacks/offline/render_cache.py): a hit is the render, byte for byte; a
+"""The render cache (stacks/commands/diff/render_cache.py): a hit is the render, byte for byte; a
 corrupted or foreign entry is ignored; whatever else a render reads is part of its entry; and
 a render that cannot be judged is never stored."""
 
@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks.common import copy_project
-from stacks.offline import diff_report
-from stacks.offline.affected import find
-from stacks.offline.cli import main
-from stacks.offline.compare import Comparison, compare, warm
-from stacks.offline.render_cache import CACHE_ENV, TABLE, RenderCache, key, location, open_cache
-from stacks.offline.runner import DEFAULT_ENGINE
-from stacks.offline.stack_list import RENDER_MARKER
+from stacks.commands.cli import main
+from stacks.commands.diff import diff_report
+from stacks.commands.diff.affected import find
+from stacks.commands.diff.compare import Comparison, compare, warm
+from stacks.commands.diff.render_cache import CACHE_ENV, TABLE, RenderCache, key, location, open_cache
+from stacks.commands.preview.runner import DEFAULT_ENGINE
+from stacks.loading.stack_list import RENDER_MARKER
 
 NAMES = Path("components/resolve/names.py")
 MANIFEST = Path("components/builders/manifest.py")
@@ -247,7 +247,7 @@ def run_planned(config: StackConfigFile) -> OfflineRun:
 
 
 def test_a_render_that_lists_a_project_folder_is_never_stored(repo: Path, tmp_path: Path) -> None:
-    with (repo / "stacks" / "offline" / "planned.py").open("a", encoding="utf-8") as file:
+    with (repo / "stacks" / "commands" / "preview" / "planned.py").open("a", encoding="utf-8") as file:
         file.write(LISTS)  # the working tree's code only
     folder = tmp_path / "cache"
     first = compare(repo, "HEAD", workers=2, cache=RenderCache(folder))

@@ -1,4 +1,4 @@
-"""Risk flags without parsing what cannot hold a risk (stacks/offline/risks.py): for every object
+"""Risk flags without parsing what cannot hold a risk (stacks/commands/diff/risks.py): for every object
 of every example, and changes to each, the flags are those of parsing both texts in full."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from components.yaml_text import dump_yaml
-from stacks.offline import risks
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.many import render_one
-from stacks.offline.risks import Risk, object_risks
-from stacks.offline.stack_list import discover
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.diff import risks
+from stacks.commands.diff.many import render_one
+from stacks.commands.diff.risks import Risk, object_risks
+from stacks.loading.stack_list import discover
 
 STACKS = discover(PROJECT_DIR, examples=True)
 

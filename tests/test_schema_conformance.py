@@ -15,7 +15,7 @@ from components.builders.vm_disk import build_vm_disk
 from components.builders.vm_instance import build_vm_instance
 from components.catalog.platform import PROFILES
 from components.resolve.names import data_disk_name, system_disk_name
-from stacks.validate import validate
+from stacks.validation.validate import validate
 from tests.conformance import SCHEMA_DIR
 from tests.helpers import SSH_KEY, base_config, reference_json, stack_config
 

@@ -23,13 +23,13 @@ import pytest
 import yaml
 
 from benchmarks.common import copy_project
-from stacks.offline.cli import main
-from stacks.offline.engine import OfflineRun, run_offline
-from stacks.offline.render import render
-from stacks.offline.report import preview_text
-from stacks.offline.stack_file import StackConfigFile
-from stacks.problems import ConfigError
-from stacks.program import main as program
+from stacks.commands.cli import main
+from stacks.commands.preview.engine import OfflineRun, run_offline
+from stacks.commands.preview.render import render
+from stacks.commands.preview.report import preview_text
+from stacks.loading.problems import ConfigError
+from stacks.loading.stack_file import StackConfigFile
+from stacks.program.main import main as program
 
 SENTINEL = "SENTINEL-c41d"
 NUMBER = 604918273  # a secret number found nowhere else

@@ -15,16 +15,16 @@ import pulumi
 import pytest
 import yaml
 
-from stacks.customer_defaults import as_cli_value
-from stacks.offline.engine import OfflineRun, run_offline
-from stacks.offline.render import render
-from stacks.offline.report import capacity_table, preview_text
-from stacks.offline.stack_file import StackConfigFile
-from stacks.problems import ConfigError, Problem
-from stacks.program import main as program
-from stacks.pulumi_config import Secrets, secret_leaves
-from stacks.secret_paths import ALWAYS, CHECKED, KEPT, matches, under
-from stacks.secrets import redact
+from stacks.commands.preview.engine import OfflineRun, run_offline
+from stacks.commands.preview.render import render
+from stacks.commands.preview.report import capacity_table, preview_text
+from stacks.loading.customer_defaults import as_cli_value
+from stacks.loading.problems import ConfigError, Problem
+from stacks.loading.pulumi_config import Secrets, secret_leaves
+from stacks.loading.secret_paths import ALWAYS, CHECKED, KEPT, matches, under
+from stacks.loading.stack_file import StackConfigFile
+from stacks.program.main import main as program
+from stacks.validation.secrets import redact
 from tests.helpers import by_path, objects, problems_of, reference, run_config
 from tests.platform_stacks import platform_stack
 from tests.upstream.refresh import numbered_excerpt
@@ -372,7 +372,7 @@ def _offline_with_ambient(tmp_path: Path, ambient: dict[str, Any]) -> OfflineRun
         "config": {"hikube-gpu:vms": config["vms"], **{f"kubernetes:{k}": v for k, v in ambient.items()}}
     }
     (tmp_path / "Pulumi.amb.yaml").write_text(yaml.safe_dump(document))
-    from stacks.offline.cli import PROJECT_DIR, run_stack
+    from stacks.commands.cli import PROJECT_DIR, run_stack
 
     return run_stack(PROJECT_DIR, "amb", tmp_path / "Pulumi.amb.yaml", engine="pulumi")
 
@@ -426,7 +426,7 @@ def test_a_secret_kubernetes_kubeconfig_stays_a_secret_on_both_paths(
 def test_the_cli_hands_structured_config_to_the_program_as_json_text() -> None:
     """What the kubeconfig rule rests on, read in Pulumi's source: ``Map.Decrypt`` gives the
     program each key's ``marshalText``, which is a string as is and anything else as JSON. The
-    offline reader hands values over the same way (``stacks.offline.stack_file``)."""
+    offline reader hands values over the same way (``stacks.loading.stack_file``)."""
     decrypt = "\n".join(
         numbered_excerpt(reference("pulumi", "v3.259.0", "config-map.go.txt").read_text()).values()
     )

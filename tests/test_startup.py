@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR
+from stacks.commands.cli import PROJECT_DIR
 
 HEAVY = re.compile(
     r"(pydantic|pydantic_core|components|pulumi|pulumi_kubernetes|kubernetes)(\.|$)"
@@ -43,14 +43,14 @@ def _imported(*args: str) -> set[str]:
 )
 def test_help_and_list_load_no_diff_risk_or_pydantic_code(args: tuple[str, ...]) -> None:
     modules = _imported(*args)
-    assert "stacks.offline.cli" in modules  # the report is read right
+    assert "stacks.commands.cli" in modules  # the report is read right
     assert sorted(m for m in modules if HEAVY.match(m)) == []
 
 
 def test_the_commands_that_need_them_still_load_them() -> None:
     """The lazy imports are where the commands run: the check above cannot pass by accident."""
-    assert {"pydantic", "stacks.offline.stack_file"} <= _imported("preview", "--stack", "dev")
-    assert "stacks.offline.changed" in _imported("list", "--format", "matrix")
+    assert {"pydantic", "stacks.loading.stack_file"} <= _imported("preview", "--stack", "dev")
+    assert "stacks.commands.diff.changed" in _imported("list", "--format", "matrix")
 
 
 def _closed_pipe(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

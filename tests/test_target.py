@@ -3,7 +3,7 @@
 The provider of a stack without its own kubeconfig loads the ambient one, and pulumi-kubernetes
 replaces a provider whose cluster changed only when both kubeconfigs name one: never for ``""``.
 The program, ``hikube-gpu up`` and ``doctor`` find the server the provider will reach the
-way client-go finds it (``stacks.kubeconfig_loader``) and refuse another one, before anything
+way client-go finds it (``stacks.program.kubeconfig_loader``) and refuse another one, before anything
 is sent. The upstream lines this relies on are read from the vendored sources.
 """
 
@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.kubeconfig_loader import Environment, KubeconfigError, reached, same_server
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.offline.engine import OfflineRun, run_offline
-from stacks.offline.stack_file import load_stack_file
-from stacks.program import WrongClusterError
-from stacks.program import main as program
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.preview.engine import OfflineRun, run_offline
+from stacks.loading.stack_file import load_stack_file
+from stacks.program.kubeconfig_loader import Environment, KubeconfigError, reached, same_server
+from stacks.program.main import WrongClusterError
+from stacks.program.main import main as program
 from tests.helpers import UPSTREAM, base_config, write_stack
 from tests.platform_stacks import platform_stack
 
@@ -315,7 +315,7 @@ def test_stacks_up_refuses_a_stack_of_another_cluster_without_starting_pulumi(tm
 def test_stacks_up_runs_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from stacks.deploy import automation
+    from stacks.commands.deploy import automation
     from tests.test_deploy import StandIn
 
     project = tmp_path / "project"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from components.catalog.platform import PROFILES, TALOS, UBUNTU
-from stacks.doctor.version import MIGRATIONS
+from stacks.commands.doctor.version import MIGRATIONS
 from tests.cluster_stacks import cluster_stack
 from tests.helpers import expect_problem, objects, problems_of, reference, reference_data, run_config
 from tests.upstream.refresh import folder_files, numbered_excerpt

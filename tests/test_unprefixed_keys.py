@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.stack_file import StackFileError, load_stack_file
-from stacks.offline.stack_list import stack_file_path
+from stacks.commands.cli import PROJECT_DIR
+from stacks.loading.stack_file import StackFileError, load_stack_file
+from stacks.loading.stack_list import stack_file_path
 from tests.helpers import UPSTREAM
 
 SCHEMA = json.loads((PROJECT_DIR / "schema" / "stack-file.schema.json").read_text(encoding="utf-8"))

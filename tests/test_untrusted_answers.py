@@ -30,9 +30,9 @@ from typing import Any
 
 import pytest
 
-from stacks.doctor import shape
-from stacks.doctor.shape import Json, where_of
-from stacks.offline.cli import PROJECT_DIR, main
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.doctor import shape
+from stacks.commands.doctor.shape import Json, where_of
 from tests.fake_api import Answer, FakeApi, kubeconfig, running, status
 
 SAMPLE = 60
@@ -242,7 +242,7 @@ def doctor_runner(
     def run(slow: bool) -> Outcome:
         with monkeypatch.context() as patch:
             if slow:
-                patch.setattr("stacks.doctor.reader.TIMEOUT", (5.0, SLOW_TIMEOUT))
+                patch.setattr("stacks.commands.doctor.reader.TIMEOUT", (5.0, SLOW_TIMEOUT))
             code = main(
                 [
                     "doctor",
@@ -338,7 +338,7 @@ def test_the_property_catches_a_verdict_on_a_malformed_object(
     def lenient(fetched):
         return [Json(i, fetched.path) for i in fetched.body.get("items", []) if isinstance(i, dict)]
 
-    monkeypatch.setattr("stacks.doctor.tenant.items", lenient)
+    monkeypatch.setattr("stacks.commands.doctor.tenant.items", lenient)
     body = copy.deepcopy(
         world.body("/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes")
     )

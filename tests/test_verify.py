@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from stacks.offline.cli import PROJECT_DIR, main
-from stacks.verify.command import CHECKS
-from stacks.verify.smoke import IMAGE, MANAGED_BY, RUN_LABEL
+from stacks.commands.cli import PROJECT_DIR, main
+from stacks.commands.verify.command import CHECKS
+from stacks.commands.verify.smoke import IMAGE, MANAGED_BY, RUN_LABEL
 from tests.fake_api import TOKEN, Answer, FakeApi, kubeconfig, listing, running, status
 from tests.verify_world import (
     A100_NODES,
@@ -659,9 +659,9 @@ def test_smoke_cleans_up_when_stopped(tmp_path: Path, world: Tenant, signum: int
 
 
 def example_tenants() -> list[Any]:
-    from stacks.offline.planned import validate_file
-    from stacks.offline.stack_file import load_stack_file
-    from stacks.offline.stack_list import discover
+    from stacks.commands.preview.planned import validate_file
+    from stacks.loading.stack_file import load_stack_file
+    from stacks.loading.stack_list import discover
 
     stacks = []
     for name in discover(PROJECT_DIR, examples=True):
@@ -676,7 +676,7 @@ def test_expected_resources_are_what_workloads_are_sized_by() -> None:
     """``node_resources`` (verify's expectation) and ``per_node`` (the rules' capacity) agree,
     and a smoke probe exists for each resource a group publishes."""
     from components.resolve.placement import eligible_groups, node_resources, per_node, resource_name
-    from stacks.verify.expect import tenant_clusters
+    from stacks.commands.verify.expect import tenant_clusters
 
     checked = 0
     for stack in example_tenants():
@@ -695,7 +695,7 @@ def test_expected_resources_are_what_workloads_are_sized_by() -> None:
 
 
 def test_expected_vms_are_the_planned_vminstances() -> None:
-    from stacks.verify.expect import planned_manifests, tenant_vms
+    from stacks.commands.verify.expect import planned_manifests, tenant_vms
 
     for stack in example_tenants():
         instances = {m.name: m for m in planned_manifests(stack) if m.kind == "VMInstance"}

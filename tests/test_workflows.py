@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.offline.cli import PROJECT_DIR
-from stacks.offline.diff_report import MARKER
+from stacks.commands.cli import PROJECT_DIR
+from stacks.commands.diff.diff_report import MARKER
 
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 
@@ -636,7 +636,7 @@ def test_the_cache_steps_give_the_inputs_actions_cache_declares() -> None:
 
 
 def test_only_main_writes_the_render_cache_and_pull_requests_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stacks.offline.render_cache import CACHE_ENV, location
+    from stacks.commands.diff.render_cache import CACHE_ENV, location
 
     warm = load("render-cache.yml")
     assert warm[True] == {"push": {"branches": ["main"]}}  # PyYAML reads `on:` as True

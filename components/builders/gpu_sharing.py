@@ -4,7 +4,7 @@ The operator picks a device-plugin config and a MIG layout per node from the lab
 ``nvidia.com/device-plugin.config`` and ``nvidia.com/mig.config``. Cozystack node groups
 cannot carry arbitrary labels, so node-feature-discovery (deployed by the operator) sets
 them: one rule per GPU model, matching the GPU's PCI device ID. That is why sharing is
-chosen per model within a cluster (``stacks.cluster_rules`` enforces it).
+chosen per model within a cluster (``stacks.validation.cluster_rules`` enforces it).
 
 The operator does not watch its ConfigMaps, so their names carry a hash of their
 content: a change renames them, the ClusterPolicy changes and the plugins roll out.

@@ -66,7 +66,7 @@ def _addons(cluster: GpuKubernetesClusterArgs, app: KubernetesApp) -> dict[str, 
 def build_kubernetes(
     name: str, namespace: str, cluster: GpuKubernetesClusterArgs, app: KubernetesApp
 ) -> Manifest:
-    """The Kubernetes app ``name``. Expects a cluster that passed ``stacks.cluster_rules``.
+    """The Kubernetes app ``name``. Expects a cluster that passed ``stacks.validation.cluster_rules``.
 
     Pulumi waits for its ``Ready`` condition (the platform copies it from the HelmRelease).
     """

@@ -38,7 +38,7 @@ def build_cloud_init_secret(name: str, namespace: str, vm: KubeVirtGpuVmArgs) ->
 
 
 def build_kubevirt_vm(name: str, namespace: str, vm: KubeVirtGpuVmArgs, naming: ResourceNaming) -> Manifest:
-    """The VirtualMachine ``name`` (args must have passed ``stacks.platform_rules``)."""
+    """The VirtualMachine ``name`` (args must have passed ``stacks.validation.platform_rules``)."""
     instance_type = vm_instance_type(vm)
     if instance_type is None:  # rules reject this before any builder runs
         raise ValueError(f"VM {name!r} has no instance type")

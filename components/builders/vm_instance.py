@@ -34,7 +34,7 @@ def _disk_ref(name: str, disk: SystemDisk | DataDisk) -> dict[str, str]:
 def build_vm_instance(
     name: str, namespace: str, vm: GpuVirtualMachineArgs, *, port_list_filters: bool
 ) -> Manifest:
-    """The VMInstance ``name``. Expects a VM that passed ``stacks.rules``.
+    """The VMInstance ``name``. Expects a VM that passed ``stacks.validation.rules``.
 
     ``port_list_filters``: the platform fact (``PlatformProfile``) that decides the guest firewall.
     """

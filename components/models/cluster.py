@@ -1,7 +1,7 @@
 """Arguments of a GPU Kubernetes cluster (``hikube-gpu:clusters.<name>``).
 
 Each field documents its default. Rules that need the platform profile or the whole
-stack (versions, quota) live in ``stacks.cluster_rules``.
+stack (versions, quota) live in ``stacks.validation.cluster_rules``.
 """
 
 from __future__ import annotations

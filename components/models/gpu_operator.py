@@ -1,7 +1,7 @@
 """Arguments of the NVIDIA GPU Operator on a GPU host cluster (``hikube-gpu:gpuOperator``).
 
 Only settings that exist in every chart version this project knows; each documents its
-default. Rules that need the nodes or KubeVirt settings live in ``stacks.platform_rules``.
+default. Rules that need the nodes or KubeVirt settings live in ``stacks.validation.platform_rules``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Arguments of a GPU virtual machine (``hikube-gpu:vms.<name>``).
 
 Each field documents its default. Rules that need the whole stack (quota) or the
-platform profile live in ``stacks.rules``; this module only checks what one VM says.
+platform profile live in ``stacks.validation.rules``; this module only checks what one VM says.
 """
 
 from __future__ import annotations

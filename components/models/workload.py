@@ -26,7 +26,7 @@ DEFAULT_USER = 1000
 
 
 def _text(value: object) -> str | SecretStr:
-    """Text, or text the stack stored as a secret (``SecretStr``, set by ``stacks.secrets``)."""
+    """Text, or text the stack stored as a secret (``SecretStr``, set by ``stacks.validation.secrets``)."""
     if isinstance(value, str | SecretStr):
         return value
     raise PydanticCustomError("string_type", "Input should be a valid string")

@@ -1,5 +1,5 @@
 """Every name derived from a config name, in one place, so components, rules and the
-whole-stack identity check (``stacks.identities``) agree.
+whole-stack identity check (``stacks.validation.identities``) agree.
 
 Three families:
 

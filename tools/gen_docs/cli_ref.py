@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from stacks.offline.cli import _parser
+from stacks.commands.cli import _parser
 from tools.gen_docs import GENERATED_NOTE
 
 
@@ -37,7 +37,7 @@ def page() -> str:
         "# Command line",
         "",
         "`hikube-gpu` (`.venv/bin/hikube-gpu`, or `python -m stacks`), generated from its",
-        "argparse parser (`stacks/offline/cli.py`). The same text is printed by `--help`.",
+        "argparse parser (`stacks/commands/cli.py`). The same text is printed by `--help`.",
         "",
         "```text",
         f"$ hikube-gpu --help\n{_help(parser)}",

@@ -211,7 +211,7 @@ def page() -> str:
         GENERATED_NOTE,
         "# Configuration reference",
         "",
-        "Every key of a stack file, generated from the config models (`stacks/config.py`,",
+        "Every key of a stack file, generated from the config models (`stacks/validation/config.py`,",
         "`components/models/*.py`): the type, default and constraints the models enforce, and",
         "each field's docstring. Keys are camelCase and live under the `hikube-gpu:` namespace;",
         "unknown keys are errors. `—` means no default (the description says what happens",

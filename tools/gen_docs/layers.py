@@ -3,11 +3,9 @@
 Every module of ``components/`` and ``stacks/`` is read with ``ast`` (nothing is imported); an
 edge is an import between two of them, wherever it stands (module level, in a function, under
 ``TYPE_CHECKING``). A node is a folder below the package (``components/builders``,
-``stacks/offline``) or a module beside it (``stacks/plan.py``). ``LAYERS`` assigns each node to
-a layer, by the longest matching prefix: when modules move into folders, only that table
-changes. ``back_imports()`` lists the imports that run from the program into the tools;
-``tests/test_layers.py`` fails on any not in ``KNOWN_BACK_IMPORTS`` (and on one listed there
-that is gone, so the list stays exact).
+``stacks/loading``; below ``stacks/commands``, its folders) or a module beside them.
+``LAYERS`` assigns each node to a layer by the longest matching prefix. ``back_imports()``
+lists the imports that run against the flow (``FLOW``); ``tests/test_layers.py`` fails on any.
 """
 
 from __future__ import annotations
@@ -31,12 +29,11 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("components.plan", "component plans"),
     ("components", "components"),
     ("stacks", "program"),
-    ("stacks.__main__", "tools"),
-    ("stacks.offline", "tools"),
-    ("stacks.doctor", "tools"),
-    ("stacks.verify", "tools"),
-    ("stacks.deploy", "tools"),
-    ("stacks.operator", "tools"),
+    ("stacks.loading", "loading"),
+    ("stacks.validation", "validation"),
+    ("stacks.program", "program"),
+    ("stacks.commands", "commands"),
+    ("stacks.__main__", "commands"),
 )
 """A dotted package or module → its layer; the longest matching prefix wins."""
 
@@ -48,26 +45,19 @@ ORDER = (
     "builders",
     "component plans",
     "components",
+    "loading",
+    "validation",
     "program",
-    "tools",
+    "commands",
 )
 """The layers in the order data flows through them (the picture's order)."""
 
-TOOLS = "tools"
-"""The layer that runs outside ``pulumi up`` (the command line and its commands)."""
+FLOW = ("loading", "validation", "program", "commands")
+"""The layers of ``stacks/``, in order: a module imports from its own layer or an earlier one,
+never from a later one (``commands`` is the code that runs only outside ``pulumi up``)."""
 
-KNOWN_BACK_IMPORTS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("stacks.customer_defaults", "stacks.offline.config_keys"),
-        ("stacks.customer_defaults", "stacks.offline.stack_list"),
-        ("stacks.customer_defaults", "stacks.offline.yaml_subset"),
-        ("stacks.plan", "stacks.offline.records"),
-        ("stacks.program", "stacks.deploy.read_only"),
-        ("stacks.pulumi_config", "stacks.offline.stack_file"),
-    }
-)
-"""The imports from the program into the tools that exist today (issue 27): moving those modules
-to the program's folders empties this set; a new one fails ``tests/test_layers.py``."""
+DEPTH = {"stacks.commands": 3}
+"""Packages whose subfolders are boxes of their own in the picture (default: two levels)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,7 @@ def layer_of(dotted: str) -> str:
 
 
 def modules(root: Path = ROOT) -> dict[str, Path]:
-    """Every module of ``PACKAGES``, dotted (``stacks.offline.cli``; a package by its name)."""
+    """Every module of ``PACKAGES``, dotted (``stacks.commands.cli``; a package by its name)."""
     found = {}
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
@@ -103,7 +93,7 @@ def modules(root: Path = ROOT) -> dict[str, Path]:
 
 
 def _resolved(name: str, known: dict[str, Path]) -> str | None:
-    """``name`` (``stacks.offline.records``, or ``stacks.platform`` imported from ``stacks``) if
+    """``name`` (``stacks.program.records``, or ``stacks.platform`` imported from ``stacks``) if
     it is one of ours: the module itself, else its longest known prefix."""
     while name:
         if name in known:
@@ -137,7 +127,7 @@ def imports(root: Path = ROOT) -> list[Import]:
             target = _resolved(name, known)
             if target is not None and target != module and not module.startswith(target + "."):
                 found.add(Import(module, target))
-    # ``from stacks.offline import cli`` yields stacks.offline and stacks.offline.cli: keep the module
+    # ``from stacks.commands import cli`` yields stacks.commands and stacks.commands.cli: keep the module
     kept = [
         i
         for i in found
@@ -146,17 +136,28 @@ def imports(root: Path = ROOT) -> list[Import]:
     return sorted(kept, key=lambda i: (i.importer, i.imported))
 
 
+def against_the_flow(found: Import) -> bool:
+    """An import that runs back up: from a layer of ``FLOW`` into a later one, or from
+    ``components/`` into ``stacks/`` (the component library knows no stack)."""
+    source, target = layer_of(found.importer), layer_of(found.imported)
+    if target not in FLOW:
+        return False
+    return source not in FLOW or FLOW.index(source) < FLOW.index(target)
+
+
 def back_imports(root: Path = ROOT) -> list[Import]:
-    """The imports from a module outside the tools layer into the tools layer."""
-    return [i for i in imports(root) if layer_of(i.importer) != TOOLS and layer_of(i.imported) == TOOLS]
+    """The imports that run against the flow (``against_the_flow``)."""
+    return [i for i in imports(root) if against_the_flow(i)]
 
 
 def node_of(dotted: str, root: Path = ROOT) -> str:
-    """The picture's node: a folder below the package, or a module beside it (as a path)."""
+    """The picture's node: a folder below the package (below ``DEPTH``'s packages, a folder
+    below theirs), or a module beside the folders (as a path)."""
     parts = dotted.split(".")
-    if len(parts) >= 3 or (len(parts) == 2 and (root / parts[0] / parts[1]).is_dir()):
-        return "/".join(parts[:2])
-    return "/".join(parts) + (".py" if len(parts) == 2 else "/__init__.py")
+    depth = next((d for prefix, d in DEPTH.items() if dotted.startswith(prefix + ".")), 2)
+    if len(parts) > depth or (len(parts) == depth and (root / Path(*parts)).is_dir()):
+        return "/".join(parts[:depth])
+    return "/".join(parts) + (".py" if len(parts) > 1 else "/__init__.py")
 
 
 def _node_id(node: str) -> str:
@@ -165,7 +166,7 @@ def _node_id(node: str) -> str:
 
 def flowchart(root: Path = ROOT) -> str:
     """The Mermaid flowchart: one subgraph per layer, one node per folder or module, an arrow
-    per importing pair; arrows from the program into the tools in red."""
+    per importing pair; arrows against the flow in red."""
     found = imports(root)
     nodes = {node_of(m, root): layer_of(m) for m in modules(root)}
     lines = ["flowchart LR"]
@@ -178,10 +179,11 @@ def flowchart(root: Path = ROOT) -> str:
         lines.append("  end")
     pairs = {(node_of(i.importer, root), node_of(i.imported, root)) for i in found}
     edges = sorted((source, target) for source, target in pairs if source != target)
+    against = {(node_of(i.importer, root), node_of(i.imported, root)) for i in found if against_the_flow(i)}
     back = []
     for number, (source, target) in enumerate(edges):
         lines.append(f"  {_node_id(source)} --> {_node_id(target)}")
-        if nodes[source] != TOOLS and nodes[target] == TOOLS:
+        if (source, target) in against:
             back.append(str(number))
     if back:
         lines.append(f"  linkStyle {','.join(back)} stroke:#d32f2f,stroke-width:3px")
@@ -204,8 +206,9 @@ def page() -> str:
         "",
         f"{' → '.join(ORDER)}",
         "",
-        "Red arrows run from the program into the tools (the code that runs only outside",
-        "`pulumi up`); `tests/test_layers.py` fails on a new one.",
+        "In `stacks/`, a module imports from its own layer or an earlier one: loading →",
+        "validation → program → commands (the code that runs only outside `pulumi up`). An",
+        "arrow against that flow would be red; `tests/test_layers.py` fails on any.",
         "",
         "```mermaid",
         flowchart(),
@@ -220,7 +223,7 @@ def page() -> str:
         "|---|---|",
         *rows,
         "",
-        "## Imports from the program into the tools",
+        "## Imports against the flow",
         "",
         "| Module | Imports |",
         "|---|---|",

@@ -17,9 +17,9 @@ from functools import cache
 from typing import Any
 
 import components.builders
-from stacks.config import PlatformStack, TenantStack
-from stacks.offline.cli import PROJECT_DIR, run_stack
-from stacks.offline.engine import OfflineRun, Registered
+from stacks.commands.cli import PROJECT_DIR, run_stack
+from stacks.commands.preview.engine import OfflineRun, Registered
+from stacks.validation.config import PlatformStack, TenantStack
 from tools.gen_docs import GENERATED_NOTE
 from tools.gen_docs.api_ref import component_classes
 from tools.gen_docs.rules_ref import MODULES
@@ -106,11 +106,11 @@ def data_flow() -> str:
     lines = [
         "flowchart TB",
         '  file[/"Pulumi.&lt;stack&gt;.yaml<br/>config: hikube-gpu:*"/]',
-        '  models["stacks/config.py + components/models: structure'
+        '  models["stacks/validation/config.py + components/models: structure'
         f'<br/>TenantStack: {tenant_keys}<br/>PlatformStack: {platform_keys}"]',
         f'  rules["rules over the whole stack and each component\'s args<br/>{rules}"]',
         '  error[["ConfigError: one line per problem, exit 2,<br/>nothing registered"]]',
-        '  program["stacks/program.py → stacks/plan.py → stacks/registration.py"]',
+        '  program["stacks/program/main.py → stacks/program/plan.py → stacks/program/registration.py"]',
         f'  components["components: Pulumi ComponentResources<br/>{classes}"]',
         f'  builders["components/builders: pure functions → Manifest<br/>{builders}"]',
         f'  objects[("Kubernetes objects<br/>{_wrap(_kinds(), 5)}")]',

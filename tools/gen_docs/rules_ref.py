@@ -23,11 +23,21 @@ _WORKLOAD = "clusters.<name>.workloads.<workload>"
 _OP = "gpuOperator"
 MODULES: tuple[tuple[str, str, str, str], ...] = (
     # (id prefix, module, title, config path the module's relative paths are under)
-    ("config", "stacks.config", "Structural checks of the whole stack (`stacks/config.py`)", ""),
-    ("secrets", "stacks.secrets", "Secret values (`stacks/secrets.py`)", ""),
-    ("tenant", "stacks.rules", "Tenant stacks: platform and quota (`stacks/rules.py`)", ""),
+    (
+        "config",
+        "stacks.validation.config",
+        "Structural checks of the whole stack (`stacks/validation/config.py`)",
+        "",
+    ),
+    ("secrets", "stacks.validation.secrets", "Secret values (`stacks/validation/secrets.py`)", ""),
+    (
+        "tenant",
+        "stacks.validation.rules",
+        "Tenant stacks: platform and quota (`stacks/validation/rules.py`)",
+        "",
+    ),
     ("vm", "components.checks.vm", "Tenant VMs (`components/checks/vm.py`)", "vms.<name>"),
-    ("cluster", "stacks.cluster_rules", "Clusters (`stacks/cluster_rules.py`)", ""),
+    ("cluster", "stacks.validation.cluster_rules", "Clusters (`stacks/validation/cluster_rules.py`)", ""),
     (
         "cluster",
         "components.checks.cluster",
@@ -40,17 +50,37 @@ MODULES: tuple[tuple[str, str, str, str], ...] = (
         "Node groups (`components/checks/node_group.py`)",
         "clusters.<name>.nodeGroups.<group>",
     ),
-    ("platform", "stacks.platform_rules", "Platform stacks (`stacks/platform_rules.py`)", ""),
+    (
+        "platform",
+        "stacks.validation.platform_rules",
+        "Platform stacks (`stacks/validation/platform_rules.py`)",
+        "",
+    ),
     ("raw-vm", "components.checks.raw_vm", "Raw KubeVirt VMs (`components/checks/raw_vm.py`)", "vms.<name>"),
     ("workload", "components.checks.workload", "Workloads (`components/checks/workload.py`)", _WORKLOAD),
     ("operator", "components.checks.gpu_operator", "GPU Operator (`components/checks/gpu_operator.py`)", _OP),
     ("nodes", "components.checks.gpu_nodes", "GPU node modes (`components/checks/gpu_nodes.py`)", ""),
     ("kubevirt", "components.checks.kubevirt", "KubeVirt (`components/checks/kubevirt.py`)", "kubevirt"),
-    ("identity", "stacks.identities", "One identity per object (`stacks/identities.py`)", ""),
+    (
+        "identity",
+        "stacks.validation.identities",
+        "One identity per object (`stacks/validation/identities.py`)",
+        "",
+    ),
     ("names", "components.checks.names", "Names the platform derives (`components/checks/names.py`)", ""),
     ("ports", "components.checks.ports", "Port lists (`components/checks/ports.py`)", ""),
-    ("import", "stacks.adoption", "Adopting existing objects (`stacks/adoption.py`)", ""),
-    ("defaults", "stacks.customer_defaults", "Customer defaults (`stacks/customer_defaults.py`)", ""),
+    (
+        "import",
+        "stacks.validation.adoption",
+        "Adopting existing objects (`stacks/validation/adoption.py`)",
+        "",
+    ),
+    (
+        "defaults",
+        "stacks.loading.customer_defaults",
+        "Customer defaults (`stacks/loading/customer_defaults.py`)",
+        "",
+    ),
 )
 """Where rules are defined. ``components/checks`` holds the checks a component runs on its own
 args (paths relative to the component); ``stacks/*`` the checks of the whole stack."""
