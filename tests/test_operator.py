@@ -152,8 +152,8 @@ def test_the_command_writes_one_stack_per_stack_and_no_example(
     ]
     assert main(argv) == 0
     assert (out / "credentials.txt").read_text().splitlines()[-2:] == [
-        "acme-dev\thikube-gpu-acme-dev-kubeconfig\t-",
-        "acme-prod\thikube-gpu-acme-prod-kubeconfig\t-",
+        "acme-dev\thikube-gpu-acme-dev-kubeconfig\t-\t-",
+        "acme-prod\thikube-gpu-acme-prod-kubeconfig\t-\t-",
     ]
     assert sorted(p.name for p in out.glob("*.yaml")) == [
         "service-account.yaml",
@@ -391,4 +391,24 @@ def test_credentials_name_the_context_a_stack_selects(tmp_path: Path) -> None:
     )
     assert main([*_operator_project(tmp_path, config), "--repo-url", "https://git.example.com/f.git"]) == 0
     rows = (tmp_path / "out" / "credentials.txt").read_text().splitlines()
-    assert rows[-1] == "acme\thikube-gpu-acme-kubeconfig\tacme"
+    assert rows[-1] == "acme\thikube-gpu-acme-kubeconfig\tacme\t-"
+
+
+@pytest.mark.parametrize(
+    ("platform", "guests"),
+    [
+        ({"namespace": "tenant-acme", "context": "acme"}, "acme/ml,acme/train"),
+        ({"namespace": "tenant-acme"}, "tenant-acme/ml,tenant-acme/train"),
+    ],
+)
+def test_credentials_name_the_gpu_clusters_contexts_the_secret_must_hold(
+    tmp_path: Path, platform: dict[str, str], guests: str
+) -> None:
+    """The operator runs ``pulumi up``: each cluster's provider selects ``<context or
+    namespace>/<cluster>`` (``guest_context``), which only the stack's Secret can hold."""
+    clusters = {"train": {"version": "v1.33"}, "ml": {"version": "v1.33"}}
+    config = yaml.safe_dump({"config": {"hikube-gpu:platform": platform, "hikube-gpu:clusters": clusters}})
+    assert main([*_operator_project(tmp_path, config), "--repo-url", "https://git.example.com/f.git"]) == 0
+    rows = (tmp_path / "out" / "credentials.txt").read_text().splitlines()
+    assert rows[-2] == "# stack\tsecret\tcontext\tguest contexts"
+    assert rows[-1] == f"acme\thikube-gpu-acme-kubeconfig\t{platform.get('context', '-')}\t{guests}"

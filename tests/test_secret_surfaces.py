@@ -223,7 +223,7 @@ def test_the_surfaces_show_what_they_should(outputs: dict[str, str]) -> None:
         "file operator/stack-hikube-gpu-acme.yaml",
         "file operator/stack-hikube-gpu-broken.yaml",
     }
-    assert "acme\thikube-gpu-acme-kubeconfig\t[encrypted]" in outputs["file operator/credentials.txt"]
+    assert "acme\thikube-gpu-acme-kubeconfig\t[encrypted]\t" in outputs["file operator/credentials.txt"]
     assert "stack 'acme' sets hikube-gpu:kubeconfig" in outputs["operator (refused)"]
 
 

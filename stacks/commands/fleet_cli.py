@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stacks.commands.deploy.orchestrate import Engine, Operation, StackResult
+    from stacks.commands.operator.manifests import StackContexts
 
 from stacks.commands.project import PROJECT_DIR_HELP
 
@@ -407,12 +408,14 @@ OPERATOR_MARKER = ".hikube-gpu-operator"
 """File ``operator`` writes into its folder; it only replaces the YAML of folders that have it."""
 
 
-def _stack_contexts(project_dir: Path, stacks: list[str]) -> tuple[dict[str, str | None], list[str]]:
-    """Each stack's ``hikube-gpu:platform.context``, and the problems that keep a stack from the
-    operator: a kubeconfig stored in the stack would be used instead of its Secret's."""
+def _stack_contexts(project_dir: Path, stacks: list[str]) -> tuple[dict[str, StackContexts], list[str]]:
+    """Each stack's ``hikube-gpu:platform.context`` and its GPU clusters' contexts, and the
+    problems that keep a stack from the operator: a kubeconfig stored in the stack would be
+    used instead of its Secret's."""
+    from stacks.commands.operator.manifests import StackContexts
     from stacks.loading.stack_file import StackFileError, load_stack_file
 
-    contexts: dict[str, str | None] = {}
+    contexts: dict[str, StackContexts] = {}
     problems = []
     for name in stacks:
         try:
@@ -426,13 +429,25 @@ def _stack_contexts(project_dir: Path, stacks: list[str]) -> tuple[dict[str, str
                     f"stack {name!r} sets {key}: the operator hands each stack its own kubeconfig "
                     f"Secret; remove it (pulumi config rm {key} --stack {name})"
                 )
-        try:
-            platform = json.loads(config.get("hikube-gpu:platform", "{}"))
-        except ValueError:
-            platform = {}
-        context = platform.get("context") if isinstance(platform, dict) else None
-        contexts[name] = context if isinstance(context, str) else None
+        platform = _json_map(config, "hikube-gpu:platform")
+        clusters = _json_map(config, "hikube-gpu:clusters")
+        context, namespace = platform.get("context"), platform.get("namespace")
+        contexts[name] = StackContexts.of(
+            context if isinstance(context, str) else None,
+            namespace if isinstance(namespace, str) else None,
+            sorted(clusters),
+        )
     return contexts, problems
+
+
+def _json_map(config: dict[str, str], key: str) -> dict[str, Any]:
+    """A map-valued key of a stack's config as the CLI hands it over (JSON text), else empty:
+    the program reports a value of another type."""
+    try:
+        value = json.loads(config.get(key, "{}"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _operator(args: argparse.Namespace) -> int:

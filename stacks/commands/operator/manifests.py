@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from components.resolve.names import guest_context
+
 Manifest = dict[str, Any]
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 ENV_KEYS = ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -242,15 +244,37 @@ def manifests(settings: OperatorSettings, stacks: list[str]) -> dict[str, list[M
     return files
 
 
-def credentials_text(settings: OperatorSettings, contexts: dict[str, str | None]) -> str:
-    """``credentials.txt``: the kubeconfig Secret each Stack needs, and the context it must hold
-    when the stack sets ``hikube-gpu:platform.context`` (docs/fleet.md)."""
+@dataclass(frozen=True)
+class StackContexts:
+    """The contexts a stack's kubeconfig Secret must hold (``credentials.txt``)."""
+
+    context: str | None
+    """``hikube-gpu:platform.context``; None: the kubeconfig's current context."""
+    guests: tuple[str, ...]
+    """One per GPU Kubernetes cluster (``<context or namespace>/<cluster>``): the operator runs
+    ``pulumi up``, so nothing adds the clusters' admin contexts for it (docs/fleet.md)."""
+
+    @classmethod
+    def of(cls, context: str | None, namespace: str | None, clusters: list[str]) -> StackContexts:
+        prefix = context or namespace
+        guests = tuple(guest_context(prefix, c) for c in clusters) if prefix else ()
+        return cls(context, guests)
+
+
+def credentials_text(settings: OperatorSettings, contexts: dict[str, StackContexts]) -> str:
+    """``credentials.txt``: the kubeconfig Secret each Stack needs, the context it must hold
+    when the stack sets ``hikube-gpu:platform.context``, and its GPU clusters' contexts
+    (docs/fleet.md)."""
     lines = [
         f"# One Secret per Stack in namespace {settings.namespace}, key {KUBECONFIG_KEY!r}: a kubeconfig",
         "# for the cluster the stack deploys to, with the least privilege `up` needs (docs/fleet.md,",
         "# deploy/rbac/). 'context': the context the kubeconfig must hold (hikube-gpu:platform.context);",
-        "# '-': its current context is used.",
-        "# stack\tsecret\tcontext",
+        "# '-': its current context is used. 'guest contexts': each GPU cluster's admin context, added once"
+        " the cluster exists (hikube-gpu guest-kubeconfig --stack S).",
+        "# stack\tsecret\tcontext\tguest contexts",
     ]
-    lines += [f"{s}\t{kubeconfig_secret(settings, s)}\t{c or '-'}" for s, c in contexts.items()]
+    lines += [
+        f"{s}\t{kubeconfig_secret(settings, s)}\t{c.context or '-'}\t{','.join(c.guests) or '-'}"
+        for s, c in contexts.items()
+    ]
     return "\n".join(lines) + "\n"
