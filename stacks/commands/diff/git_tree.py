@@ -12,6 +12,7 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -113,8 +114,13 @@ class Tree:
         return any(entry.mode == "120000" for entry in self.entries.values())
 
     def is_dir(self, path: str) -> bool:
-        prefix = path.rstrip("/") + "/"
-        return any(name.startswith(prefix) for name in self.entries)
+        """Whether some file's path starts with ``path/`` (a set lookup: called once per stack)."""
+        return path.rstrip("/") + "/" in self._folders
+
+    @cached_property
+    def _folders(self) -> frozenset[str]:
+        """Every ``folder/`` prefix of a file's path (``a/``, ``a/b/`` for ``a/b/c``)."""
+        return frozenset(name[: i + 1] for name in self.entries for i, c in enumerate(name) if c == "/")
 
     def read_blobs(self, paths: list[str]) -> dict[str, bytes | None]:
         """The contents of the regular files ``paths`` at this commit (None: no such file)."""
