@@ -37,11 +37,64 @@ class StackDiff:
         return bool(self.added or self.removed or self.changed or self.risks or self.notes)
 
 
+CONTEXT = 3
+"""Unchanged lines shown around a change."""
+AUTOJUNK_LINES = 200
+"""From this many lines on, difflib's ``SequenceMatcher`` ignores frequent lines as match starts
+(``autojunk``): ``_one_replacement`` then says nothing about what it matches."""
+
+
 def unified(old: str, new: str, path: str) -> list[str]:
-    lines = difflib.unified_diff(
-        old.splitlines(), new.splitlines(), f"a/{path}", f"b/{path}", lineterm="", n=3
-    )
-    return list(lines)[2:]
+    """``difflib.unified_diff``'s lines (``n=3``, no header), byte for byte; one replaced run of
+    lines is written without running difflib's matcher (``_one_replacement``)."""
+    a, b = old.splitlines(), new.splitlines()
+    fast = _one_replacement(a, b)
+    if fast is not None:
+        return fast
+    return list(difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", lineterm="", n=CONTEXT))[2:]
+
+
+def _one_replacement(a: list[str], b: list[str]) -> list[str] | None:
+    """The hunk of ``a`` → ``b`` when they differ in one run of lines replaced by another
+    (``a = P + X + S``, ``b = P + Y + S``, ``X`` and ``Y`` not empty), no line of ``X`` is in
+    ``b``, no line of ``Y`` in ``a``, and ``b`` is too short for ``autojunk``; else None.
+
+    Then difflib's matching blocks are exactly ``P`` and ``S``: a matching block holds no line
+    of ``X`` or ``Y``, so each of its sides lies in ``P`` or in ``S``; ``P`` (at 0, 0) is the
+    longest block when ``len(P) >= len(S)`` and the earliest of that length (a ``P``-to-``S``
+    block that long starts at 0 in ``a`` but later in ``b``), else ``S`` is the only longest;
+    what is left on either side holds only the other. (``SequenceMatcher.find_longest_match``:
+    the longest block, earliest in ``a``, then in ``b``.) ``tests/test_diff_unified.py`` checks
+    this against difflib on generated texts.
+    """
+    if len(b) >= AUTOJUNK_LINES:
+        return None
+    shorter = min(len(a), len(b))
+    p = 0
+    while p < shorter and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < shorter - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    x, y = a[p : len(a) - s], b[p : len(b) - s]
+    if not x or not y or not set(x).isdisjoint(b) or not set(y).isdisjoint(a):
+        return None
+    before, after = min(CONTEXT, p), min(CONTEXT, s)
+    start = p - before
+    header = f"@@ -{_range(start, p + len(x) + after)} +{_range(start, p + len(y) + after)} @@"
+    return [
+        header,
+        *(" " + line for line in a[start:p]),
+        *("-" + line for line in x),
+        *("+" + line for line in y),
+        *(" " + line for line in a[len(a) - s : len(a) - s + after]),
+    ]
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's range as difflib writes it (``_format_range_unified``; never empty here)."""
+    length = stop - start
+    return f"{start + 1}" if length == 1 else f"{start + 1},{length}"
 
 
 def diff_stack(
