@@ -7,6 +7,7 @@ import json
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,3 +61,31 @@ def copy_project(
         if source.is_file() and keep(name):
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, root / name)
+
+
+def page_command(
+    argv: list[str] | None,
+    *,
+    description: str,
+    results: Path,
+    page_path: Path,
+    page: Callable[[dict[str, Any]], str],
+    module: str,
+) -> int:
+    """The command of a generated performance page: write ``page`` of the ``--json`` results to
+    ``--out``, or with ``--check`` exit 1 when the page there is not up to date."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--json", type=Path, default=results)
+    parser.add_argument("--out", type=Path, default=page_path)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the page is not up to date")
+    args = parser.parse_args(argv)
+    text = page(json.loads(args.json.read_text(encoding="utf-8")))
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            print(f"{args.out} is out of date: run python -m {module}", file=sys.stderr)
+            return 1
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    return 0

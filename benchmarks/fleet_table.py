@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import page_command
 from benchmarks.fleet_bench import table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -55,21 +54,14 @@ def page(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--json", type=Path, default=RESULTS)
-    parser.add_argument("--out", type=Path, default=PAGE)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the page is not up to date")
-    args = parser.parse_args(argv)
-    text = page(json.loads(args.json.read_text(encoding="utf-8")))
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"{args.out} is out of date: run python -m benchmarks.fleet_table", file=sys.stderr)
-            return 1
-        return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    return 0
+    return page_command(
+        argv,
+        description=__doc__.split("\n")[0],
+        results=RESULTS,
+        page_path=PAGE,
+        page=page,
+        module="benchmarks.fleet_table",
+    )
 
 
 if __name__ == "__main__":
