@@ -21,6 +21,23 @@ STATUS_WIDTH = 11
 NAME_WIDTH = max(len(name) for name in CHECKS) + 2
 
 
+def add_live_stack_arguments(parser: argparse.ArgumentParser, project_dir: Path | None) -> None:
+    """The arguments of a command that reads a stack and reaches its cluster (doctor, verify):
+    the stack, its config file and project, the kubeconfig and the context."""
+    parser.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
+    parser.add_argument("--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
+    parser.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        help="kubeconfig file (default: the stack's kubeconfig unless it is a secret, then KUBECONFIG, "
+        "then ~/.kube/config)",
+    )
+    parser.add_argument(
+        "--context", help="kubeconfig context (default: hikube-gpu:platform.context, then current)"
+    )
+
+
 def add_parser(commands: Any, project_dir: Path | None) -> None:
     """Add ``doctor`` to the CLI's subcommands; ``--help`` lists every check."""
     text = "check the live platform behind a stack, read-only (GET and access reviews only)"
@@ -34,18 +51,7 @@ def add_parser(commands: Any, project_dir: Path | None) -> None:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    doctor.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
-    doctor.add_argument("--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
-    doctor.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
-    doctor.add_argument(
-        "--kubeconfig",
-        type=Path,
-        help="kubeconfig file (default: the stack's kubeconfig unless it is a secret, then KUBECONFIG, "
-        "then ~/.kube/config)",
-    )
-    doctor.add_argument(
-        "--context", help="kubeconfig context (default: hikube-gpu:platform.context, then current)"
-    )
+    add_live_stack_arguments(doctor, project_dir)
 
 
 def insecure_tls(server: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks.commands.doctor.check import Check
-from stacks.commands.project import PROJECT_DIR_HELP
+from stacks.commands.doctor.command import add_live_stack_arguments
 
 EXIT_DIFFERS = 1
 EXIT_CANNOT_RUN = 2
@@ -54,18 +54,7 @@ def add_parser(commands: Any, project_dir: Path | None) -> None:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verify.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
-    verify.add_argument("--config-file", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
-    verify.add_argument("--project-dir", type=Path, default=project_dir, help=PROJECT_DIR_HELP)
-    verify.add_argument(
-        "--kubeconfig",
-        type=Path,
-        help="kubeconfig file (default: the stack's kubeconfig unless it is a secret, then KUBECONFIG, "
-        "then ~/.kube/config)",
-    )
-    verify.add_argument(
-        "--context", help="kubeconfig context (default: hikube-gpu:platform.context, then current)"
-    )
+    add_live_stack_arguments(verify, project_dir)
     verify.add_argument(
         "--timeout",
         type=float,
