@@ -225,32 +225,38 @@ def _compared(change: Change, options: _Options, base_dir: Path | None = None) -
     if stacks is not None:
         names = [name for name in names if name in stacks]
     todo = sorted(change.affected)
-    memo: Memo = {}  # a stack file that is the same at both revisions is parsed once
-    if base_dir is None:
-        base = Revision.base(change, todo, memo)
-    else:
-        files = {s: change.base_stacks[s] for s in todo if s in change.base_stacks}
-        base = Revision.on_disk(base_dir, change.label, files, change.base_project, memo)
-    head = Revision.working_tree(change, todo, memo)
-    del memo
     diffs: dict[str, StackDiff] = {}
     lock = threading.Lock()
-
-    def pair(stack: str, old: StackRender | None, new: StackRender | None) -> None:
-        diff = _diff(stack, base, head, base.render(stack, old), head.render(stack, new), details=details)
-        with lock:
-            diffs[stack] = diff
-
     producer = Producer(
         change,
         cache=options.cache,
         workers=options.workers or default_workers(),
         progress=options.progress or (lambda _label, _stack: None),
-        base_defaults=base.defaults,
-        base_directories=base.directories,
         base_dir=base_dir,
     )
-    counts = producer.run(base.readable(), head.readable(), pair)
+    with producer:
+        # the working tree's renders start now; the files are read meanwhile (a stack file that
+        # cannot be read renders to nothing that is shown: its reason is)
+        producer.start(
+            [s for s in todo if s in change.head_stacks], [s for s in todo if s in change.base_stacks]
+        )
+        memo: Memo = {}  # a stack file that is the same at both revisions is parsed once
+        head = Revision.working_tree(change, todo, memo)
+        if base_dir is None:
+            base = Revision.base(change, todo, memo)
+        else:
+            files = {s: change.base_stacks[s] for s in todo if s in change.base_stacks}
+            base = Revision.on_disk(base_dir, change.label, files, change.base_project, memo)
+        del memo
+
+        def pair(stack: str, old: StackRender | None, new: StackRender | None) -> None:
+            diff = _diff(stack, base, head, base.render(stack, old), head.render(stack, new), details=details)
+            with lock:
+                diffs[stack] = diff
+
+        producer.pair(pair, base.readable(), head.readable())
+        producer.add_base(base.readable(), base.defaults, base.directories)  # its set-up: here
+        counts = producer.finish()
     for stack in producer.unpaired():  # cannot happen: every render is delivered, or its failure
         diffs[stack] = StackDiff(stack, error="the comparison failed (a render is missing)")
     skipped = tuple(name for name in names if name not in change.affected)
@@ -282,9 +288,8 @@ def warm(
         cache=cache,
         workers=workers or default_workers(),
         progress=progress or (lambda _label, _stack: None),
-        base_defaults={},
     )
-    counts = producer.run([], head.readable(), lambda _stack, _old, _new: None)
+    counts = producer.run([], head.readable(), lambda _stack, _old, _new: None, {})
     return Comparison("HEAD", WORKING_TREE, [], (), False, counts.rendered, counts.cached)
 
 

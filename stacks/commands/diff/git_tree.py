@@ -11,7 +11,7 @@ import hashlib
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -92,6 +92,8 @@ class Tree:
     project_dir: Path
     commit: str
     entries: dict[str, Entry]
+    _blobs: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """The files read so far (a stack file is read to parse it, then written for its render)."""
 
     @classmethod
     def read(cls, project_dir: Path, commit: str) -> Tree:
@@ -124,8 +126,12 @@ class Tree:
 
     def read_blobs(self, paths: list[str]) -> dict[str, bytes | None]:
         """The contents of the regular files ``paths`` at this commit (None: no such file)."""
-        wanted = [p for p in dict.fromkeys(paths) if p in self.entries and self.entries[p].mode in REGULAR]
-        found: dict[str, bytes | None] = dict.fromkeys(paths)
+        found: dict[str, bytes | None] = {p: self._blobs.get(p) for p in paths}
+        wanted = [
+            p
+            for p in dict.fromkeys(paths)
+            if found[p] is None and p in self.entries and self.entries[p].mode in REGULAR
+        ]
         if not wanted:
             return found
         request = b"".join(self.entries[p].oid.encode() + b"\n" for p in wanted)
@@ -134,6 +140,6 @@ class Tree:
         for path in wanted:
             header_end = output.index(b"\n", at)
             size = int(output[at:header_end].split(b" ")[2])
-            found[path] = output[header_end + 1 : header_end + 1 + size]
+            found[path] = self._blobs[path] = output[header_end + 1 : header_end + 1 + size]
             at = header_end + 1 + size + 1
         return found

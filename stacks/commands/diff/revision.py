@@ -19,8 +19,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -92,12 +92,8 @@ def _git(repo: Path, *args: str) -> str:
 
 
 @contextlib.contextmanager
-def checkout(
-    project_dir: Path, ref: str, *, leave_out: list[str] | None = None, then: Sequence[str] = ()
-) -> Iterator[Path]:
-    """The project folder as it is at ``ref``, in a temporary detached worktree. With
-    ``leave_out`` (globs of paths relative to the project), those files are not checked out,
-    but ``then``'s are (the stack files that will render, of many)."""
+def checkout(project_dir: Path, ref: str) -> Iterator[Path]:
+    """The project folder as it is at ``ref``, in a temporary detached worktree."""
     top = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
     try:
         commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -108,11 +104,7 @@ def checkout(
     worktree = tmp / "tree"
     try:
         try:
-            if leave_out is None:
-                _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
-            else:
-                _git(top, "worktree", "add", "--detach", "--quiet", "--no-checkout", str(worktree), commit)
-                _sparse(worktree, commit, relative.as_posix(), leave_out, list(then))
+            _git(top, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
         except RevisionError as error:
             raise RevisionError(f"base {ref!r} cannot be checked out: {error}") from None
         yield worktree / relative
@@ -121,32 +113,35 @@ def checkout(
             _remove_worktree(top, worktree)
 
 
-SPARSE_BATCH = 500
-"""Paths per ``git checkout`` command (the command line stays short)."""
-
-
-def _sparse(worktree: Path, commit: str, relative: str, leave_out: list[str], then: list[str]) -> None:
-    """Check out the project folder but ``leave_out``, then ``then`` (git pathspecs, relative
-    to the worktree's top)."""
-    prefix = "" if relative in ("", ".") else f"{relative}/"
-    every = prefix.rstrip("/") or "."
-    excluded = [f":(exclude,glob){prefix}{glob}" for glob in leave_out]
-    _git(worktree, "checkout", "--quiet", commit, "--", every, *excluded)
-    for start in range(0, len(then), SPARSE_BATCH):
-        paths = [f":(literal){prefix}{path}" for path in then[start : start + SPARSE_BATCH]]
-        _git(worktree, "checkout", "--quiet", commit, "--", *paths)
+def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (paths relative to ``folder``) under ``folder``; a path that would leave
+    it is refused, as git refuses to check one out."""
+    made: set[Path] = set()
+    for name, data in files.items():
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise RevisionError(f"{name!r} is not a path inside the project")
+        target = folder / relative
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(data)
 
 
 def _remove_worktree(top: Path, worktree: Path) -> None:
-    """Remove the worktree (whatever state it is in), its folder, and git's record of it."""
-    with contextlib.suppress(RevisionError):
-        _git(top, "worktree", "remove", "--force", str(worktree))
-    _remove_tree(worktree.parent)
+    """Remove the worktree (whatever state it is in), its folder, and git's record of it: the
+    folder is deleted, then git forgets worktrees whose folder is gone (``git worktree remove``
+    would first compare every file with its index: a second per 1,000 files)."""
+    remove_tree(worktree.parent)
+    if worktree.exists():  # something could not be deleted: let git try
+        with contextlib.suppress(RevisionError):
+            _git(top, "worktree", "remove", "--force", str(worktree))
+        remove_tree(worktree.parent)
     with contextlib.suppress(RevisionError):
         _git(top, "worktree", "prune")
 
 
-def _remove_tree(path: Path) -> None:
+def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -221,7 +216,7 @@ def _streamed(line: str) -> tuple[str, StackRender, dict[str, Any] | None]:
     )
 
 
-def _run_worker(
+def run_worker(
     job: Job,
     chunk: list[str],
     out: Path,
@@ -304,7 +299,7 @@ handlers only in the main thread: without a timeout, SIGINT could wait for the s
 worker before cleanup starts."""
 
 
-def _result(future: Future[None]) -> None:
+def wait_for(future: Future[None]) -> None:
     """``future.result()``, waking every ``SIGNAL_POLL_SECONDS`` so signal handlers can run."""
     while True:
         try:
@@ -329,69 +324,6 @@ def plan_chunks(jobs: list[Job], workers: int) -> list[tuple[int, list[str]]]:
     return sorted(chunks, key=lambda item: -len(item[1]))
 
 
-def render_trees(
-    jobs: list[Job],
-    workers: int,
-    progress: Progress,
-    deliver: Deliver | None = None,
-    record: str | None = None,
-) -> list[dict[str, StackRender]]:
-    """Render the stacks of each job with the code found in its folder (or its ``code_dir``).
-
-    At most ``workers`` processes at a time, shared by the jobs by the renders each has
-    (``plan_chunks``); each process renders a chunk of one job's stacks, so imports are paid
-    once per process, not once per stack. A worker that crashes fails only its stacks;
-    ``RevisionError`` when a revision cannot render at all. Each render goes to ``deliver``
-    (then the lists returned are empty), else into the list of its job. ``record``: the object
-    hash for workers to record what each render reads (``stacks.commands.diff.recorder``).
-    """
-    if isinstance(progress, CountingProgress):
-        progress.total = sum(len(job.stacks) for job in jobs)
-    lock = threading.Lock()
-    results: list[dict[str, StackRender]] = [{} for _ in jobs]
-
-    def locked(label: str, stack: str) -> None:
-        with lock:
-            progress(label, stack)
-
-    def keep(index: int, stack: str, render: StackRender, _seen: dict[str, Any] | None) -> None:
-        results[index][stack] = render
-
-    handed = _Handover(deliver or keep)
-    chunks = plan_chunks(jobs, workers)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}render-"))
-    processes = Workers()
-    pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    try:
-        futures = []
-        for number, (index, chunk) in enumerate(chunks):
-            out = tmp / f"{index}-{number}"
-            out.mkdir()
-            futures.append(
-                pool.submit(
-                    _run_worker,
-                    jobs[index],
-                    chunk,
-                    out,
-                    progress=locked,
-                    workers=processes,
-                    deliver=handed.give,
-                    index=index,
-                    record=record,
-                )
-            )
-        for future in futures:
-            _result(future)
-        handed.finish()
-        return results
-    finally:
-        with shielded():
-            processes.stop()
-            pool.shutdown(wait=True, cancel_futures=True)
-            handed.finish(wait=False)
-            _remove_tree(tmp)
-
-
 PIPE_BYTES = 1 << 20
 """A worker's stdout pipe holds this much (Linux's default limit, ``/proc/sys/fs/pipe-max-size``):
 about 60 renders, so a worker goes on rendering while the orchestrator is busy or descheduled,
@@ -410,7 +342,7 @@ HANDOVER = 256
 """Renders waiting for ``deliver`` at most: beyond, the threads reading the workers wait."""
 
 
-class _Handover:
+class Handover:
     """Renders go from the threads that read the workers to one thread that delivers them, so
     that a slow ``deliver`` (a diff) does not stop the reading, nor the workers behind it."""
 

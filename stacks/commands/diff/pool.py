@@ -1,0 +1,210 @@
+"""The worker processes of one diff, shared by its jobs (a revision's stacks) as they arrive.
+
+A diff starts the working tree's renders as soon as it knows which stacks to render, and adds the
+base's once the base is ready (its stack files read, its code checked out): the base's set-up
+then runs beside renders instead of before them. A worker renders a fixed chunk of one job's
+stacks (its command line), so the split is decided when a job is added:
+
+- a job added with nothing else to render, or with others announced (``reserve``), shares the
+  free workers with them by the renders each has (``revision.plan_chunks``'s rule);
+- a job added while others render is split so that every worker ends at about the same time
+  (``split``): a worker that is free now gets a chunk, and so does each busy one once it ends,
+  each chunk sized by what is left to render before it and what a worker's start costs.
+
+The sizes decide only how long the diff takes, never what it says: every stack added is
+rendered once, whatever the timing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from stacks.commands.diff.revision import (
+    TEMP_PREFIX,
+    CountingProgress,
+    Deliver,
+    Handover,
+    Job,
+    Progress,
+    Workers,
+    plan_chunks,
+    remove_tree,
+    run_worker,
+    wait_for,
+)
+from stacks.commands.interrupt import shielded
+
+START_RENDERS = 40
+"""What starting a worker costs, in renders of one stack: its imports and first render took
+0.45 s where a render takes 12 ms (the fleet benchmark's machine). Both scale with the machine's
+speed, so their ratio is what a split needs."""
+
+
+def split(count: int, loads: list[int], start: int = START_RENDERS) -> list[tuple[int, int]]:
+    """Share ``count`` renders among workers that are busy for ``loads`` renders each (0: free):
+    (worker, chunk size) pairs, the workers that are free first, such that every chunk (which
+    pays ``start``) ends as close as can be to the same time. A worker busy until after that
+    time gets nothing."""
+    if count <= 0 or not loads:
+        return []
+    ready = sorted((load + start, worker) for worker, load in enumerate(loads))
+    used, total = 1, ready[0][0]
+    while used < len(ready) and (count + total) / used > ready[used][0]:
+        total += ready[used][0]
+        used += 1
+    end = (count + total) / used
+    shares = [(end - at, worker) for at, worker in ready[:used]]
+    sizes = [int(share) for share, _ in shares]
+    by_fraction = sorted(range(used), key=lambda i: (-(shares[i][0] - sizes[i]), i))
+    for i in by_fraction[: count - sum(sizes)]:
+        sizes[i] += 1
+    return [(worker, size) for (_, worker), size in zip(shares, sizes, strict=True) if size > 0]
+
+
+@dataclass
+class _Chunk:
+    size: int
+    delivered: int = 0
+    started: bool = False
+    ended: bool = False
+
+
+class RenderPool:
+    """At most ``workers`` worker processes at a time for the jobs ``add``\\ ed, while more may
+    come. Each render goes to ``deliver`` with the index of its job (the order of ``add``).
+    ``wait`` waits for every render; leaving the ``with`` block stops what still runs and
+    removes the workers' temporary folder, also when a signal (``Interrupted``) stops it."""
+
+    def __init__(self, workers: int, progress: Progress, deliver: Deliver, record: str | None = None) -> None:
+        self.workers = max(1, workers)
+        self._progress = progress
+        self._record = record
+        self._lock = threading.Lock()
+        self._jobs: list[Job] = []
+        self._chunks: list[_Chunk] = []
+        self._futures: list[Future[None]] = []
+        self._reserved = 0
+        self._total = 0
+        self._handed = Handover(deliver)
+        self._processes = Workers()
+        self._pool = ThreadPoolExecutor(max_workers=self.workers)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}render-"))
+
+    def __enter__(self) -> RenderPool:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- adding work ----------------------------------------------------------------------------
+
+    def reserve(self, renders: int) -> None:
+        """About ``renders`` more will be added later: the jobs added until then leave them
+        their share of the workers."""
+        self._reserved += max(0, renders)
+        self._count(0)
+
+    def add(self, job: Job, *, reserved: int = 0) -> int:
+        """Render ``job``'s stacks (``reserved``: what it had reserved); its index."""
+        self._reserved = max(0, self._reserved - reserved)
+        return self.add_all([job])[0]
+
+    def add_all(self, jobs: list[Job]) -> list[int]:
+        """Render the stacks of ``jobs``, which share the workers free now by the renders each
+        has (and what is reserved) when nothing renders, else as ``split`` says; their indexes."""
+        indexes = list(range(len(self._jobs), len(self._jobs) + len(jobs)))
+        self._jobs += jobs
+        self._count(sum(len(job.stacks) for job in jobs))
+        with self._lock:
+            loads = self._loads()
+        if not any(loads):
+            placeholder = [Job(Path(), "", [""] * self._reserved)] if self._reserved else []
+            for index, chunk in plan_chunks([*jobs, *placeholder], self.workers):
+                if index < len(jobs):
+                    self._submit(indexes[index], chunk)
+            return indexes
+        for index, job in zip(indexes, jobs, strict=True):
+            with self._lock:
+                loads = self._loads()
+            shares = split(len(job.stacks), loads)
+            # free workers first, then in the order the busy ones end (the pool's queue is FIFO)
+            shares.sort(key=lambda share: loads[share[0]])
+            at = 0
+            for _, size in shares:
+                self._submit(index, job.stacks[at : at + size])
+                at += size
+        return indexes
+
+    def _count(self, added: int) -> None:
+        self._total += added
+        if isinstance(self._progress, CountingProgress):
+            self._progress.total = self._total + self._reserved
+
+    def _loads(self) -> list[int]:
+        """Renders each worker has left to make (running chunks, then queued ones on the worker
+        that is free first), one per worker; 0 for a free one."""
+        running = [c.size - c.delivered for c in self._chunks if c.started and not c.ended]
+        loads = running + [0] * (self.workers - len(running))
+        heapq.heapify(loads)
+        for chunk in self._chunks:
+            if not chunk.started:
+                heapq.heappush(loads, heapq.heappop(loads) + START_RENDERS + chunk.size)
+        return sorted(loads)
+
+    def _submit(self, index: int, stacks: list[str]) -> None:
+        chunk = _Chunk(len(stacks))
+        number = len(self._chunks)
+        self._chunks.append(chunk)
+        out = self._tmp / f"{index}-{number}"
+        out.mkdir()
+        self._futures.append(self._pool.submit(self._run, chunk, index, stacks, out))
+
+    def _run(self, chunk: _Chunk, index: int, stacks: list[str], out: Path) -> None:
+        job = self._jobs[index]
+
+        def progress(label: str, stack: str) -> None:
+            with self._lock:
+                chunk.delivered += 1
+                self._progress(label, stack)
+
+        with self._lock:
+            chunk.started = True
+        try:
+            run_worker(
+                job,
+                stacks,
+                out,
+                progress=progress,
+                workers=self._processes,
+                deliver=self._handed.give,
+                index=index,
+                record=self._record,
+            )
+        finally:
+            with self._lock:
+                chunk.ended = True
+
+    # --- the end --------------------------------------------------------------------------------
+
+    def wait(self) -> None:
+        """Wait for every render added, and for ``deliver`` to have taken each; raise what a
+        job or ``deliver`` raised (``RevisionError``: a revision cannot render at all)."""
+        for future in self._futures:
+            wait_for(future)
+        self._handed.finish()
+
+    def close(self) -> None:
+        """Stop the workers still running, wait for their threads, remove the temporary folder."""
+        with shielded():
+            self._processes.stop()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._handed.finish(wait=False)
+            remove_tree(self._tmp)
