@@ -233,6 +233,31 @@ def test_the_inputs_folder_falls_back_to_a_checkout(reading: Path, tmp_path: Pat
     assert [c.path for c in dev.changed] == ["tenant-dev/vmdisk-ws-1-system.yaml"]
 
 
+def test_a_changed_codes_base_that_reads_outside_its_folder_renders_again_in_a_checkout(
+    reading: Path, tmp_path: Path
+) -> None:
+    """The code changed: the base renders from a folder of its code and inputs, written from
+    git's objects, which does not hold ``data/extra.txt`` (not code, no stack's input). Its
+    worker fails where the base's code reads it (at import): each of its stacks is made again in
+    a checkout, and the diff is the one a checkout gives (only the label the working tree
+    changed), never the failure."""
+    text = (reading / MANIFEST).read_text(encoding="utf-8")
+    assert 'hikube-gpu-next"' in text  # the origin's second commit
+    (reading / MANIFEST).write_text(text.replace('hikube-gpu-next"', 'hikube-gpu-third"'), encoding="utf-8")
+    result = compare(reading, "HEAD", workers=2)
+    assert result.code_changed
+    assert result.rendered == 8  # 4 stacks at each revision: the base's made again, counted once
+    for diff in result.stacks:
+        assert diff.error is None, diff.error
+        lines = [line for change in diff.changed for line in change.diff if line.startswith(("+ ", "- "))]
+        lines = [line for line in lines if not line.startswith(("+++", "---"))]
+        assert diff.changed, diff.stack
+        assert {line[0] + line[1:].strip() for line in lines} == {
+            "-app.kubernetes.io/managed-by: hikube-gpu-next",
+            "+app.kubernetes.io/managed-by: hikube-gpu-third",
+        }, diff.stack
+
+
 LISTS = """
 
 _run_planned = run_planned

@@ -1,0 +1,158 @@
+"""The diff's worker pool (stacks/commands/diff/pool.py): how a job added late is split, and that
+every stack of every job is rendered once whatever the timing; and the worker-side memo of what a
+file holds (stacks/commands/diff/recorder.py ``state``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stacks.commands.diff import pool, recorder
+from stacks.commands.diff.pool import START_RENDERS, RenderPool, split
+from stacks.commands.diff.revision import Job, StackRender
+
+
+def _ends(shares: list[tuple[int, int]], loads: list[int]) -> list[int]:
+    return [loads[worker] + START_RENDERS + size for worker, size in shares]
+
+
+def test_a_late_job_goes_to_the_free_worker_first_and_to_the_busy_one_once_it_ends() -> None:
+    shares = split(1000, [0, 500])
+    assert sum(size for _, size in shares) == 1000
+    assert dict(shares) == {0: 750, 1: 250}  # both end at 790
+    assert max(_ends(shares, [0, 500])) - min(_ends(shares, [0, 500])) <= 1
+
+
+def test_a_worker_busy_past_the_end_gets_nothing() -> None:
+    assert split(100, [0, 10_000]) == [(0, 100)]
+    assert split(100, [5_000, 10_000]) == [(0, 100)]
+    assert split(0, [0, 0]) == []
+    assert split(3, []) == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    count=st.integers(min_value=1, max_value=20_000),
+    loads=st.lists(st.integers(min_value=0, max_value=20_000), min_size=1, max_size=16),
+)
+def test_a_split_renders_each_stack_once_and_its_chunks_end_together(count: int, loads: list[int]) -> None:
+    shares = split(count, loads)
+    assert sum(size for _, size in shares) == count
+    assert all(size > 0 for _, size in shares)
+    assert len({worker for worker, _ in shares}) == len(shares)
+    ends = _ends(shares, loads)
+    assert max(ends) - min(ends) <= 1
+    used = {worker for worker, _ in shares}
+    # a worker left out would end its chunk no earlier than the others end theirs
+    assert all(loads[w] + START_RENDERS >= min(ends) - 1 for w in range(len(loads)) if w not in used)
+
+
+class _Fake:
+    """``run_worker`` without processes: each stack takes ``seconds``; records every chunk."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.chunks: list[tuple[str, list[str]]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, job: Job, chunk: list[str], out: Path, **kw: Any) -> None:
+        with self.lock:
+            self.chunks.append((job.label, list(chunk)))
+        for stack in chunk:
+            time.sleep(self.seconds)
+            kw["deliver"](kw["index"], stack, StackRender({"f": f"{job.label}:{stack}"}), None)
+            kw["progress"](job.label, stack)
+
+
+def test_a_job_added_while_another_renders_shares_the_workers_and_every_stack_renders_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = _Fake(0.002)
+    monkeypatch.setattr(pool, "run_worker", fake)
+    got: list[tuple[int, str, str]] = []
+    lock = threading.Lock()
+
+    def deliver(index: int, stack: str, render: StackRender, _seen: object) -> None:
+        with lock:
+            got.append((index, stack, render.files["f"]))
+
+    head = [f"s{i:03d}" for i in range(300)]
+    with RenderPool(2, lambda _label, _stack: None, deliver) as workers:
+        workers.reserve(300)
+        assert workers.add(Job(Path("head"), "head", head)) == 0
+        time.sleep(0.15)  # the base's set-up
+        assert workers.add(Job(Path("base"), "base", head), reserved=300) == 1
+        workers.wait()
+    assert sorted(got) == sorted(
+        [(0, s, f"head:{s}") for s in head] + [(1, s, f"base:{s}") for s in head]
+    )  # each stack once at each revision
+    heads = [chunk for label, chunk in fake.chunks if label == "head"]
+    bases = [chunk for label, chunk in fake.chunks if label == "base"]
+    assert heads == [head]  # one worker for the head: the other was left to the base
+    assert len(bases) == 2  # the base on the free worker now, and a tail once the head ended
+    assert len(bases[0]) > len(bases[1])
+    assert bases[0] + bases[1] == head  # the tail is the end of the list (paired last)
+
+
+def test_jobs_added_together_share_the_workers_by_their_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _Fake(0)
+    monkeypatch.setattr(pool, "run_worker", fake)
+    with RenderPool(2, lambda _label, _stack: None, lambda *_: None) as workers:
+        workers.add_all([Job(Path("a"), "a", ["x"]), Job(Path("b"), "b", [f"s{i}" for i in range(100)])])
+        workers.wait()
+    assert sorted((label, len(chunk)) for label, chunk in fake.chunks) == [("a", 1), ("b", 50), ("b", 50)]
+
+
+# --- what a file holds, seen from a worker ---------------------------------------------------
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths ``state`` resolves and reads from now on."""
+    reads: list[str] = []
+    real = recorder._state
+
+    def counted(path: str, info: os.stat_result, algorithm: str) -> str:
+        reads.append(path)
+        return real(path, info, algorithm)
+
+    monkeypatch.setattr(recorder, "_state", counted)
+    return reads
+
+
+def test_a_file_is_read_again_once_it_changes_even_at_the_same_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorder, "RACY_NS", -(10**18))  # trust every lstat, however recent
+    monkeypatch.setattr(recorder, "_SEEN", {})
+    reads = _counting(monkeypatch)
+    path = tmp_path / "quota.yaml"
+    path.write_text("L40S: 1\n", encoding="utf-8")
+    first = recorder.state(str(path), "sha1")
+    assert recorder.state(str(path), "sha1") == first
+    assert reads == [str(path)]  # the second look trusted the unchanged lstat
+    path.write_text("L40S: 2\n", encoding="utf-8")  # same size
+    second = recorder.state(str(path), "sha1")
+    assert second != first
+    assert second.startswith("file ")
+    assert len(reads) == 2
+
+
+def test_a_file_changed_just_now_is_read_each_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recorder, "_SEEN", {})
+    reads = _counting(monkeypatch)
+    path = tmp_path / "quota.yaml"
+    path.write_text("L40S: 1\n", encoding="utf-8")
+    recorder.state(str(path), "sha1")
+    recorder.state(str(path), "sha1")
+    assert len(reads) == 2  # its lstat may not show a change within the file system's granularity
+    old = time.time() - 3600
+    os.utime(path, (old, old))  # the change time stays now: still read each time
+    recorder.state(str(path), "sha1")
+    assert len(reads) == 3
