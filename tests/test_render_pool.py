@@ -156,3 +156,23 @@ def test_a_file_changed_just_now_is_read_each_time(tmp_path: Path, monkeypatch: 
     os.utime(path, (old, old))  # the change time stays now: still read each time
     recorder.state(str(path), "sha1")
     assert len(reads) == 3
+
+
+def test_unchanged_files_are_linked_and_the_rest_left_to_be_written(tmp_path: Path) -> None:
+    from stacks.commands.diff.revision import RevisionError, link_files
+
+    source, folder = tmp_path / "project", tmp_path / "inputs"
+    (source / "environments").mkdir(parents=True)
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (source / "environments" / f"Pulumi.{name}.yaml").write_text(f"config: {{}}  # {name}\n")
+    (source / "environments" / "Pulumi.b.yaml").rename(source / "environments" / "real.yaml")
+    (source / "environments" / "Pulumi.b.yaml").symlink_to("real.yaml")
+    names = [f"environments/Pulumi.{name}.yaml" for name in ("a", "b", "c")]
+    assert link_files(folder, source, names) == names[1:]  # a link is never followed: written
+    linked = folder / names[0]
+    assert linked.stat().st_ino == (source / names[0]).stat().st_ino
+    assert linked.read_text() == "config: {}  # a\n"
+    assert not (folder / names[1]).exists()
+    with pytest.raises(RevisionError, match="not a path inside the project"):
+        link_files(folder, source, ["../outside.yaml"])

@@ -167,6 +167,11 @@ class Change:
             self._disk[path] = state(full, self.tree.algorithm)
         return self._disk[path]
 
+    def unchanged(self, path: str) -> bool:
+        """Whether the working tree holds ``path`` as the base does (a regular file at both)."""
+        oid = self.base_oid(path)
+        return oid is not None and self.head_state(path) == f"file {oid}"
+
     def base_oid(self, path: str) -> str | None:
         entry = self.tree.entries.get(path)
         return entry.oid if entry is not None and entry.mode in REGULAR else None

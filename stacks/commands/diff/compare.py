@@ -96,8 +96,15 @@ class Revision:
         return cls.on_disk(change.project_dir, WORKING_TREE, files, change.project, memo)
 
     @classmethod
-    def base(cls, change: Change, stacks: list[str], memo: Memo | None = None) -> Revision:
+    def base(
+        cls, change: Change, stacks: list[str], memo: Memo | None = None, head: Revision | None = None
+    ) -> Revision:
+        """The base's stacks, read from git. A stack whose stack file and defaults file the
+        working tree holds unchanged (same path, same object id) and that ``head`` read without
+        error is ``head``'s, as read there (same bytes, same project, same merge)."""
         paths = {s: change.base_stacks[s] for s in stacks if s in change.base_stacks}
+        same = _same_at_base(change, head, paths) if head is not None else {}
+        paths = {s: path for s, path in paths.items() if s not in same}
         blobs = change.tree.read_blobs(list(paths.values()))
         sources = {
             s: parse_stack(change.base_project, path.rpartition("/")[2], blobs[path], memo)
@@ -117,7 +124,9 @@ class Revision:
             opener, lambda path: change.tree.is_dir(path.as_posix()), lambda _project, _path: True
         )
         merged = {s: _with_defaults(Path(), source, at_base) for s, source in sources.items()}
-        return cls(change.label, merged, defaults)
+        for stack, source in same.items():
+            merged[stack], defaults[stack] = source, (head.defaults[stack] if head else None)
+        return cls(change.label, dict(sorted(merged.items())), dict(sorted(defaults.items())))
 
     def readable(self) -> list[str]:
         return sorted(s for s, source in self.sources.items() if source.error is None)
@@ -137,6 +146,23 @@ class Revision:
             for where in {directory, directory.resolve()}:
                 text = text.replace(f"{where}{os.sep}", "")
         return StackRender({}, text)
+
+
+def _same_at_base(change: Change, head: Revision, paths: dict[str, str]) -> dict[str, StackSource]:
+    """The stacks of ``paths`` (stack → its file at the base) whose reading ``head`` made holds
+    at the base too: the same project, a stack file and a defaults file (when it names one) the
+    working tree holds as the base does, and no error."""
+    if change.base_project != change.project:
+        return {}
+    same = {}
+    for stack, path in paths.items():
+        source = head.sources.get(stack)
+        if source is None or source.error is not None or change.head_stacks.get(stack) != path:
+            continue
+        files = [path] + ([name] if (name := head.defaults.get(stack)) is not None else [])
+        if all(change.unchanged(Path(file).as_posix()) for file in files):
+            same[stack] = source
+    return same
 
 
 def _inside(name: str) -> bool:
@@ -243,7 +269,7 @@ def _compared(change: Change, options: _Options, base_dir: Path | None = None) -
         memo: Memo = {}  # a stack file that is the same at both revisions is parsed once
         head = Revision.working_tree(change, todo, memo)
         if base_dir is None:
-            base = Revision.base(change, todo, memo)
+            base = Revision.base(change, todo, memo, head)
         else:
             files = {s: change.base_stacks[s] for s in todo if s in change.base_stacks}
             base = Revision.on_disk(base_dir, change.label, files, change.base_project, memo)

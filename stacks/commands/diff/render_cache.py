@@ -202,9 +202,15 @@ class RenderCache:
             self._pending.append(row)
             self._used.add(row[:2])
 
-    def flush(self) -> int:
-        """Write the stored renders in one transaction; how many. A cache that another process
-        keeps locked too long is left as it is."""
+    @property
+    def waiting(self) -> int:
+        """Renders stored since the last ``flush``."""
+        return len(self._pending)
+
+    def flush(self, *, used: bool = True) -> int:
+        """Write the stored renders in one transaction (``used``: and mark every entry found or
+        stored as used now); how many. A cache that another process keeps locked too long is
+        left as it is."""
         with self._lock:
             rows, self._pending = self._pending, []
             now = time.time()
@@ -216,7 +222,7 @@ class RenderCache:
                 )
                 self._db.executemany(
                     f"UPDATE {TABLE} SET used = ? WHERE key = ? AND reads = ?",
-                    [(now, *used) for used in sorted(self._used)],
+                    [(now, *entry) for entry in sorted(self._used)] if used else [],
                 )
                 self._db.commit()
             except sqlite3.DatabaseError:

@@ -37,11 +37,14 @@ from stacks.commands.diff.revision import (
     Progress,
     StackRender,
     checkout,
+    link_files,
     write_files,
 )
 from stacks.commands.preview.runner import DEFAULT_ENGINE
 
 BASE, HEAD = 0, 1
+FLUSH_EVERY = 500
+"""Renders the cache holds in memory before they are written (a fleet's diff stores thousands)."""
 
 Pair = Callable[[str, "StackRender | None", "StackRender | None"], None]
 """Called once per stack with its raw renders (base, head; None: nothing to render there)."""
@@ -85,14 +88,19 @@ class Counts:
 def _materialize(change: Change, stacks: list[str], defaults: dict[str, str | None], *, code: bool) -> Path:
     """A folder with the base's Pulumi.yaml, the stack files of ``stacks`` and the defaults
     files they name, and with ``code`` the base's code (``Change.base_code_files``), each as the
-    base holds it (``git cat-file``), written by this process: no worktree, no index (git's
-    checkout of 1,600 files took 0.3 to 1.4 s on the benchmark's machine, a tenth of that here)."""
+    base holds it: a hard link to the working tree's file when that holds what the base does,
+    else written from ``git cat-file``. No worktree, no index: git's checkout of 1,600 files took
+    0.3 to 1.4 s on the benchmark's machine. A render reads these files, never writes them (a
+    render that opens one for writing is ``untrusted``, ``stacks.commands.diff.recorder``)."""
     folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}inputs-"))
     try:
         wanted = [PROJECT_FILE, *(sorted(change.base_code_files) if code else ())]
         wanted += [change.base_stacks[s] for s in stacks]
         wanted += [Path(name).as_posix() for s in stacks if (name := defaults.get(s)) is not None]
-        blobs = change.tree.read_blobs(wanted)
+        wanted = list(dict.fromkeys(wanted))
+        same = [path for path in wanted if change.unchanged(path)]
+        left = set(link_files(folder, change.project_dir, same))
+        blobs = change.tree.read_blobs([path for path in wanted if path in left or path not in same])
         write_files(folder, {path: data for path, data in blobs.items() if data is not None})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -131,7 +139,7 @@ class Producer:
         self._needed: dict[str, tuple[bool, bool]] | None = None
         self._pair: Pair = lambda _s, _b, _h: None
         self._roots: dict[int, _Roots] = {}
-        self._relatives: dict[tuple[tuple[Path, ...], str], str | None] = {}
+        self._verdicts: dict[tuple[int, tuple[str, ...], str, str], tuple[str, bool, bool]] = {}
         self._retry: list[str] = []
         self._base: Side | None = None
         self._reserved = 0
@@ -255,7 +263,7 @@ class Producer:
                 self._add(Job(directory, self.change.label, retry), self._side(BASE, retry))
                 pool.wait()
         if self.cache is not None:
-            self.counts.stored = self.cache.flush()
+            self.counts.stored += self.cache.flush()
         return self.counts
 
     # --- the cache ------------------------------------------------------------------------------
@@ -313,6 +321,8 @@ class Producer:
             return
         if self.cache is not None and render.error is None and reads is not None and stack in side.keys:
             self.cache.put(side.keys[stack], render.files, reads)
+            if self.cache.waiting >= FLUSH_EVERY:  # written while workers render, not after
+                self.counts.stored += self.cache.flush(used=False)
         self._give(side.index, stack, render)
 
     def _reads(
@@ -328,24 +338,28 @@ class Producer:
             relative = _under(str(module), code_root)
             if relative is None or relative not in code_files:
                 return None
-        roots = (project_root,) if code_root == project_root else (project_root, code_root)
+        roots = (str(project_root),) if code_root == project_root else (str(project_root), str(code_root))
         reads: dict[str, str] = {}
         for path, held in seen["read"].items():
-            relative = self._relative(roots, str(path))
-            if relative is None or held != side.state(relative):
+            verdict = self._verdicts.get((side.index, roots, path, held))
+            if verdict is None:
+                verdict = self._verdict(side, roots, str(path), held)
+                self._verdicts[(side.index, roots, path, held)] = verdict
+            relative, trusted, in_code = verdict
+            if not trusted:
                 return None  # changed while it rendered, or not what the revision holds
-            if relative == side.stack_files.get(stack) or relative in side.code_files:
+            if in_code or relative == side.stack_files.get(stack):
                 continue  # in the key
             reads[relative] = held
         return reads
 
-    def _relative(self, roots: tuple[Path, ...], path: str) -> str | None:
-        """``path`` relative to the first of ``roots`` it is in (renders read the same few files:
-        remembered)."""
-        if (roots, path) not in self._relatives:
-            found = next((r for root in roots if (r := _under(path, root)) is not None), None)
-            self._relatives[(roots, path)] = found
-        return self._relatives[(roots, path)]
+    def _verdict(self, side: Side, roots: tuple[str, ...], path: str, held: str) -> tuple[str, bool, bool]:
+        """A file a render read, relative to the project; whether it held what the revision
+        holds; whether it is code (renders read the same few files: each is judged once)."""
+        relative = next((r for root in roots if (r := _under(path, root)) is not None), None)
+        if relative is None:
+            return "", False, False
+        return relative, held == side.state(relative), relative in side.code_files
 
     def _give(self, index: int, stack: str, render: StackRender) -> None:
         with self._lock:
@@ -375,7 +389,7 @@ class Producer:
         return sorted(stack for stack in self._pending if self._needed is None or stack in self._needed)
 
 
-def _under(path: str, root: Path) -> str | None:
+def _under(path: str, root: Path | str) -> str | None:
     """``path`` relative to ``root`` with ``/`` separators, or None when it is not inside."""
     prefix = str(root) + os.sep
     if not path.startswith(prefix):
