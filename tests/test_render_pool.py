@@ -176,3 +176,27 @@ def test_unchanged_files_are_linked_and_the_rest_left_to_be_written(tmp_path: Pa
     assert not (folder / names[1]).exists()
     with pytest.raises(RevisionError, match="not a path inside the project"):
         link_files(folder, source, ["../outside.yaml"])
+
+
+@pytest.mark.parametrize(
+    ("delivered", "taken", "left"),
+    [
+        (100, 200, 0),  # the other worker is far behind: the ending one takes all that is left
+        (590, 105, 95),  # it is nearly done: both share what is left, each ending about together
+        (450, 200, 0),  # what would be left for it (25) is not worth a worker's start: all now
+    ],
+)
+def test_a_worker_that_ends_takes_its_share_of_what_is_left_by_the_others_progress(
+    delivered: int, taken: int, left: int
+) -> None:
+    with RenderPool(2, lambda _label, _stack: None, lambda *_: None) as workers:
+        ended = pool._Chunk(300, delivered=300, started=True)
+        other = pool._Chunk(600, delivered=delivered, started=True)
+        workers._chunks = [ended, other]
+        stacks = [f"s{i}" for i in range(200)]
+        workers._left = [(1, stacks)]
+        following = workers._next(ended)
+        assert following is not None
+        index, chunk, _ = following
+        assert (index, chunk) == (1, stacks[:taken])
+        assert workers._left == ([(1, stacks[taken:])] if left else [])

@@ -8,8 +8,9 @@ stacks (its command line), so the split is decided when a job is added:
 - a job added with nothing else to render, or with others announced (``reserve``), shares the
   free workers with them by the renders each has (``revision.plan_chunks``'s rule);
 - a job added while others render is split so that every worker ends at about the same time
-  (``split``): a worker that is free now gets a chunk, and so does each busy one once it ends,
-  each chunk sized by what is left to render before it and what a worker's start costs.
+  (``split``): a worker that is free now gets its chunk at once; the rest is left for the busy
+  ones, and each takes its share when it ends, split again then by what the others still have
+  to render (so an early estimate that was off is corrected by what was measured since).
 
 The sizes decide only how long the diff takes, never what it says: every stack added is
 rendered once, whatever the timing.
@@ -91,6 +92,9 @@ class RenderPool:
         self._futures: list[Future[None]] = []
         self._reserved = 0
         self._total = 0
+        self._left: list[tuple[int, list[str]]] = []
+        """Stacks of a job added late, for workers busy then to take as they end."""
+        self._made = 0
         self._handed = Handover(deliver)
         self._processes = Workers()
         self._pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -134,13 +138,14 @@ class RenderPool:
         for index, job in zip(indexes, jobs, strict=True):
             with self._lock:
                 loads = self._loads()
-            shares = split(len(job.stacks), loads)
-            # free workers first, then in the order the busy ones end (the pool's queue is FIFO)
-            shares.sort(key=lambda share: loads[share[0]])
-            at = 0
-            for _, size in shares:
-                self._submit(index, job.stacks[at : at + size])
-                at += size
+                now = [size for worker, size in split(len(job.stacks), loads) if loads[worker] == 0]
+                at = sum(now)
+                if at < len(job.stacks):  # taken by busy workers as they end (``_next``)
+                    self._left.append((index, job.stacks[at:]))
+            start = 0
+            for size in now:
+                self._submit(index, job.stacks[start : start + size])
+                start += size
         return indexes
 
     def _count(self, added: int) -> None:
@@ -154,43 +159,77 @@ class RenderPool:
         running = [c.size - c.delivered for c in self._chunks if c.started and not c.ended]
         loads = running + [0] * (self.workers - len(running))
         heapq.heapify(loads)
-        for chunk in self._chunks:
-            if not chunk.started:
-                heapq.heappush(loads, heapq.heappop(loads) + START_RENDERS + chunk.size)
+        waiting = [c.size for c in self._chunks if not c.started] + [len(s) for _, s in self._left]
+        for size in waiting:
+            heapq.heappush(loads, heapq.heappop(loads) + START_RENDERS + size)
         return sorted(loads)
+
+    def _next(self, ended: _Chunk) -> tuple[int, list[str], _Chunk] | None:
+        """Once ``ended`` ended (under the lock): the next chunk its worker renders, taken from
+        what was left for busy workers and sized by what the others have left now (their
+        measured progress: a split made early is corrected here), or None."""
+        ended.ended = True
+        if not self._left:
+            return None
+        index, stacks = self._left[0]
+        others = [c.size - c.delivered for c in self._chunks if c.started and not c.ended]
+        loads = [0, *others]
+        mine = next((size for worker, size in split(len(stacks), loads) if worker == 0), 0)
+        if len(stacks) - mine < START_RENDERS or not others:
+            mine = len(stacks)  # what would be left is not worth starting a worker for
+        if mine == len(stacks):
+            self._left.pop(0)
+        else:
+            self._left[0] = (index, stacks[mine:])
+        chunk = _Chunk(mine, started=True)
+        self._chunks.append(chunk)
+        return index, stacks[:mine], chunk
 
     def _submit(self, index: int, stacks: list[str]) -> None:
         chunk = _Chunk(len(stacks))
-        number = len(self._chunks)
-        self._chunks.append(chunk)
+        with self._lock:
+            self._chunks.append(chunk)
+        self._futures.append(self._pool.submit(self._run, chunk, index, stacks))
+
+    def _run(self, chunk: _Chunk, index: int, stacks: list[str]) -> None:
+        """Render ``stacks`` of job ``index`` in one worker, then what is left (``_next``)."""
+        with self._lock:
+            chunk.started = True
+        following: tuple[int, list[str], _Chunk] | None = (index, stacks, chunk)
+        while following is not None:
+            index, stacks, chunk = following
+            try:
+                self._render(chunk, index, stacks)
+            except BaseException:
+                with self._lock:
+                    chunk.ended = True
+                raise  # the run stops (``wait`` raises it): nothing more is taken
+            with self._lock:
+                following = self._next(chunk)
+
+    def _render(self, chunk: _Chunk, index: int, stacks: list[str]) -> None:
+        job = self._jobs[index]
+        with self._lock:
+            number = self._made
+            self._made += 1
         out = self._tmp / f"{index}-{number}"
         out.mkdir()
-        self._futures.append(self._pool.submit(self._run, chunk, index, stacks, out))
-
-    def _run(self, chunk: _Chunk, index: int, stacks: list[str], out: Path) -> None:
-        job = self._jobs[index]
 
         def progress(label: str, stack: str) -> None:
             with self._lock:
                 chunk.delivered += 1
                 self._progress(label, stack)
 
-        with self._lock:
-            chunk.started = True
-        try:
-            run_worker(
-                job,
-                stacks,
-                out,
-                progress=progress,
-                workers=self._processes,
-                deliver=self._handed.give,
-                index=index,
-                record=self._record,
-            )
-        finally:
-            with self._lock:
-                chunk.ended = True
+        run_worker(
+            job,
+            stacks,
+            out,
+            progress=progress,
+            workers=self._processes,
+            deliver=self._handed.give,
+            index=index,
+            record=self._record,
+        )
 
     # --- the end --------------------------------------------------------------------------------
 
