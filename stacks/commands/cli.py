@@ -190,7 +190,7 @@ def _diff(args: argparse.Namespace) -> int:
                 args.base,
                 stacks=args.stack or None,
                 workers=args.workers,
-                progress=ProgressPrinter(),  # render_trees sets the total once it has found the stacks
+                progress=ProgressPrinter(),  # the render pool sets the total as stacks are added
                 cache=open_cache(),  # $HIKUBE_GPU_RENDER_CACHE (off: none); stacks.commands.diff.render_cache
             )
     except Interrupted as stop:

@@ -1,5 +1,7 @@
-"""Render the stacks of a project at a git revision (in a temporary worktree) or in the
-working tree, in parallel worker processes, each running that revision's own code.
+"""The parts of rendering a revision's stacks: a checkout of a git revision (a temporary
+worktree, when a folder of its inputs will not do), the files of such a folder, and the worker
+processes that render a chunk of stacks each with that revision's own code (shared out by
+``stacks.commands.diff.pool``).
 
 Everything this starts is undone on the way out, also when ``Interrupted`` (see
 ``stacks.commands.interrupt``) stops it: worker processes are terminated, the worktree is
