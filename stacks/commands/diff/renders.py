@@ -2,14 +2,12 @@
 with that revision's code; and what goes back into the cache.
 
 Base renders are made where they cost least and still come out as a checkout would make them:
-
-- **the code did not change** (``stacks.commands.diff.affected``): the working tree's code renders the
-  base's stack and defaults files, written into a small folder of inputs (a checkout would write
-  every file of the revision). The worker records what each render read; a render that read
-  anything the folder does not hold as the base does is made again in a checkout.
-- **the code changed**: in a checkout of the base without its stack files, into which the stack
-  files that render are written (as ``git cat-file`` gives them: git's own checkout of each file
-  costs more than the rest of the set-up).
+in a temporary folder holding the base's stack and defaults files that render and, when the code
+changed (``stacks.commands.diff.affected``), the base's code; a file the working tree holds as
+the base does is a hard link to it, any other is written from ``git cat-file`` (a checkout
+would write every file of the revision, with its index). When the code did not change, the
+working tree's code renders them. The worker records what each render read; a render that read
+anything the folder does not hold as the base does is made again in a checkout.
 
 A render goes into the cache when its worker recorded what it read and each file it read holds
 what the revision holds (``stacks.commands.diff.render_cache``).
