@@ -149,13 +149,24 @@ def names_in(file_names: list[str], example_names: list[str] | None = None) -> l
     if example_names is not None:
         extra, also_refused = _names_of(example_names)
         refused += also_refused
-        clash = sorted(set(names) & set(extra))
-        if clash:
-            raise StackNameError(f"{EXAMPLES_DIR} has stacks named like real ones: {', '.join(clash)}")
-        names = sorted(names + extra)
+        names = _with_examples(names, extra)
+    _refuse(refused)
+    return names
+
+
+def _with_examples(names: list[str], examples: list[str]) -> list[str]:
+    """The stacks and the example stacks, sorted; ``StackNameError`` when an example is named
+    like a stack."""
+    clash = sorted(set(names) & set(examples))
+    if clash:
+        raise StackNameError(f"{EXAMPLES_DIR} has stacks named like real ones: {', '.join(clash)}")
+    return sorted(names + examples)
+
+
+def _refuse(refused: list[str]) -> None:
+    """``StackNameError`` naming every stack file whose name Pulumi would refuse, if any."""
     if refused:
         raise StackNameError(f"stack files with an invalid stack name: {', '.join(refused)}; rename them")
-    return names
 
 
 def _names_of(file_names: list[str]) -> tuple[list[str], list[str]]:
@@ -184,12 +195,8 @@ def discover(project_dir: Path, *, examples: bool = False) -> list[str]:
         extra, also_refused, also_outside = _names(project_dir, project_dir / EXAMPLES_DIR)
         refused += also_refused
         outside += also_outside
-        clash = sorted(set(names) & set(extra))
-        if clash:
-            raise StackNameError(f"{EXAMPLES_DIR} has stacks named like real ones: {', '.join(clash)}")
-        names = sorted(names + extra)
-    if refused:
-        raise StackNameError(f"stack files with an invalid stack name: {', '.join(refused)}; rename them")
+        names = _with_examples(names, extra)
+    _refuse(refused)
     if outside:
         raise StackNameError("; ".join(outside))
     return names
