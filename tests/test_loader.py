@@ -11,10 +11,15 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from yaml.nodes import ScalarNode
 
 from stacks.commands.cli import PROJECT_DIR, main
 from stacks.commands.preview.engine import OfflineTimeout, run_offline
-from stacks.loading.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_STACK_OBJECTS
+from stacks.loading import yaml_subset
+from stacks.loading.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INTEGER, MAX_STACK_OBJECTS, LimitError
 from stacks.loading.problems import ConfigError
 from stacks.loading.pulumi_config import decode
 from stacks.loading.stack_file import StackConfigFile, StackFileError, load_stack_file
@@ -305,3 +310,29 @@ def test_the_size_problem_sits_at_the_key_that_names_the_most(tmp_path: Path) ->
         "hikube-gpu:clusters",
         f"at most {MAX_STACK_OBJECTS:,}",
     )
+
+
+_INT_TEXT = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.from_regex(r"[-+]?(0[0-7]*|0x[0-9a-f]+|0o[0-7]+|0b[01]+|[1-9][0-9_]*)", fullmatch=True),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_INT_TEXT)
+def test_integers_read_as_yaml_1_1_reads_them(text: str) -> None:
+    """The reader's short path for plain decimal integers (``yaml_subset._DECIMAL``) gives what
+    PyYAML's YAML 1.1 constructor gives, and the same refusal out of range, for any int text."""
+    node = ScalarNode("tag:yaml.org,2002:int", text)
+    try:
+        expected: object = yaml.SafeLoader("").construct_object(node)
+    except ValueError:
+        expected = "not a number"
+    if isinstance(expected, int) and abs(expected) > MAX_INTEGER:
+        expected = "out of range"
+    try:
+        got: object = yaml_subset._Builder().number(node)
+    except LimitError as error:
+        got = "out of range" if "out of range" in str(error) else "not a number"
+    assert got == expected
+    assert type(got) is type(expected)

@@ -17,6 +17,7 @@ Messages give the line and column, never the text of a value (it may be a secret
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
@@ -38,6 +39,9 @@ _TEXT_TAGS = {f"{_TAG}str", f"{_TAG}timestamp", f"{_TAG}value"}
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _SCALAR_CONSTRUCTOR = yaml.SafeLoader("")  # constructs int and float text the YAML 1.1 way
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
+"""Integer text that ``construct_yaml_int`` reads as ``int(text)`` (no sign ``+``, underscore,
+base prefix, leading zero or sexagesimal part): read without it, it is most of a file's numbers."""
 
 
 def _located(message: str, node_or_mark: Any) -> LimitError:
@@ -108,10 +112,13 @@ class _Builder:
     def number(self, node: ScalarNode) -> Any:
         if ":" in node.value:  # YAML 1.1 sexagesimal (1:30): text for the Pulumi CLI
             return node.value
-        try:
-            number = _SCALAR_CONSTRUCTOR.construct_object(node)
-        except (ValueError, yaml.YAMLError):
-            raise _located("not a number", node) from None
+        if node.tag == f"{_TAG}int" and _DECIMAL.fullmatch(node.value):  # as the constructor reads it
+            number: Any = int(node.value)
+        else:
+            try:
+                number = _SCALAR_CONSTRUCTOR.construct_object(node)
+            except (ValueError, yaml.YAMLError):
+                raise _located("not a number", node) from None
         if isinstance(number, float) and not math.isfinite(number):
             raise _located("the number is infinite or not a number; JSON has no such value", node)
         if isinstance(number, int) and abs(number) > MAX_INTEGER:
