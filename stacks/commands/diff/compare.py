@@ -87,7 +87,8 @@ class Revision:
         """The stacks whose files (stack → path in ``directory``) are given, read from disk."""
         sources = {s: read_stack_file(directory / path, project, memo) for s, path in files.items()}
         defaults = {s: _defaults_name(source) for s, source in sources.items()}
-        merged = {s: _with_defaults(directory, source) for s, source in sources.items()}
+        once = _read_once()
+        merged = {s: _with_defaults(directory, source, once) for s, source in sources.items()}
         return cls(label, merged, defaults, [directory])
 
     @classmethod
@@ -175,15 +176,41 @@ def _defaults_name(source: StackSource) -> str | None:
     return name if isinstance(name, str) and _inside(name) else None
 
 
+def _read_once() -> customer_defaults.Files:
+    """The disk, each file read and each folder judged once: a fleet's stacks share their
+    customer's defaults file (a diff reads each revision's files once, never changes them)."""
+    read: dict[Path, bytes] = {}
+    folders: dict[Path, bool] = {}
+    within: dict[tuple[Path, Path], bool] = {}
+
+    def opener(path: Path) -> bytes:
+        if path not in read:
+            read[path] = customer_defaults.read_file(path)
+        return read[path]
+
+    def is_folder(path: Path) -> bool:
+        if path not in folders:
+            folders[path] = path.is_dir()
+        return folders[path]
+
+    def inside(project_dir: Path, path: Path) -> bool:
+        if (project_dir, path) not in within:
+            within[project_dir, path] = customer_defaults.DISK.inside(project_dir, path)
+        return within[project_dir, path]
+
+    return customer_defaults.Files(opener, is_folder, inside)
+
+
 def _with_defaults(
     directory: Path, source: StackSource, files: customer_defaults.Files = customer_defaults.DISK
 ) -> StackSource:
     """The stack's config merged over its customer defaults file: the defaults file is one of
-    the stack's inputs (its quota, the config keys a change names, the texts to hide)."""
+    the stack's inputs (its quota, the config keys a change names, the texts to hide). The merge
+    shares the defaults' one parse: nothing here changes a config."""
     if source.config is None:
         return source
     try:
-        merged = customer_defaults.apply(directory, source.project, source.config, files)
+        merged = customer_defaults.apply(directory, source.project, source.config, files, shared=True)
     except customer_defaults.DefaultsError as error:
         return StackSource(source.project, error=one_line(str(error)))
     return source if merged is source.config else StackSource(source.project, merged, origin=source)
