@@ -200,3 +200,88 @@ def test_a_worker_that_ends_takes_its_share_of_what_is_left_by_the_others_progre
         index, chunk, _ = following
         assert (index, chunk) == (1, stacks[:taken])
         assert workers._left == ([(1, stacks[taken:])] if left else [])
+
+
+# --- a worker that asks for more (``HIKUBE_GPU_RENDER_MORE``) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("other_index", "other_left", "left", "taken"),
+    [
+        (0, 10_000, [(1, 200)], 200),  # the other (another job) is busy long: all, no start to pay
+        (0, 5, [(1, 200)], 123),  # it is nearly done and pays a start: 123 here, 77 for it
+        (1, 5, [(1, 200)], 103),  # the other is of the same job (no start either): half each
+        (0, 100, [(0, 50)], 0),  # only another job's stacks are left: it ends (``_next`` then)
+        (0, 100, [], 0),  # nothing left: it ends
+    ],
+)
+def test_a_worker_that_asks_for_more_gets_its_share_of_its_own_jobs_tail(
+    other_index: int, other_left: int, left: list[tuple[int, int]], taken: int
+) -> None:
+    with RenderPool(2, lambda _label, _stack: None, lambda *_: None) as workers:
+        asking = pool._Chunk(300, 1, delivered=300, started=True)
+        other = pool._Chunk(10_000, other_index, delivered=10_000 - other_left, started=True)
+        workers._chunks = [asking, other]
+        lists = {index: [f"s{index}-{i}" for i in range(size)] for index, size in left}
+        workers._left = list(lists.items())
+        handed = workers._more(asking)
+        own = lists.get(1, [])
+        assert handed == own[:taken]
+        assert asking.size == 300 + taken  # the other workers see it busy for that many more
+        assert workers._left == [(i, s) for i, s in lists.items() if i != 1] + (
+            [(1, own[taken:])] if own[taken:] else []
+        )
+
+
+def _run_one_worker(out: Path, answers: list[list[str]] | None) -> tuple[list[list[str]], list[str]]:
+    """A real ``render-many`` of ``acme-vms``; with ``answers``, what it is handed each time it
+    asks. (What it was handed, the stacks delivered.)"""
+    from stacks.commands.cli import PROJECT_DIR
+    from stacks.commands.diff.revision import Workers, run_worker
+
+    asked: list[list[str]] = []
+    delivered: list[str] = []
+
+    def more() -> list[str]:
+        assert answers is not None
+        asked.append(answers[len(asked)])
+        return asked[-1]
+
+    def deliver(_index: int, stack: str, render: StackRender, _seen: object) -> None:
+        assert render.error is None, render.error
+        assert render.files
+        delivered.append(stack)
+
+    out.mkdir()
+    workers = Workers()
+    try:
+        run_worker(
+            Job(PROJECT_DIR, "working tree", ["acme-vms"]),
+            ["acme-vms"],
+            out,
+            progress=lambda _label, _stack: None,
+            workers=workers,
+            deliver=deliver,
+            index=0,
+            record=None,
+            more=more if answers is not None else None,
+        )
+    finally:
+        workers.stop()
+    return asked, delivered
+
+
+def test_a_worker_renders_what_it_is_handed_when_it_asks_and_ends_on_an_empty_answer(tmp_path: Path) -> None:
+    """The protocol across the process boundary: the worker asks after its command line's
+    stacks, renders what it gets, asks again and ends on ``[]``; each stack is delivered once."""
+    asked, delivered = _run_one_worker(tmp_path / "more", [["globex-ml"], []])
+    assert asked == [["globex-ml"], []]
+    assert delivered == ["acme-vms", "globex-ml"]
+
+
+def test_a_worker_never_asks_an_orchestrator_that_does_not_answer(tmp_path: Path) -> None:
+    """Without ``more`` (``HIKUBE_GPU_RENDER_MORE`` unset: an orchestrator that predates it) the
+    worker renders its command line's stacks and ends, as before."""
+    asked, delivered = _run_one_worker(tmp_path / "plain", None)
+    assert asked == []
+    assert delivered == ["acme-vms"]

@@ -8,6 +8,13 @@ With ``HIKUBE_GPU_RENDER_STREAM=1`` in its environment it writes nothing: it pri
 stack, ``render <JSON>`` with the stack's files (or its error) and, when
 ``HIKUBE_GPU_RENDER_RECORD`` is set too, what the render read (``stacks.commands.diff.recorder``).
 Orchestrators that predate the stream never set it; workers that predate it ignore it.
+
+With ``HIKUBE_GPU_RENDER_MORE=1`` too, once it has rendered the stacks of its command line it
+asks for more: it prints ``more`` and reads one line from its standard input, a JSON list of
+stacks to render next; an empty list, or the end of the input, ends it. A worker's start (its
+imports) costs about 40 renders: the orchestrator hands a worker the tail of its revision's
+stacks instead of starting another (``stacks.commands.diff.pool``). Workers that predate it
+never ask: they end after their command line's stacks, as before.
 """
 
 from __future__ import annotations
@@ -17,18 +24,25 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from stacks.commands.diff import recorder
-from stacks.commands.diff.revision import ERROR_SUFFIX
+from stacks.commands.diff.revision import ERROR_SUFFIX, MORE, MORE_ENV, STREAM_ENV
 from stacks.commands.preview.render import MARKER, RenderCollision, planned
 from stacks.commands.preview.runner import run_config
 from stacks.loading.stack_file import StackFileError, load_stack_file
 from stacks.loading.stack_list import discover
 
-__all__ = ["ERROR_SUFFIX", "STREAM_ENV", "Rendered", "discover", "render_many", "render_one"]
-
-STREAM_ENV = "HIKUBE_GPU_RENDER_STREAM"
+__all__ = [
+    "ERROR_SUFFIX",
+    "MORE",
+    "MORE_ENV",
+    "STREAM_ENV",
+    "Rendered",
+    "discover",
+    "render_many",
+    "render_one",
+]
 
 
 @dataclass(frozen=True)
@@ -86,22 +100,36 @@ def _line(stack: str, rendered: Rendered, record: dict[str, Any] | None) -> str:
     return "render " + json.dumps(entry) + "\n"
 
 
-def render_many(project_dir: Path, stacks: list[str], out: Path) -> None:
+def _more(stdin: TextIO) -> list[str]:
+    """The next stacks the orchestrator hands over (none: the end)."""
+    sys.stdout.write(f"{MORE}\n")
+    sys.stdout.flush()
+    line = stdin.readline()
+    stacks = json.loads(line) if line.strip() else []
+    if not isinstance(stacks, list) or not all(isinstance(stack, str) for stack in stacks):
+        raise ValueError("the orchestrator's answer is not a list of stack names")
+    return stacks
+
+
+def render_many(project_dir: Path, stacks: list[str], out: Path, stdin: TextIO | None = None) -> None:
     stream = os.environ.get(STREAM_ENV) == "1"
+    more = stream and os.environ.get(MORE_ENV) == "1"
     watch = recorder.from_environment(project_dir) if stream else None
     if not stream:
         out.mkdir(parents=True, exist_ok=True)
-    for stack in stacks:
-        record: dict[str, Any] | None = None
-        if watch is not None:
-            with watch.recording() as record:
+    while stacks:
+        for stack in stacks:
+            record: dict[str, Any] | None = None
+            if watch is not None:
+                with watch.recording() as record:
+                    rendered = render_one(project_dir, stack)
+            else:
                 rendered = render_one(project_dir, stack)
-        else:
-            rendered = render_one(project_dir, stack)
-        if stream:
-            sys.stdout.write(_line(stack, rendered, record))
-            sys.stdout.flush()
-        else:
-            _write(out, stack, rendered)
-            print(f"done {stack}", flush=True)
+            if stream:
+                sys.stdout.write(_line(stack, rendered, record))
+                sys.stdout.flush()
+            else:
+                _write(out, stack, rendered)
+                print(f"done {stack}", flush=True)
+        stacks = _more(stdin or sys.stdin) if more else []
     sys.stdout.flush()

@@ -2,8 +2,8 @@
 
 A diff starts the working tree's renders as soon as it knows which stacks to render, and adds the
 base's once the base is ready (its stack files read, its code checked out): the base's set-up
-then runs beside renders instead of before them. A worker renders a fixed chunk of one job's
-stacks (its command line), so the split is decided when a job is added:
+then runs beside renders instead of before them. A worker renders a chunk of one job's stacks
+(its command line), so the split is decided when a job is added:
 
 - a job added with nothing else to render, or with others announced (``reserve``), shares the
   free workers with them by the renders each has (``revision.plan_chunks``'s rule);
@@ -11,6 +11,11 @@ stacks (its command line), so the split is decided when a job is added:
   (``split``): a worker that is free now gets its chunk at once; the rest is left for the busy
   ones, and each takes its share when it ends, split again then by what the others still have
   to render (so an early estimate that was off is corrected by what was measured since).
+
+A worker whose code knows ``HIKUBE_GPU_RENDER_MORE`` (``stacks.commands.diff.many``) asks for more
+when its chunk is done: it gets its share of what was left of its own job (``_more``), without
+paying a start (its imports: about ``START_RENDERS`` renders); what is left of another job goes
+to a new worker once it ends (``_next``). A worker whose code predates it ends after its chunk.
 
 The sizes decide only how long the diff takes, never what it says: every stack added is
 rendered once, whatever the timing.
@@ -54,14 +59,18 @@ chunk started now renders cannot be taken back, while what is left is split by m
 progress."""
 
 
-def split(count: int, loads: list[int], start: int = START_RENDERS) -> list[tuple[int, int]]:
+def split(
+    count: int, loads: list[int], start: int = START_RENDERS, starts: list[int] | None = None
+) -> list[tuple[int, int]]:
     """Share ``count`` renders among workers that are busy for ``loads`` renders each (0: free):
     (worker, chunk size) pairs, the workers that are free first, such that every chunk (which
-    pays ``start``) ends as close as can be to the same time. A worker busy until after that
-    time gets nothing."""
+    pays ``start``, or the worker's own of ``starts``) ends as close as can be to the same
+    time. A worker busy until after that time gets nothing."""
     if count <= 0 or not loads:
         return []
-    ready = sorted((load + start, worker) for worker, load in enumerate(loads))
+    costs = starts if starts is not None else [start] * len(loads)
+    assert len(costs) == len(loads), "one start per worker"
+    ready = sorted((load + costs[worker], worker) for worker, load in enumerate(loads))
     used, total = 1, ready[0][0]
     while used < len(ready) and (count + total) / used > ready[used][0]:
         total += ready[used][0]
@@ -78,6 +87,8 @@ def split(count: int, loads: list[int], start: int = START_RENDERS) -> list[tupl
 @dataclass
 class _Chunk:
     size: int
+    index: int = -1
+    """Its job's."""
     delivered: int = 0
     started: bool = False
     ended: bool = False
@@ -191,12 +202,34 @@ class RenderPool:
             self._left.pop(0)
         else:
             self._left[0] = (index, stacks[mine:])
-        chunk = _Chunk(mine, started=True)
+        chunk = _Chunk(mine, index, started=True)
         self._chunks.append(chunk)
         return index, stacks[:mine], chunk
 
+    def _more(self, chunk: _Chunk) -> list[str]:
+        """What a running worker of ``chunk`` that asks for more renders next (under the lock):
+        its share of what was left of its own job, which costs it no start, sized by what the
+        others have left (those of another job would start a worker for it); none when nothing
+        of its job is left, or the others are to take it all."""
+        at = next((i for i, (index, _) in enumerate(self._left) if index == chunk.index), None)
+        if at is None:
+            return []
+        index, stacks = self._left[at]
+        others = [c for c in self._chunks if c.started and not c.ended and c is not chunk]
+        loads = [0, *(c.size - c.delivered for c in others)]
+        starts = [0, *(0 if c.index == index else START_RENDERS for c in others)]
+        mine = next((size for worker, size in split(len(stacks), loads, starts=starts) if worker == 0), 0)
+        if len(stacks) - mine < START_RENDERS or not others:
+            mine = len(stacks)  # what would be left is not worth starting a worker for
+        if mine == len(stacks):
+            self._left.pop(at)
+        else:
+            self._left[at] = (index, stacks[mine:])
+        chunk.size += mine
+        return stacks[:mine]
+
     def _submit(self, index: int, stacks: list[str]) -> None:
-        chunk = _Chunk(len(stacks))
+        chunk = _Chunk(len(stacks), index)
         with self._lock:
             self._chunks.append(chunk)
         self._futures.append(self._pool.submit(self._run, chunk, index, stacks))
@@ -230,6 +263,10 @@ class RenderPool:
                 chunk.delivered += 1
                 self._progress(label, stack)
 
+        def more() -> list[str]:
+            with self._lock:
+                return self._more(chunk)
+
         run_worker(
             job,
             stacks,
@@ -239,6 +276,7 @@ class RenderPool:
             deliver=self._handed.give,
             index=index,
             record=self._record,
+            more=more,
         )
 
     # --- the end --------------------------------------------------------------------------------

@@ -84,6 +84,12 @@ STREAM_ENV = "HIKUBE_GPU_RENDER_STREAM"
 """Asks a worker to print its renders instead of writing them (``stacks.commands.diff.many``)."""
 RECORD_ENV = "HIKUBE_GPU_RENDER_RECORD"
 """Asks a worker to record what each render reads (``stacks.commands.diff.recorder``)."""
+MORE_ENV = "HIKUBE_GPU_RENDER_MORE"
+"""Asks a worker to ask for more stacks once it rendered its command line's (``many``)."""
+MORE = "more"
+"""The line a worker prints to ask for more stacks (``MORE_ENV``)."""
+More = Callable[[], "list[str]"]
+"""Called when a worker asks for more stacks: the next ones it renders (none: it ends)."""
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -187,7 +193,13 @@ class Workers:
                 raise RevisionError("stopped")
             with stderr.open("w", encoding="utf-8") as err:
                 process = subprocess.Popen(
-                    command, cwd=cwd, stdout=subprocess.PIPE, stderr=err, text=True, env=env
+                    command,
+                    cwd=cwd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    text=True,
+                    env=env,
                 )
             assert process.stdout is not None
             _widen(process.stdout.fileno())
@@ -222,8 +234,10 @@ def crash_reason(stderr: str) -> str:
     return "no exception was printed"
 
 
-def _environment(job: Job, record: str | None) -> dict[str, str]:
+def _environment(job: Job, record: str | None, more: bool) -> dict[str, str]:
     extra = {STREAM_ENV: "1"}
+    if more:
+        extra[MORE_ENV] = "1"
     if record:
         extra[RECORD_ENV] = record
     if job.code_dir is not None:  # the tree holds the inputs; the code is imported from here
@@ -241,6 +255,16 @@ def _streamed(line: str) -> tuple[str, StackRender, dict[str, Any] | None]:
     )
 
 
+def _answer(process: subprocess.Popen[str], stacks: list[str]) -> None:
+    """Hand a worker that asked for more ``stacks`` (none: close its input, it ends)."""
+    assert process.stdin is not None
+    with contextlib.suppress(OSError):  # it is gone: its end says why
+        process.stdin.write(json.dumps(stacks) + "\n")
+        process.stdin.flush()
+        if not stacks:
+            process.stdin.close()
+
+
 def run_worker(
     job: Job,
     chunk: list[str],
@@ -251,14 +275,19 @@ def run_worker(
     deliver: Deliver,
     index: int,
     record: str | None,
+    more: More | None = None,
 ) -> None:
-    """Render ``chunk``, delivering each stack's render (a crash's reason for those it left)."""
+    """Render ``chunk``, then what ``more`` hands over each time the worker asks (a worker
+    that predates ``MORE_ENV`` never asks), delivering each stack's render (a crash's reason
+    for those it left)."""
     command = [sys.executable, "-m", "stacks", "render-many", "--out", str(out), *chunk]
     log = out.parent / f"{out.name}-{chunk[0]}.stderr"
-    process = workers.start(command, job.directory, log, _environment(job, record))
+    process = workers.start(command, job.directory, log, _environment(job, record, more is not None))
     assert process.stdout is not None
+    assert process.stdin is not None
+    chunk = list(chunk)
     done, on_disk = set(), []
-    with process.stdout:
+    with process.stdout, process.stdin:
         for line in process.stdout:
             if line.startswith("render "):
                 stack, render, seen = _streamed(line)
@@ -268,6 +297,11 @@ def run_worker(
                 stack = line.removeprefix("done ").strip()
                 done.add(stack)
                 on_disk.append(stack)
+            elif line == f"{MORE}\n" and more is not None:
+                handed = more()
+                chunk += handed
+                _answer(process, handed)
+                continue
             else:
                 continue
             progress(job.label, stack)
