@@ -193,6 +193,7 @@ def test_a_worker_that_ends_takes_its_share_of_what_is_left_by_the_others_progre
         ended = pool._Chunk(300, delivered=300, started=True)
         other = pool._Chunk(600, delivered=delivered, started=True)
         workers._chunks = [ended, other]
+        workers._jobs = [Job(Path("a"), "a", []), Job(Path("b"), "b", [], asks=True)]
         stacks = [f"s{i}" for i in range(200)]
         workers._left = [(1, stacks)]
         following = workers._next(ended)
@@ -203,6 +204,32 @@ def test_a_worker_that_ends_takes_its_share_of_what_is_left_by_the_others_progre
 
 
 # --- a worker that asks for more (``HIKUBE_GPU_RENDER_MORE``) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("asks", "other_left", "taken"),
+    [
+        (True, 7, 10),  # the other asks for more without a start: 43 for it, 10 here, both end at 50
+        (False, 7, 53),  # its code predates asking: it would pay a start too, all here
+        (True, 100, 53),  # the other is busy past the end: all here
+        (True, 0, 6),  # the other is free too and pays no start: 47 for it, 6 here after a start
+    ],
+)
+def test_a_worker_that_ends_leaves_its_share_to_a_worker_of_that_job_that_asks_for_more(
+    asks: bool, other_left: int, taken: int
+) -> None:
+    """The end game a fleet diff met: the working tree's worker ended 0.08 s before the base's,
+    took the base's last 53 stacks in a new worker, and ran 1.1 s alone after."""
+    with RenderPool(2, lambda _label, _stack: None, lambda *_: None) as workers:
+        ended = pool._Chunk(1003, 0, delivered=1003, started=True)
+        other = pool._Chunk(950, 1, delivered=950 - other_left, started=True)
+        workers._chunks = [ended, other]
+        workers._jobs = [Job(Path("head"), "head", [], asks=True), Job(Path("base"), "base", [], asks=asks)]
+        stacks = [f"s{i}" for i in range(53)]
+        workers._left = [(1, stacks)]
+        following = workers._next(ended)
+        assert (following[1] if following else []) == stacks[:taken]
+        assert workers._left == ([(1, stacks[taken:])] if taken < 53 else [])
 
 
 @pytest.mark.parametrize(
@@ -222,6 +249,7 @@ def test_a_worker_that_asks_for_more_gets_its_share_of_its_own_jobs_tail(
         asking = pool._Chunk(300, 1, delivered=300, started=True)
         other = pool._Chunk(10_000, other_index, delivered=10_000 - other_left, started=True)
         workers._chunks = [asking, other]
+        workers._jobs = [Job(Path("a"), "a", [], asks=True), Job(Path("b"), "b", [], asks=True)]
         lists = {index: [f"s{index}-{i}" for i in range(size)] for index, size in left}
         workers._left = list(lists.items())
         handed = workers._more(asking)
@@ -285,3 +313,26 @@ def test_a_worker_never_asks_an_orchestrator_that_does_not_answer(tmp_path: Path
     asked, delivered = _run_one_worker(tmp_path / "plain", None)
     assert asked == []
     assert delivered == ["acme-vms"]
+
+
+@pytest.mark.parametrize(
+    ("code_changed", "module", "asks"),
+    [
+        (False, None, True),  # the working tree's code renders the base
+        (True, b'MORE_ENV = "HIKUBE_GPU_RENDER_MORE"\n', True),
+        (True, b"def render_many(): ...\n", False),  # a base whose workers predate asking
+        (True, None, False),
+    ],
+)
+def test_the_bases_workers_ask_for_more_when_its_code_knows_how(
+    code_changed: bool, module: bytes | None, asks: bool
+) -> None:
+    from types import SimpleNamespace
+
+    from stacks.commands.diff.renders import WORKER_MODULE, _base_asks
+
+    tree = SimpleNamespace(read_blobs=lambda paths: dict.fromkeys(paths, module))
+    change: Any = SimpleNamespace(code_changed=code_changed, tree=tree)
+    assert _base_asks(change) is asks
+    assert WORKER_MODULE == "stacks/commands/diff/many.py"
+    assert (Path(__file__).parents[1] / WORKER_MODULE).read_text().count("MORE_ENV") > 0

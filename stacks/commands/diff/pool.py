@@ -185,6 +185,30 @@ class RenderPool:
             heapq.heappush(loads, heapq.heappop(loads) + START_RENDERS + size)
         return sorted(loads)
 
+    def _starts(self, index: int, others: list[_Chunk]) -> list[int]:
+        """What taking stacks of job ``index`` costs each of ``others`` beyond its renders: nothing
+        for a worker of that job that asks for more, a start for any other."""
+        asks = self._jobs[index].asks
+        return [0 if asks and chunk.index == index else START_RENDERS for chunk in others]
+
+    def _share(self, at: int, cost: int, others: list[_Chunk]) -> list[str]:
+        """Take from ``_left[at]`` the share of a worker that is free now and pays ``cost`` to
+        take it, sized by what ``others`` have left (under the lock). When what would be left
+        is not worth a worker's start and no other worker takes it without one, all of it."""
+        index, stacks = self._left[at]
+        starts = self._starts(index, others)
+        loads = [0, *(c.size - c.delivered for c in others)]
+        mine = next(
+            (size for worker, size in split(len(stacks), loads, starts=[cost, *starts]) if worker == 0), 0
+        )
+        if not others or (len(stacks) - mine < START_RENDERS and all(starts)):
+            mine = len(stacks)
+        if mine == len(stacks):
+            self._left.pop(at)
+        else:
+            self._left[at] = (index, stacks[mine:])
+        return stacks[:mine]
+
     def _next(self, ended: _Chunk) -> tuple[int, list[str], _Chunk] | None:
         """Once ``ended`` ended (under the lock): the next chunk its worker renders, taken from
         what was left for busy workers and sized by what the others have left now (their
@@ -192,41 +216,26 @@ class RenderPool:
         ended.ended = True
         if not self._left:
             return None
-        index, stacks = self._left[0]
-        others = [c.size - c.delivered for c in self._chunks if c.started and not c.ended]
-        loads = [0, *others]
-        mine = next((size for worker, size in split(len(stacks), loads) if worker == 0), 0)
-        if len(stacks) - mine < START_RENDERS or not others:
-            mine = len(stacks)  # what would be left is not worth starting a worker for
-        if mine == len(stacks):
-            self._left.pop(0)
-        else:
-            self._left[0] = (index, stacks[mine:])
-        chunk = _Chunk(mine, index, started=True)
+        others = [c for c in self._chunks if c.started and not c.ended]
+        index = self._left[0][0]
+        stacks = self._share(0, START_RENDERS, others)
+        if not stacks:
+            return None  # the others take it without a start, and end sooner so
+        chunk = _Chunk(len(stacks), index, started=True)
         self._chunks.append(chunk)
-        return index, stacks[:mine], chunk
+        return index, stacks, chunk
 
     def _more(self, chunk: _Chunk) -> list[str]:
         """What a running worker of ``chunk`` that asks for more renders next (under the lock):
         its share of what was left of its own job, which costs it no start, sized by what the
-        others have left (those of another job would start a worker for it); none when nothing
-        of its job is left, or the others are to take it all."""
+        others have left; none when nothing of its job is left, or the others are to take it."""
         at = next((i for i, (index, _) in enumerate(self._left) if index == chunk.index), None)
         if at is None:
             return []
-        index, stacks = self._left[at]
         others = [c for c in self._chunks if c.started and not c.ended and c is not chunk]
-        loads = [0, *(c.size - c.delivered for c in others)]
-        starts = [0, *(0 if c.index == index else START_RENDERS for c in others)]
-        mine = next((size for worker, size in split(len(stacks), loads, starts=starts) if worker == 0), 0)
-        if len(stacks) - mine < START_RENDERS or not others:
-            mine = len(stacks)  # what would be left is not worth starting a worker for
-        if mine == len(stacks):
-            self._left.pop(at)
-        else:
-            self._left[at] = (index, stacks[mine:])
-        chunk.size += mine
-        return stacks[:mine]
+        stacks = self._share(at, 0, others)
+        chunk.size += len(stacks)
+        return stacks
 
     def _submit(self, index: int, stacks: list[str]) -> None:
         chunk = _Chunk(len(stacks), index)

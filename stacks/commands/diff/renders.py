@@ -29,6 +29,7 @@ from stacks.commands.diff.affected import PROJECT_FILE, Change
 from stacks.commands.diff.pool import RenderPool
 from stacks.commands.diff.render_cache import RenderCache, key
 from stacks.commands.diff.revision import (
+    MORE_ENV,
     TEMP_PREFIX,
     WORKING_TREE,
     Job,
@@ -196,7 +197,7 @@ class Producer:
             RenderPool(self.workers, self.progress, self._delivered, record)
         )
         self._pool.reserve(self._reserved)
-        job = Job(self.change.project_dir, WORKING_TREE, sides[HEAD].stacks)
+        job = Job(self.change.project_dir, WORKING_TREE, sides[HEAD].stacks, asks=True)
         self._add(job, sides[HEAD])
 
     def add_base(self, readable: list[str], defaults: dict[str, str | None], directories: list[Path]) -> None:
@@ -258,7 +259,8 @@ class Producer:
                 self._pool = pool
                 self.base_directories.append(directory)
                 self._roots = {}
-                self._add(Job(directory, self.change.label, retry), self._side(BASE, retry))
+                asks = _base_asks(self.change)
+                self._add(Job(directory, self.change.label, retry, asks=asks), self._side(BASE, retry))
                 pool.wait()
         if self.cache is not None:
             self.counts.stored += self.cache.flush()
@@ -299,14 +301,14 @@ class Producer:
         label = self.change.label
         if self.base_dir is not None:  # the base is checked out whole already (Change.exact)
             self.base_directories.append(self.base_dir)
-            yield Job(self.base_dir, label, side.stacks), False
+            yield Job(self.base_dir, label, side.stacks, asks=_base_asks(self.change)), False
             return
         code = self.change.code_changed
         inputs = _materialize(self.change, side.stacks, defaults, code=code)
         self.base_directories.append(inputs)
         try:
             code_dir = None if code else self.change.project_dir.absolute()
-            yield Job(inputs, label, side.stacks, code_dir=code_dir), True
+            yield Job(inputs, label, side.stacks, code_dir=code_dir, asks=_base_asks(self.change)), True
         finally:
             shutil.rmtree(inputs, ignore_errors=True)
 
@@ -385,6 +387,19 @@ class Producer:
 
     def unpaired(self) -> list[str]:
         return sorted(stack for stack in self._pending if self._needed is None or stack in self._needed)
+
+
+WORKER_MODULE = "stacks/commands/diff/many.py"
+"""The worker's module in a revision's code (``render-many``)."""
+
+
+def _base_asks(change: Change) -> bool:
+    """Whether the base's workers ask for more (``revision.MORE_ENV``): the working tree's code
+    renders the base when the code did not change; else the base's worker module must know it."""
+    if not change.code_changed:
+        return True
+    data = change.tree.read_blobs([WORKER_MODULE]).get(WORKER_MODULE)
+    return data is not None and MORE_ENV.encode() in data
 
 
 def _under(path: str, root: Path | str) -> str | None:

@@ -75,6 +75,8 @@ class Job:
     label: str
     stacks: list[str]
     code_dir: Path | None = None
+    asks: bool = False
+    """Its workers ask for more once their chunk is done (its code knows ``MORE_ENV``)."""
 
 
 Deliver = Callable[[int, str, StackRender, "dict[str, Any] | None"], None]
