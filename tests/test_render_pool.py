@@ -101,6 +101,61 @@ def test_a_job_added_while_another_renders_shares_the_workers_and_every_stack_re
     assert bases[0] + bases[1] == head  # the tail is the end of the list (paired last)
 
 
+class _Asking(_Fake):
+    """A fake worker that asks for more once its chunk is done, as ``render-many`` does when
+    ``HIKUBE_GPU_RENDER_MORE`` is set; ``seconds`` per stack of each job label."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        super().__init__(0)
+        self.per = seconds
+        self.handed: list[tuple[str, int]] = []
+
+    def __call__(self, job: Job, chunk: list[str], out: Path, **kw: Any) -> None:
+        with self.lock:
+            self.chunks.append((job.label, list(chunk)))
+        while chunk:
+            for stack in chunk:
+                time.sleep(self.per[job.label])
+                kw["deliver"](kw["index"], stack, StackRender({"f": f"{job.label}:{stack}"}), None)
+                kw["progress"](job.label, stack)
+            chunk = kw["more"]() if job.asks else []
+            with self.lock:
+                self.handed.append((job.label, len(chunk)))
+
+
+@pytest.mark.parametrize("slower", ["head", "base"])
+def test_workers_that_ask_for_more_take_back_their_tail_or_leave_it_to_the_other(
+    monkeypatch: pytest.MonkeyPatch, slower: str
+) -> None:
+    """Two revisions whose renders differ in speed: each worker leaves ``ASKING_MARGIN`` of its
+    chunk to the end game; the faster takes its own back for free and then part of the slower's
+    in a new worker. Every stack renders once at each revision, whichever is slower."""
+    fake = _Asking({"head": 0.001, "base": 0.001, slower: 0.003})
+    monkeypatch.setattr(pool, "run_worker", fake)
+    got: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def deliver(index: int, stack: str, _render: StackRender, _seen: object) -> None:
+        with lock:
+            got.append((index, stack))
+
+    stacks = [f"s{i:03d}" for i in range(300)]
+    with RenderPool(2, lambda _label, _stack: None, deliver) as workers:
+        workers.reserve(300)
+        workers.add(Job(Path("head"), "head", stacks, asks=True))
+        time.sleep(0.05)  # the base's set-up
+        assert workers._loads()[0] == 0  # the head's tail is its worker's: the other is free
+        workers.add(Job(Path("base"), "base", stacks, asks=True), reserved=300)
+        workers.wait()
+    assert sorted(got) == sorted([(0, s) for s in stacks] + [(1, s) for s in stacks])
+    first = {label: len(chunk) for label, chunk in reversed(fake.chunks)}
+    assert first["head"] == 255  # 300 less its 15%
+    assert first["base"] < 300  # its share of the free worker, less its 15%
+    faster = "base" if slower == "head" else "head"
+    assert any(label == faster and size > 0 for label, size in fake.handed)  # its tail, no start
+    assert [label for label, _ in fake.chunks].count(slower) == 2  # part of the slower's tail
+
+
 def test_jobs_added_together_share_the_workers_by_their_renders(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _Fake(0)
     monkeypatch.setattr(pool, "run_worker", fake)
@@ -336,3 +391,17 @@ def test_the_bases_workers_ask_for_more_when_its_code_knows_how(
     assert _base_asks(change) is asks
     assert WORKER_MODULE == "stacks/commands/diff/many.py"
     assert (Path(__file__).parents[1] / WORKER_MODULE).read_text().count("MORE_ENV") > 0
+
+
+def test_a_worker_that_asks_counts_the_tail_the_other_takes_back_before_it_ends() -> None:
+    """The end game a fleet diff met: the base's worker asked with the working tree's 13 renders
+    from the end of its chunk but with its own 150 still to take back; it left 48 of its tail to
+    that worker, which ended last. Counted with its tail, that worker is busy past the end."""
+    with RenderPool(2, lambda _label, _stack: None, lambda *_: None) as workers:
+        head = pool._Chunk(853, 0, delivered=840, started=True)
+        base = pool._Chunk(853, 1, delivered=853, started=True)
+        workers._chunks = [head, base]
+        workers._jobs = [Job(Path("head"), "head", [], asks=True), Job(Path("base"), "base", [], asks=True)]
+        workers._left = [(0, [f"h{i}" for i in range(150)]), (1, [f"b{i}" for i in range(150)])]
+        assert len(workers._more(base)) == 150
+        assert workers._left == [(0, [f"h{i}" for i in range(150)])]

@@ -59,6 +59,13 @@ chunk started now renders cannot be taken back, while what is left is split by m
 progress."""
 
 
+ASKING_MARGIN = 0.15
+"""The share of its chunk a worker that asks for more (``Job.asks``) leaves to the end game,
+whenever another job renders beside it: it takes that share back at no cost when it is ahead
+(``_more``), and a worker of the other job takes part of it when it is behind (``_next``). The
+two revisions of a fleet's diff rendered up to 9% apart in speed (their code differs)."""
+
+
 def split(
     count: int, loads: list[int], start: int = START_RENDERS, starts: list[int] | None = None
 ) -> list[tuple[int, int]]:
@@ -149,16 +156,19 @@ class RenderPool:
             loads = self._loads()
         if not any(loads):
             placeholder = [Job(Path(), "", [""] * self._reserved)] if self._reserved else []
+            shared = len(jobs) + len(placeholder) > 1
             for index, chunk in plan_chunks([*jobs, *placeholder], self.workers):
                 if index < len(jobs):
-                    self._submit(indexes[index], chunk)
+                    margin = ASKING_MARGIN if jobs[index].asks and shared else 0.0
+                    self._submit_leaving(indexes[index], chunk, margin)
             return indexes
         for index, job in zip(indexes, jobs, strict=True):
             with self._lock:
                 loads = self._loads()
                 shares = split(len(job.stacks), loads)
-                now = [size - int(size * MARGIN) for worker, size in shares if loads[worker] == 0]
-                if len(now) == len(shares):
+                margin = ASKING_MARGIN if job.asks else MARGIN
+                now = [size - int(size * margin) for worker, size in shares if loads[worker] == 0]
+                if len(now) == len(shares) and not job.asks:
                     now = [size for _, size in shares]  # no busy worker to take a margin
                 at = sum(now)
                 if at < len(job.stacks):  # taken by busy workers as they end (``_next``)
@@ -169,6 +179,14 @@ class RenderPool:
                 start += size
         return indexes
 
+    def _submit_leaving(self, index: int, stacks: list[str], margin: float) -> None:
+        """Render ``stacks`` in a worker but the last ``margin`` of them, left to the end game."""
+        keep = len(stacks) - int(len(stacks) * margin)
+        if keep < len(stacks):
+            with self._lock:
+                self._left.append((index, stacks[keep:]))
+        self._submit(index, stacks[:keep])
+
     def _count(self, added: int) -> None:
         self._total += added
         if isinstance(self._progress, CountingProgress):
@@ -176,11 +194,20 @@ class RenderPool:
 
     def _loads(self) -> list[int]:
         """Renders each worker has left to make (running chunks, then queued ones on the worker
-        that is free first), one per worker; 0 for a free one."""
-        running = [c.size - c.delivered for c in self._chunks if c.started and not c.ended]
-        loads = running + [0] * (self.workers - len(running))
+        that is free first), one per worker; 0 for a free one. What is left of a job whose
+        workers ask for more counts on its worker with the least left (it takes it back without a
+        start), else as a chunk queued."""
+        running = [c for c in self._chunks if c.started and not c.ended]
+        left = {id(c): c.size - c.delivered for c in running}
+        waiting = [c.size for c in self._chunks if not c.started]
+        for index, stacks in self._left:
+            own = [c for c in running if c.index == index] if self._jobs[index].asks else []
+            if own:
+                left[id(min(own, key=lambda c: left[id(c)]))] += len(stacks)
+            else:
+                waiting.append(len(stacks))
+        loads = list(left.values()) + [0] * (self.workers - len(running))
         heapq.heapify(loads)
-        waiting = [c.size for c in self._chunks if not c.started] + [len(s) for _, s in self._left]
         for size in waiting:
             heapq.heappush(loads, heapq.heappop(loads) + START_RENDERS + size)
         return sorted(loads)
@@ -191,13 +218,25 @@ class RenderPool:
         asks = self._jobs[index].asks
         return [0 if asks and chunk.index == index else START_RENDERS for chunk in others]
 
+    def _busy(self, chunks: list[_Chunk], at: int) -> list[int]:
+        """Renders each of ``chunks`` has left, with its share of what is left of its job besides
+        ``_left[at]`` when its workers ask for more (they take it back before they end)."""
+        tails: dict[int, int] = {}
+        for i, (index, stacks) in enumerate(self._left):
+            if i != at and self._jobs[index].asks:
+                tails[index] = tails.get(index, 0) + len(stacks)
+        running = [c.index for c in self._chunks if c.started and not c.ended]
+        return [
+            c.size - c.delivered + tails.get(c.index, 0) // max(1, running.count(c.index)) for c in chunks
+        ]
+
     def _share(self, at: int, cost: int, others: list[_Chunk]) -> list[str]:
         """Take from ``_left[at]`` the share of a worker that is free now and pays ``cost`` to
         take it, sized by what ``others`` have left (under the lock). When what would be left
         is not worth a worker's start and no other worker takes it without one, all of it."""
         index, stacks = self._left[at]
         starts = self._starts(index, others)
-        loads = [0, *(c.size - c.delivered for c in others)]
+        loads = [0, *self._busy(others, at)]
         mine = next(
             (size for worker, size in split(len(stacks), loads, starts=[cost, *starts]) if worker == 0), 0
         )
