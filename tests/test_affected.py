@@ -202,3 +202,58 @@ def test_with_symbolic_links_the_base_is_read_from_a_checkout(repo: Path) -> Non
     assert result.skipped == ()
     changed = sorted(d.stack for d in result.stacks if d.has_changes)
     assert changed == sorted(["s00003", *(fleet.stack_name(i) for i in range(10, 20))])
+
+
+_READING = {"code": 0, "defaults": 10, "stack": 1, "invalid": 1, "failing": 1}
+"""Stack files read (by the diff, not its renders) with the code changed and one more change."""
+
+
+@pytest.mark.parametrize("extra", list(_READING))
+def test_with_the_code_changed_a_stack_whose_config_cannot_differ_is_not_read_and_diffs_the_same(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, extra: str
+) -> None:
+    """``Change.same_config``: the code changed, so every stack renders at both revisions, but a
+    stack whose stack file and defaults file are the same at both is read only when a render
+    fails (its file then says why, and hides its secrets). The comparison is the one made when
+    every stack file is read first."""
+    from stacks.commands.diff import compare as compare_module
+    from stacks.commands.diff.affected import Change
+
+    stack_dir = repo / fleet.STACK_DIR
+    if extra in ("invalid", "failing"):  # the same at both revisions
+        path = stack_dir / f"Pulumi.{fleet.stack_name(5)}.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + "  - [" if extra == "invalid" else text.replace("A100: 2", "Z100: 2"))
+        subprocess.run(["git", "-C", str(repo), "commit", "-qam", extra], check=True)
+    builder = repo / fleet.BUILDER
+    builder.write_text(builder.read_text(encoding="utf-8").replace(fleet.BUILDER_FROM, fleet.BUILDER_TO))
+    if extra == "defaults":
+        _write(
+            repo,
+            "customers/c0001.yaml",
+            (repo / "customers/c0001.yaml").read_text().replace("L40S: 5", "L40S: 6"),
+        )
+    if extra == "stack":
+        path = stack_dir / f"Pulumi.{fleet.stack_name(7)}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("size: 100Gi", "size: 120Gi"))
+
+    read: list[Path] = []
+    real = compare_module.read_stack_file
+
+    def counted(path: Path, project: str, memo: object = None) -> object:
+        read.append(path)
+        return real(path, project, memo)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compare_module, "read_stack_file", counted)
+    lazy = compare(repo, "HEAD", workers=2)
+    assert len(read) == _READING[extra]
+    monkeypatch.setattr(Change, "same_config", lambda _self, _stacks: set())
+    eager = compare(repo, "HEAD", workers=2)
+    assert len(read) > _READING[extra] + STACKS
+    assert lazy.stacks == eager.stacks
+    assert lazy.code_changed
+    # unreadable at both revisions: not compared, as when read first; failing at both: its error
+    assert [d.stack for d in lazy.stacks if not d.rendered] == (
+        [fleet.stack_name(5)] if extra == "invalid" else []
+    )
+    assert [d.stack for d in lazy.stacks if d.error] == ([fleet.stack_name(5)] if extra == "failing" else [])

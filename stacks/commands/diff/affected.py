@@ -180,6 +180,34 @@ class Change:
         held = self.head_state(path)
         return held.removeprefix("file ") if held.startswith("file ") else None
 
+    def same_config(self, stacks: Iterable[str]) -> set[str]:
+        """The stacks of ``stacks`` whose config is surely the same at both revisions, known
+        without reading a stack file: the code changed, but not ``Pulumi.yaml`` (the project, the
+        stack folder); the stack file is at the same path at both and the working tree holds it
+        as the base does; and no stack file that can name a changed path as its defaults file
+        does (``_naming``: those whose text holds the path's file name are parsed). A config is
+        read from those two files only (``stacks.commands.diff.stack_source``). Empty when any
+        changed path is a symbolic link, or the base is read from a checkout (``exact``)."""
+        if not self.code_changed or self.exact or PROJECT_FILE in self.changed:
+            return set()
+        if self.base_layout != self.head_layout or self.base_project != self.project:
+            return set()
+        same = {
+            stack
+            for stack in stacks
+            if (path := self.head_stacks.get(stack)) is not None
+            and self.base_stacks.get(stack) == path
+            and self.unchanged(path)
+        }
+        stack_files = set(self.head_stacks.values()) | set(self.base_stacks.values())
+        others = {path for path in self.changed if path not in stack_files}
+        if not same or not others:
+            return same
+        if _any_link(self.project_dir, others):
+            return set()
+        named = _naming(self, others)
+        return same - {stack for stacks in named.values() for stack in stacks}
+
     @cached_property
     def head_paths(self) -> frozenset[str]:
         """The files of the working tree that git sees (tracked or untracked, not ignored)."""

@@ -293,22 +293,36 @@ def _compared(change: Change, options: _Options, base_dir: Path | None = None) -
         producer.start(
             [s for s in todo if s in change.head_stacks], [s for s in todo if s in change.base_stacks]
         )
+        same = change.same_config(todo) if base_dir is None else set()
+        eager = [s for s in todo if s not in same]
         memo: Memo = {}  # a stack file that is the same at both revisions is parsed once
-        head = Revision.working_tree(change, todo, memo)
+        head = Revision.working_tree(change, eager, memo)
         if base_dir is None:
-            base = Revision.base(change, todo, memo, head)
+            base = Revision.base(change, eager, memo, head)
         else:
-            files = {s: change.base_stacks[s] for s in todo if s in change.base_stacks}
+            files = {s: change.base_stacks[s] for s in eager if s in change.base_stacks}
             base = Revision.on_disk(base_dir, change.label, files, change.base_project, memo)
         del memo
+        unread = sorted(same)
+        reading = threading.Lock()
 
         def pair(stack: str, old: StackRender | None, new: StackRender | None) -> None:
-            diff = _diff(stack, base, head, base.render(stack, old), head.render(stack, new), details=details)
+            if stack in same and _rendered(old) and _rendered(new):
+                diff = _same_config_diff(stack, (base.label, head.label), old, new, details=details)
+            else:
+                if stack in same:  # a render failed: its stack file says why, or hides its secrets
+                    with reading:
+                        _read_same(change, stack, base, head)
+                if stack in same and head.sources[stack].error is not None:
+                    diff = StackDiff(stack, rendered=False)  # unreadable at both: as if not read
+                else:
+                    old, new = base.render(stack, old), head.render(stack, new)
+                    diff = _diff(stack, base, head, old, new, details=details)
             with lock:
                 diffs[stack] = diff
 
-        producer.pair(pair, base.readable(), head.readable())
-        producer.add_base(base.readable(), base.defaults, base.directories)  # its set-up: here
+        producer.pair(pair, base.readable() + unread, head.readable() + unread)
+        producer.add_base(base.readable() + unread, base.defaults, base.directories, unread=bool(unread))
         counts = producer.finish()
     for stack in producer.unpaired():  # cannot happen: every render is delivered, or its failure
         diffs[stack] = StackDiff(stack, error="the comparison failed (a render is missing)")
@@ -344,6 +358,31 @@ def warm(
     )
     counts = producer.run([], head.readable(), lambda _stack, _old, _new: None, {})
     return Comparison("HEAD", WORKING_TREE, [], (), False, counts.rendered, counts.cached)
+
+
+def _rendered(render: StackRender | None) -> bool:
+    return render is not None and render.error is None
+
+
+def _read_same(change: Change, stack: str, base: Revision, head: Revision) -> None:
+    """Read a stack of ``Change.same_config`` (its stack file, its defaults file) into both
+    revisions: the same reading at both, as ``Revision.base`` reuses the working tree's."""
+    if stack in head.sources:
+        return
+    read = Revision.working_tree(change, [stack])
+    head.sources[stack] = base.sources[stack] = read.sources[stack]
+    head.defaults[stack] = base.defaults[stack] = read.defaults[stack]
+
+
+def _same_config_diff(
+    stack: str, labels: tuple[str, str], old: StackRender | None, new: StackRender | None, *, details: bool
+) -> StackDiff:
+    """The diff of a stack whose config is the same at both revisions and that rendered at both:
+    its quota and its config keys cannot have changed (``_diff`` without reading the files)."""
+    try:
+        return diff_stack(stack, old, new, base_label=labels[0], head_label=labels[1], details=details)
+    except Exception as error:  # as ``_diff``: a bug here must not hide the other stacks
+        return StackDiff(stack, error=f"the comparison failed ({type(error).__name__})")
 
 
 def _diff(

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from stacks.commands.diff.affected import PROJECT_FILE, Change
+from stacks.commands.diff.affected import PROJECT_FILE, Change, is_inert
+from stacks.commands.diff.git_tree import REGULAR
 from stacks.commands.diff.pool import RenderPool
 from stacks.commands.diff.render_cache import RenderCache, key
 from stacks.commands.diff.revision import (
@@ -84,16 +85,23 @@ class Counts:
     """Renders put into the cache."""
 
 
-def _materialize(change: Change, stacks: list[str], defaults: dict[str, str | None], *, code: bool) -> Path:
+def _materialize(
+    change: Change, stacks: list[str], defaults: dict[str, str | None], *, code: bool, unread: bool = False
+) -> Path:
     """A folder with the base's Pulumi.yaml, the stack files of ``stacks`` and the defaults
     files they name, and with ``code`` the base's code (``Change.base_code_files``), each as the
     base holds it: a hard link to the working tree's file when that holds what the base does,
     else written from ``git cat-file``. No worktree, no index: git's checkout of 1,600 files took
     0.3 to 1.4 s on the benchmark's machine. A render reads these files, never writes them (a
-    render that opens one for writing is ``untrusted``, ``stacks.commands.diff.recorder``)."""
+    render that opens one for writing is ``untrusted``, ``stacks.commands.diff.recorder``).
+    With ``unread`` (stacks whose defaults file is not known: their stack file was not read,
+    ``Change.same_config``), every file of the base but documentation and tests (``is_inert``)."""
     folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}inputs-"))
     try:
         wanted = [PROJECT_FILE, *(sorted(change.base_code_files) if code else ())]
+        if unread:
+            entries = change.tree.entries.items()
+            wanted += sorted(path for path, entry in entries if entry.mode in REGULAR and not is_inert(path))
         wanted += [change.base_stacks[s] for s in stacks]
         wanted += [Path(name).as_posix() for s in stacks if (name := defaults.get(s)) is not None]
         wanted = list(dict.fromkeys(wanted))
@@ -200,10 +208,18 @@ class Producer:
         job = Job(self.change.project_dir, WORKING_TREE, sides[HEAD].stacks, asks=True)
         self._add(job, sides[HEAD])
 
-    def add_base(self, readable: list[str], defaults: dict[str, str | None], directories: list[Path]) -> None:
+    def add_base(
+        self,
+        readable: list[str],
+        defaults: dict[str, str | None],
+        directories: list[Path],
+        *,
+        unread: bool = False,
+    ) -> None:
         """Render at the base the stacks of ``start``'s ``base`` that are ``readable`` (their
-        defaults files: ``defaults``); each folder base renders are made in goes to
-        ``directories`` first. The base's folder is made here, while the working tree renders."""
+        defaults files: ``defaults``; ``unread``: some of them were not read, their defaults files
+        are not known); each folder base renders are made in goes to ``directories`` first. The
+        base's folder is made here, while the working tree renders."""
         assert self._base is not None, "start first"
         assert self._pool is not None, "start first"
         self.base_directories = directories
@@ -214,7 +230,7 @@ class Producer:
         if not side.stacks:
             self._pool.add(Job(self.change.project_dir, self.change.label, []), reserved=reserved)
             return
-        job, checked = self._cleanup.enter_context(self._base_job(side, defaults))
+        job, checked = self._cleanup.enter_context(self._base_job(side, defaults, unread))
         self._add(job, side, reserved, checked=checked)
 
     def _add(self, job: Job, side: Side, reserved: int = 0, *, checked: bool = False) -> None:
@@ -293,7 +309,9 @@ class Producer:
     # --- the workers ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _base_job(self, side: Side, defaults: dict[str, str | None]) -> Iterator[tuple[Job, bool]]:
+    def _base_job(
+        self, side: Side, defaults: dict[str, str | None], unread: bool
+    ) -> Iterator[tuple[Job, bool]]:
         """Where the base renders, and whether what each render read must be checked: the whole
         checkout ``compare`` made (no), else a folder of its inputs, and of its code when the
         code changed (yes: a render that read anything the folder does not hold as the base
@@ -304,7 +322,7 @@ class Producer:
             yield Job(self.base_dir, label, side.stacks, asks=_base_asks(self.change)), False
             return
         code = self.change.code_changed
-        inputs = _materialize(self.change, side.stacks, defaults, code=code)
+        inputs = _materialize(self.change, side.stacks, defaults, code=code, unread=unread)
         self.base_directories.append(inputs)
         try:
             code_dir = None if code else self.change.project_dir.absolute()
