@@ -67,12 +67,15 @@ class Side:
 
 class _Roots(NamedTuple):
     """Where a job's renders are made: its folder, its code's folder, its side, and whether what
-    each render read is checked (a folder of inputs)."""
+    each render read is checked (a folder of inputs); the folders a read may be under, as text,
+    and the code's files (worked out once: every render of the job is judged with them)."""
 
     project: Path
     code: Path
     side: Side
     checked: bool
+    under: tuple[str, ...]
+    code_files: frozenset[str]
 
 
 @dataclass
@@ -238,11 +241,16 @@ class Producer:
         again in a checkout)."""
         assert self._pool is not None
         index = len(self._roots)
+        project = Path(os.path.realpath(job.directory))
+        code = Path(os.path.realpath(job.code_dir or job.directory))
+        apart = code != project  # the working tree's code renders the base's inputs
         self._roots[index] = _Roots(
-            Path(os.path.realpath(job.directory)),
-            Path(os.path.realpath(job.code_dir or job.directory)),
+            project,
+            code,
             side,
             checked,
+            (str(project), str(code)) if apart else (str(project),),
+            self.change.head_code_files if apart else side.code_files,
         )
         self.counts.rendered += len(job.stacks)
         added = self._pool.add(job, reserved=reserved)
@@ -331,8 +339,9 @@ class Producer:
             shutil.rmtree(inputs, ignore_errors=True)
 
     def _delivered(self, index: int, stack: str, render: StackRender, seen: dict[str, Any] | None) -> None:
-        project_root, code_root, side, checked = self._roots[index]
-        reads = self._reads(side, stack, seen, project_root, code_root)
+        roots = self._roots[index]
+        side, checked = roots.side, roots.checked
+        reads = self._reads(stack, seen, roots)
         if checked and reads is None:
             self._retry.append(stack)  # rendered from the inputs folder: not as the base renders it
             self.counts.rendered -= 1
@@ -343,20 +352,17 @@ class Producer:
                 self.counts.stored += self.cache.flush(used=False)
         self._give(side.index, stack, render)
 
-    def _reads(
-        self, side: Side, stack: str, seen: dict[str, Any] | None, project_root: Path, code_root: Path
-    ) -> dict[str, str] | None:
+    def _reads(self, stack: str, seen: dict[str, Any] | None, where: _Roots) -> dict[str, str] | None:
         """The files ``stack``'s render read besides its code and its stack file, with what they
         held, when each held what the revision holds; None when the render cannot be trusted
         to be the revision's (for the cache; for the inputs folder, a render to make again)."""
         if not seen or seen.get("untrusted") or not isinstance(seen.get("read"), dict):
             return None
-        code_files = self.change.head_code_files if code_root != project_root else side.code_files
+        side, roots = where.side, where.under
         for module in seen.get("modules") or []:
-            relative = _under(str(module), code_root)
-            if relative is None or relative not in code_files:
+            relative = _under(str(module), where.code)
+            if relative is None or relative not in where.code_files:
                 return None
-        roots = (str(project_root),) if code_root == project_root else (str(project_root), str(code_root))
         reads: dict[str, str] = {}
         for path, held in seen["read"].items():
             verdict = self._verdicts.get((side.index, roots, path, held))
