@@ -8,7 +8,9 @@ of ``examples/stacks/``: rendered, diffed and tested offline, never previewed li
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -117,16 +119,29 @@ def _names(project_dir: Path, folder: Path) -> tuple[list[str], list[str], list[
     why), and the files that are symlinks leading outside the project."""
     names, refused, outside = [], [], []
     folder_inside = inside(project_dir, folder)  # then a file that is no symlink is inside too
-    for path in sorted(folder.glob("Pulumi.*.yaml")):
-        name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    for entry in _stack_entries(folder):
+        name = entry.name.removeprefix("Pulumi.").removesuffix(".yaml")
         problem = name_problem(name)
+        path = folder / entry.name
         if problem is not None:
-            refused.append(f"{path.name!r} ({problem})")
-        elif (path.is_symlink() or not folder_inside) and not inside(project_dir, path):
+            refused.append(f"{entry.name!r} ({problem})")
+        elif (entry.is_symlink() or not folder_inside) and not inside(project_dir, path):
             outside.append(_outside(project_dir, path))
         else:
             names.append(name)
     return names, refused, outside
+
+
+def _stack_entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` that ``folder.glob("Pulumi.*.yaml")`` finds, sorted by name:
+    one listing (its entries know whether they are symlinks) instead of a path and an
+    ``lstat`` each (a fleet's folder holds thousands)."""
+    try:
+        with os.scandir(folder) as entries:
+            found = [entry for entry in entries if fnmatch.fnmatchcase(entry.name, "Pulumi.*.yaml")]
+    except OSError:
+        return []
+    return sorted(found, key=lambda entry: entry.name)
 
 
 def stack_of_file(file_name: str) -> str | None:

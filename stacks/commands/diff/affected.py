@@ -319,10 +319,14 @@ def _head_stacks(project_dir: Path, layout: Layout, examples: bool) -> dict[str,
 
 def stack_files(directory: Path, layout: Layout, stacks: Iterable[str]) -> dict[str, str]:
     """Stack → its stack file in ``directory``: in the stack folder, else in the examples folder."""
+    try:
+        present = set(os.listdir(directory / layout.stack_dir))  # one listing, not an lstat each
+    except OSError:
+        present = set()
     found = {}
     for stack in stacks:
         path = f"{layout.stack_dir}/Pulumi.{stack}.yaml".removeprefix("/")
-        found[stack] = path if os.path.lexists(directory / path) else f"{EXAMPLES}/Pulumi.{stack}.yaml"
+        found[stack] = path if f"Pulumi.{stack}.yaml" in present else f"{EXAMPLES}/Pulumi.{stack}.yaml"
     return found
 
 
