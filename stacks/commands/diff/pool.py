@@ -193,20 +193,14 @@ class RenderPool:
             self._progress.total = self._total + self._reserved
 
     def _loads(self) -> list[int]:
-        """Renders each worker has left to make (running chunks, then queued ones on the worker
-        that is free first), one per worker; 0 for a free one. What is left of a job whose
-        workers ask for more counts on its worker with the least left (it takes it back without a
-        start), else as a chunk queued."""
+        """Renders each worker has left to make (running chunks, with their job's tail when its
+        workers ask for more: ``_busy``; then queued ones on the worker that is free first), one
+        per worker; 0 for a free one."""
         running = [c for c in self._chunks if c.started and not c.ended]
-        left = {id(c): c.size - c.delivered for c in running}
+        loads = self._busy(running) + [0] * (self.workers - len(running))
+        taken = {c.index for c in running}
         waiting = [c.size for c in self._chunks if not c.started]
-        for index, stacks in self._left:
-            own = [c for c in running if c.index == index] if self._jobs[index].asks else []
-            if own:
-                left[id(min(own, key=lambda c: left[id(c)]))] += len(stacks)
-            else:
-                waiting.append(len(stacks))
-        loads = list(left.values()) + [0] * (self.workers - len(running))
+        waiting += [len(s) for index, s in self._left if not (self._jobs[index].asks and index in taken)]
         heapq.heapify(loads)
         for size in waiting:
             heapq.heappush(loads, heapq.heappop(loads) + START_RENDERS + size)
@@ -218,12 +212,12 @@ class RenderPool:
         asks = self._jobs[index].asks
         return [0 if asks and chunk.index == index else START_RENDERS for chunk in others]
 
-    def _busy(self, chunks: list[_Chunk], at: int) -> list[int]:
-        """Renders each of ``chunks`` has left, with its share of what is left of its job besides
-        ``_left[at]`` when its workers ask for more (they take it back before they end)."""
+    def _busy(self, chunks: list[_Chunk], skip: int | None = None) -> list[int]:
+        """Renders each of ``chunks`` has left, with its share of what is left of its job (but
+        ``_left[skip]``) when its workers ask for more: they take it back before they end."""
         tails: dict[int, int] = {}
         for i, (index, stacks) in enumerate(self._left):
-            if i != at and self._jobs[index].asks:
+            if i != skip and self._jobs[index].asks:
                 tails[index] = tails.get(index, 0) + len(stacks)
         running = [c.index for c in self._chunks if c.started and not c.ended]
         return [
