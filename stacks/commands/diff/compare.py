@@ -307,17 +307,17 @@ def _compared(change: Change, options: _Options, base_dir: Path | None = None) -
         reading = threading.Lock()
 
         def pair(stack: str, old: StackRender | None, new: StackRender | None) -> None:
-            if stack in same and _rendered(old) and _rendered(new):
-                diff = _same_config_diff(stack, (base.label, head.label), old, new, details=details)
+            if stack in same and not (_rendered(old) and _rendered(new)):
+                with reading:  # a render failed: its stack file says why, or hides its secrets
+                    _read_same(change, stack, base, head)
+            if stack in same and stack not in head.sources:
+                # not read: its config is the same at both revisions (no quota or key changed)
+                diff = _diff(stack, base, head, old, new, details=details)
+            elif stack in same and head.sources[stack].error is not None:
+                diff = StackDiff(stack, rendered=False)  # unreadable at both: as if not read
             else:
-                if stack in same:  # a render failed: its stack file says why, or hides its secrets
-                    with reading:
-                        _read_same(change, stack, base, head)
-                if stack in same and head.sources[stack].error is not None:
-                    diff = StackDiff(stack, rendered=False)  # unreadable at both: as if not read
-                else:
-                    old, new = base.render(stack, old), head.render(stack, new)
-                    diff = _diff(stack, base, head, old, new, details=details)
+                old, new = base.render(stack, old), head.render(stack, new)
+                diff = _diff(stack, base, head, old, new, details=details)
             with lock:
                 diffs[stack] = diff
 
@@ -374,17 +374,6 @@ def _read_same(change: Change, stack: str, base: Revision, head: Revision) -> No
     head.defaults[stack] = base.defaults[stack] = read.defaults[stack]
 
 
-def _same_config_diff(
-    stack: str, labels: tuple[str, str], old: StackRender | None, new: StackRender | None, *, details: bool
-) -> StackDiff:
-    """The diff of a stack whose config is the same at both revisions and that rendered at both:
-    its quota and its config keys cannot have changed (``_diff`` without reading the files)."""
-    try:
-        return diff_stack(stack, old, new, base_label=labels[0], head_label=labels[1], details=details)
-    except Exception as error:  # as ``_diff``: a bug here must not hide the other stacks
-        return StackDiff(stack, error=f"the comparison failed ({type(error).__name__})")
-
-
 def _diff(
     stack: str,
     base: Revision,
@@ -394,7 +383,8 @@ def _diff(
     *,
     details: bool = True,
 ) -> StackDiff:
-    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash."""
+    """One stack's diff; a failure of the comparison itself is that stack's error, not a crash.
+    A stack read at neither revision (``Change.same_config``) has no quota or config change."""
     try:
         old_source, new_source = base.sources.get(stack), head.sources.get(stack)
         old_config = old_source.config if old_source else None
