@@ -24,7 +24,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from stacks.commands.diff import recorder
 from stacks.commands.diff.revision import ERROR_SUFFIX, MORE, MORE_ENV, STREAM_ENV
@@ -100,18 +100,18 @@ def _line(stack: str, rendered: Rendered, record: dict[str, Any] | None) -> str:
     return "render " + json.dumps(entry) + "\n"
 
 
-def _more(stdin: TextIO) -> list[str]:
-    """The next stacks the orchestrator hands over (none: the end)."""
+def _more() -> list[str]:
+    """The next stacks the orchestrator hands over on standard input (none: the end)."""
     sys.stdout.write(f"{MORE}\n")
     sys.stdout.flush()
-    line = stdin.readline()
+    line = sys.stdin.readline()
     stacks = json.loads(line) if line.strip() else []
     if not isinstance(stacks, list) or not all(isinstance(stack, str) for stack in stacks):
         raise ValueError("the orchestrator's answer is not a list of stack names")
     return stacks
 
 
-def render_many(project_dir: Path, stacks: list[str], out: Path, stdin: TextIO | None = None) -> None:
+def render_many(project_dir: Path, stacks: list[str], out: Path) -> None:
     stream = os.environ.get(STREAM_ENV) == "1"
     more = stream and os.environ.get(MORE_ENV) == "1"
     watch = recorder.from_environment(project_dir) if stream else None
@@ -131,5 +131,5 @@ def render_many(project_dir: Path, stacks: list[str], out: Path, stdin: TextIO |
             else:
                 _write(out, stack, rendered)
                 print(f"done {stack}", flush=True)
-        stacks = _more(stdin or sys.stdin) if more else []
+        stacks = _more() if more else []
     sys.stdout.flush()

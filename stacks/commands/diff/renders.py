@@ -66,11 +66,10 @@ class Side:
 
 
 class _Roots(NamedTuple):
-    """Where a job's renders are made: its folder, its code's folder, its side, and whether what
-    each render read is checked (a folder of inputs); the folders a read may be under, as text,
-    and the code's files (worked out once: every render of the job is judged with them)."""
+    """Where a job's code is, its side, and whether what each render read is checked (a folder
+    of inputs); the folders a read may be under (its own, its code's), as text, and the code's
+    files (worked out once: every render of the job is judged with them)."""
 
-    project: Path
     code: Path
     side: Side
     checked: bool
@@ -245,7 +244,6 @@ class Producer:
         code = Path(os.path.realpath(job.code_dir or job.directory))
         apart = code != project  # the working tree's code renders the base's inputs
         self._roots[index] = _Roots(
-            project,
             code,
             side,
             checked,
@@ -324,17 +322,17 @@ class Producer:
         checkout ``compare`` made (no), else a folder of its inputs, and of its code when the
         code changed (yes: a render that read anything the folder does not hold as the base
         does is made again in a checkout)."""
-        label = self.change.label
+        label, asks = self.change.label, _base_asks(self.change)
         if self.base_dir is not None:  # the base is checked out whole already (Change.exact)
             self.base_directories.append(self.base_dir)
-            yield Job(self.base_dir, label, side.stacks, asks=_base_asks(self.change)), False
+            yield Job(self.base_dir, label, side.stacks, asks=asks), False
             return
         code = self.change.code_changed
         inputs = _materialize(self.change, side.stacks, defaults, code=code, unread=unread)
         self.base_directories.append(inputs)
         try:
             code_dir = None if code else self.change.project_dir.absolute()
-            yield Job(inputs, label, side.stacks, code_dir=code_dir, asks=_base_asks(self.change)), True
+            yield Job(inputs, label, side.stacks, code_dir=code_dir, asks=asks), True
         finally:
             shutil.rmtree(inputs, ignore_errors=True)
 
